@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pure: the INI configuration as written, before it is merged with the
+ * catalog (see plan.h). Parsing collects every error as "FILE:LINE: msg".
+ */
+#ifndef VB_CONFIG_H
+#define VB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "strv.h"
+
+enum broker_mode {
+	BROKER_MODE_SESSION,
+	BROKER_MODE_SYSTEM,
+	BROKER_MODE_MAX
+};
+
+enum start_policy {
+	START_ON_DEMAND,
+	START_AT_LAUNCH,
+	START_DISABLED,
+	START_POLICY_MAX
+};
+
+enum restart_policy {
+	RESTART_ON_FAILURE,
+	RESTART_ALWAYS,
+	RESTART_NO,
+	RESTART_POLICY_MAX
+};
+
+/* Which scalar keys a section set (a catalog unit keeps the others). */
+enum cfg_key {
+	CFG_KEY_EXEC		= 1 << 0,
+	CFG_KEY_ARGS		= 1 << 1,
+	CFG_KEY_START		= 1 << 2,
+	CFG_KEY_RESTART		= 1 << 3,
+	CFG_KEY_STOP_TIMEOUT	= 1 << 4,
+	CFG_KEY_STOP_ON_EXIT	= 1 << 5,
+	CFG_KEY_MODE		= 1 << 6,
+	CFG_KEY_RUNTIME_DIR	= 1 << 7,
+	CFG_KEY_SEARCH_PATH	= 1 << 8,
+	CFG_KEY_LOG		= 1 << 9,
+	CFG_KEY_BACKLOG		= 1 << 10,
+};
+
+#define CFG_DEFAULT_SEARCH_PATH		"/usr/sbin:/usr/local/sbin"
+#define CFG_DEFAULT_STOP_TIMEOUT	30
+#define CFG_MAX_STOP_TIMEOUT		3600
+#define CFG_DEFAULT_BACKLOG		0	/* 0: SOMAXCONN */
+#define CFG_MAX_UNITS			4096
+
+struct sock_conf {
+	char		*name;		/* LISTEN_FDNAMES entry */
+	char		*path;		/* relative: under the runtime dir */
+	unsigned	 mode;
+	char		*group;		/* NULL: the broker's group */
+};
+
+struct unit_conf {
+	char			*name;
+	int			 line;		/* of the first [name] header */
+	unsigned		 set;		/* enum cfg_key bits */
+	char			*exec;
+	struct strv		 args;
+	enum start_policy	 start;
+	enum restart_policy	 restart;
+	unsigned		 stop_timeout;
+	bool			 stop_on_exit;
+	struct sock_conf	*sockets;
+	size_t			 nsockets;
+	struct strv		 env;
+};
+
+struct config {
+	char			*file;
+	unsigned		 set;		/* enum cfg_key bits */
+	enum broker_mode	 mode;
+	char			*runtime_dir;
+	char			*search_path;
+	bool			 log_syslog;
+	unsigned		 backlog;
+	struct unit_conf	*units;
+	size_t			 nunits;
+	struct strv		 errors;	/* "FILE:LINE: message" */
+};
+
+struct config		*cfg_new(const char *file);
+void			 cfg_free(struct config *cfg);
+int			 cfg_parse(struct config *cfg, FILE *fp);
+int			 cfg_parse_string(struct config *cfg, const char *text);
+struct unit_conf	*cfg_find_unit(const struct config *cfg, const char *name);
+void			 cfg_error(struct config *cfg, int line, const char *fmt,
+			    ...) __attribute__((format(printf, 3, 4)));
+bool			 cfg_unit_name_is_valid(const char *name);
+
+const char	*broker_mode_name(enum broker_mode m);
+const char	*start_policy_name(enum start_policy p);
+const char	*restart_policy_name(enum restart_policy p);
+
+#endif

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: virt-broker's main: options, config, the runtime dir and its lock,
+ * the libev loop and its signals. fatal() is allowed only before ev_run();
+ * after that a broken unit fails alone and the broker keeps serving.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "fd.h"
+#include "log.h"
+#include "paths.h"
+#include "pidfile.h"
+#include "plan.h"
+#include "sock.h"
+#include "supervise.h"
+#include "version.h"
+#include "xalloc.h"
+
+extern char **environ;
+
+struct options {
+	const char		*file;		/* -f; NULL: the default */
+	bool			 dry_run;	/* -n */
+	bool			 verbose;	/* -v */
+	int			 ready_fd;	/* --ready-fd, -1: none */
+	bool			 mode_forced;
+	enum broker_mode	 mode;
+};
+
+struct broker {
+	struct ev_loop		*loop;
+	struct config		*cfg;
+	struct plan		*plan;
+	struct supervisor	*sup;
+	struct pidfile		 pidfile;
+	ev_signal		 sigterm;
+	ev_signal		 sigint;
+	ev_signal		 sighup;
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: virt-broker [-nv] [-f file] [--ready-fd N] "
+	    "[--session | --system]\n"
+	    "  -f, --config FILE  configuration file\n"
+	    "  -n, --dry-run      print the resolved units and exit\n"
+	    "  -v, --verbose      log debug messages\n"
+	    "      --ready-fd N   write a newline to fd N once every socket "
+	    "is bound\n"
+	    "      --session      serve the user's session daemons\n"
+	    "      --system       serve the system daemons (root)\n"
+	    "  -V, --version      print the version and exit\n");
+}
+
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_READY_FD = 256, OPT_SESSION, OPT_SYSTEM };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+		{ "session", no_argument, NULL, OPT_SESSION },
+		{ "system", no_argument, NULL, OPT_SYSTEM },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long v;
+	int c;
+
+	o->ready_fd = -1;
+	o->mode = geteuid() == 0 ? BROKER_MODE_SYSTEM : BROKER_MODE_SESSION;
+	while ((c = getopt_long(argc, argv, "f:nvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->file = optarg;
+			break;
+		case 'n':
+			o->dry_run = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'V':
+			printf("virt-broker %s\n", VB_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_READY_FD:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 0 || v > INT_MAX)
+				fatalx("--ready-fd: '%s' is not a file "
+				    "descriptor number", optarg);
+			o->ready_fd = (int)v;
+			break;
+		case OPT_SESSION:
+		case OPT_SYSTEM:
+			o->mode_forced = true;
+			o->mode = c == OPT_SESSION ? BROKER_MODE_SESSION :
+			    BROKER_MODE_SYSTEM;
+			break;
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/*
+ * Reads the config: -f FILE must exist; the default file may be missing,
+ * which means the built-in catalog alone. Every error is printed.
+ */
+static struct config *
+load_config(const struct options *o)
+{
+	struct config *cfg;
+	char *path = NULL;
+	FILE *fp;
+
+	if (o->file != NULL)
+		path = xstrdup(o->file);
+	else if (o->mode == BROKER_MODE_SYSTEM)
+		path = xstrdup(VB_SYSCONFDIR "/virt-broker/virt-broker.conf");
+	else if (paths_session_config_file(getenv("XDG_CONFIG_HOME"),
+	    getenv("HOME"), &path) < 0)
+		path = NULL;
+	cfg = cfg_new(path != NULL ? path : "(built-in)");
+	if (path != NULL) {
+		fp = fopen(path, "re");
+		if (fp == NULL && (errno != ENOENT || o->file != NULL))
+			fatal("%s", path);
+		if (fp != NULL) {
+			cfg_parse(cfg, fp);
+			fclose(fp);
+		} else {
+			log_debug("no %s: using the built-in catalog", path);
+		}
+	}
+	free(path);
+	return cfg;
+}
+
+static bool
+is_executable(const char *path, void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+static struct plan *
+make_plan(struct config *cfg, const struct options *o)
+{
+	struct plan_input in = {
+		.default_mode = o->mode,
+		.mode_forced = o->mode_forced,
+		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
+		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
+		.home = getenv("HOME"),
+		.is_executable = is_executable,
+	};
+	struct plan *plan = NULL;
+
+	if (cfg->errors.n == 0)
+		(void)plan_build(cfg, &in, &plan);
+	if (cfg->errors.n > 0 || plan == NULL) {
+		for (size_t i = 0; i < cfg->errors.n; i++)
+			log_warnx("%s", cfg->errors.v[i]);
+		fatalx("%zu error%s in the configuration; not starting",
+		    cfg->errors.n, cfg->errors.n == 1 ? "" : "s");
+	}
+	for (size_t i = 0; i < plan->notices.n; i++)
+		log_info("%s", plan->notices.v[i]);
+	return plan;
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct broker *b = ev_userdata(loop);
+
+	(void)revents;
+	if (w->signum == SIGHUP) {
+		log_warnx("SIGHUP: this version reads its configuration only "
+		    "at start-up; restart the broker to apply changes");
+		return;
+	}
+	log_info("%s: stopping", strsignal(w->signum));
+	sup_shutdown(b->sup);
+}
+
+static void
+notify_ready(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "\n", 1) != 1)
+		log_warn("--ready-fd %d", fd);
+	fd_close(&fd);
+}
+
+static void
+setup_signals(struct broker *b)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&b->sigterm, signal_cb, SIGTERM);
+	ev_signal_init(&b->sigint, signal_cb, SIGINT);
+	ev_signal_init(&b->sighup, signal_cb, SIGHUP);
+	ev_signal_start(b->loop, &b->sigterm);
+	ev_signal_start(b->loop, &b->sigint);
+	ev_signal_start(b->loop, &b->sighup);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct broker b = { .pidfile = { .fd = -1 } };
+	char *lock_path;
+	size_t serving;
+	pid_t holder = 0;
+	int r;
+
+	log_init("virt-broker", LOG_LEVEL_INFO, false);
+	parse_options(argc, argv, &o);
+	if (o.verbose)
+		log_set_level(LOG_LEVEL_DEBUG);
+	b.cfg = load_config(&o);
+	b.plan = make_plan(b.cfg, &o);
+	if (o.dry_run) {
+		plan_print(b.plan, stdout);
+		plan_free(b.plan);
+		cfg_free(b.cfg);
+		return 0;
+	}
+	if (b.plan->log_syslog)
+		log_init("virt-broker", o.verbose ? LOG_LEVEL_DEBUG :
+		    LOG_LEVEL_INFO, true);
+	if (b.plan->nunits == 0)
+		fatalx("no libvirt daemon found (search_path); nothing to "
+		    "serve");
+	if (sock_prepare_dir(b.plan->runtime_dir, b.plan->mode) < 0)
+		fatalx("cannot use runtime directory %s", b.plan->runtime_dir);
+	lock_path = paths_join(b.plan->runtime_dir, "virt-broker.pid");
+	r = pidfile_acquire(lock_path, &b.pidfile, &holder);
+	if (r == -EWOULDBLOCK)
+		fatalx("another virt-broker (pid %ld) holds %s; one broker per "
+		    "runtime directory", (long)holder, lock_path);
+	if (r < 0) {
+		errno = -r;
+		fatal("%s", lock_path);
+	}
+	free(lock_path);
+
+	b.loop = ev_default_loop(EVFLAG_AUTO);
+	if (b.loop == NULL)
+		fatalx("cannot initialise libev");
+	ev_set_userdata(b.loop, &b);
+	setup_signals(&b);
+	b.sup = sup_new(b.loop, b.plan, environ, &serving);
+	if (serving == 0) {
+		sup_free(b.sup);
+		pidfile_release(&b.pidfile);
+		fatalx("no unit could be served");
+	}
+	log_info("serving %zu unit%s in %s (%s mode)", serving,
+	    serving == 1 ? "" : "s", b.plan->runtime_dir,
+	    broker_mode_name(b.plan->mode));
+	notify_ready(o.ready_fd);
+	sup_launch(b.sup);
+
+	ev_run(b.loop, 0);
+
+	sup_free(b.sup);
+	pidfile_release(&b.pidfile);
+	ev_loop_destroy(b.loop);
+	plan_free(b.plan);
+	cfg_free(b.cfg);
+	log_info("stopped");
+	return 0;
+}

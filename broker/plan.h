@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Pure: the plan, i.e. the units the broker serves, resolved from the
+ * parsed config, the built-in catalog, the mode and the environment.
+ */
+#ifndef VB_PLAN_H
+#define VB_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "strv.h"
+
+struct sock_spec {
+	char		*name;		/* LISTEN_FDNAMES entry */
+	char		*path;		/* absolute */
+	unsigned	 mode;
+	char		*group;		/* NULL: leave the group alone */
+};
+
+struct unit_spec {
+	char			*name;
+	char			*exec;		/* absolute */
+	struct strv		 argv;		/* argv[0] is exec */
+	struct strv		 env;		/* the unit's own K=V */
+	enum start_policy	 start;
+	enum restart_policy	 restart;
+	unsigned		 stop_timeout;	/* seconds */
+	bool			 stop_on_exit;
+	struct sock_spec	*sockets;	/* in fd order */
+	size_t			 nsockets;
+};
+
+struct plan {
+	enum broker_mode	 mode;
+	char			*runtime_dir;	/* R */
+	char			*daemon_xdg_runtime_dir; /* session: R/.. */
+	unsigned		 backlog;	/* 0: SOMAXCONN */
+	bool			 log_syslog;
+	struct unit_spec	*units;
+	size_t			 nunits;
+	struct strv		 notices;	/* skipped units, one line each */
+};
+
+/* What plan_build() needs from the outside world, injected. */
+struct plan_input {
+	enum broker_mode	 default_mode;
+	bool			 mode_forced;	/* default_mode beats the file */
+	const char		*xdg_runtime_dir;
+	const char		*xdg_cache_home;
+	const char		*home;
+	bool			(*is_executable)(const char *path, void *arg);
+	void			*arg;
+};
+
+int	 plan_build(struct config *cfg, const struct plan_input *in,
+	    struct plan **ret_plan);
+void	 plan_free(struct plan *plan);
+void	 plan_print(const struct plan *plan, FILE *out);
+const struct unit_spec *plan_find(const struct plan *plan, const char *name);
+
+#endif

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: sockets and the directory that holds them.
+ *
+ * Rules (ARCHITECTURE.md "Sockets and paths"): the runtime dir must be a
+ * real directory owned by us, never a symlink. A path that exists is
+ * replaced only if it is a socket nobody listens on (connect refused); a
+ * live socket belongs to a daemon we did not start and is left alone; a
+ * symlink or any other file is an error for that unit. A socket is bound
+ * under a umask that yields its mode, then chmod'ed (and chown'ed to its
+ * group) while it is certainly ours. On exit we unlink a path only if it is
+ * still the inode we bound.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "log.h"
+#include "paths.h"
+#include "sock.h"
+#include "xalloc.h"
+
+/* mkdir -p, creating missing components with the given mode. */
+static int
+mkdir_parents(const char *dir, mode_t mode)
+{
+	char *p = xstrdup(dir);
+	int r = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		{
+			char saved = *s;
+
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				r = -errno;
+				log_warn("create directory %s", p);
+				free(p);
+				return r;
+			}
+			*s = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	free(p);
+	return r;
+}
+
+/*
+ * Creates the runtime dir R (0700 in session mode, 0755 in system mode) and
+ * checks that it is a directory, not a symlink, owned by us, and not
+ * writable by others. Returns 0 or -errno, having said why.
+ */
+int
+sock_prepare_dir(const char *dir, enum broker_mode mode)
+{
+	mode_t want = mode == BROKER_MODE_SESSION ? 0700 : 0755;
+	struct stat st;
+	int r;
+
+	r = mkdir_parents(dir, want);
+	if (r < 0)
+		return r;
+	if (lstat(dir, &st) < 0) {
+		r = -errno;
+		log_warn("runtime directory %s", dir);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		log_warnx("runtime directory %s is a symlink; refusing to "
+		    "follow it (remove it or set runtime_dir)", dir);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_warnx("runtime directory %s exists and is not a directory",
+		    dir);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid()) {
+		log_warnx("runtime directory %s is owned by uid %ld, not by us "
+		    "(uid %ld); refusing to use it", dir, (long)st.st_uid,
+		    (long)geteuid());
+		return -EPERM;
+	}
+	if (st.st_mode & 022) {
+		log_warnx("runtime directory %s is writable by group or others "
+		    "(mode %04o); refusing to use it (chmod %o it)", dir,
+		    (unsigned)(st.st_mode & 07777), (unsigned)want);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int
+fill_addr(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa->sun_path, path, strlen(path) + 1);
+	return 0;
+}
+
+/* 1: something listens at path; 0: nobody does (stale); -errno. */
+static int
+probe_live(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	r = fill_addr(path, &sa);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		r = 1;
+	else if (errno == EAGAIN || errno == EINPROGRESS)
+		r = 1;			/* backlog full: live */
+	else if (errno == ECONNREFUSED)
+		r = 0;
+	else
+		r = -errno;
+	fd_close(&fd);
+	return r;
+}
+
+/*
+ * Clears the way for binding s->path. Returns 0 when the path is free (a
+ * stale socket was removed), -EADDRINUSE when a live daemon serves it,
+ * another -errno otherwise; says why in each error case.
+ */
+static int
+clear_path(const char *unit, const char *path)
+{
+	struct stat st;
+	int r;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		r = -errno;
+		log_warn("unit %s: %s", unit, path);
+		return r;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		log_warnx("unit %s: %s is a symlink we did not create; refusing "
+		    "to follow or replace it", unit, path);
+		return -ELOOP;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("unit %s: %s exists and is not a socket; refusing to "
+		    "replace it", unit, path);
+		return -EEXIST;
+	}
+	r = probe_live(path);
+	if (r < 0) {
+		errno = -r;
+		log_warn("unit %s: probe %s", unit, path);
+		return r;
+	}
+	if (r == 1) {
+		log_warnx("unit %s: %s is served by a daemon the broker did not "
+		    "start; not serving this unit (stop that daemon, then "
+		    "restart the broker)", unit, path);
+		return -EADDRINUSE;
+	}
+	if (unlink(path) < 0 && errno != ENOENT) {
+		r = -errno;
+		log_warn("unit %s: remove stale socket %s", unit, path);
+		return r;
+	}
+	log_debug("unit %s: removed stale socket %s", unit, path);
+	return 0;
+}
+
+static int
+set_group(const char *unit, const char *path, const char *group)
+{
+	struct group *gr;
+	int r;
+
+	errno = 0;
+	gr = getgrnam(group);
+	if (gr == NULL) {
+		r = errno != 0 ? -errno : -ENOENT;
+		log_warnx("unit %s: %s: unknown group '%s'", unit, path, group);
+		return r;
+	}
+	if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+		r = -errno;
+		log_warn("unit %s: chown %s to group %s", unit, path, group);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Binds and listens on s->path. Returns 0 with ret_b filled, or -errno
+ * (-EADDRINUSE: a live daemon we did not start serves the path).
+ */
+int
+sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
+    struct bound_sock *ret_b)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old;
+	int fd, r;
+
+	r = fill_addr(s->path, &sa);
+	if (r < 0) {
+		log_warnx("unit %s: %s: path too long for a UNIX socket", unit,
+		    s->path);
+		return r;
+	}
+	r = clear_path(unit, s->path);
+	if (r < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		log_warn("unit %s: socket", unit);
+		return r;
+	}
+	old = umask(~(mode_t)s->mode & 0777);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		log_warn("unit %s: bind %s", unit, s->path);
+		fd_close(&fd);
+		return r;
+	}
+	/* From here on the path is ours: undo the bind on any error. */
+	if (lstat(s->path, &st) < 0 || chmod(s->path, s->mode) < 0) {
+		r = -errno;
+		log_warn("unit %s: chmod %s", unit, s->path);
+		goto fail;
+	}
+	if (s->group != NULL && (r = set_group(unit, s->path, s->group)) < 0)
+		goto fail;
+	if (listen(fd, backlog > 0 ? (int)backlog : SOMAXCONN) < 0) {
+		r = -errno;
+		log_warn("unit %s: listen %s", unit, s->path);
+		goto fail;
+	}
+	ret_b->fd = fd;
+	ret_b->dev = st.st_dev;
+	ret_b->ino = st.st_ino;
+	return 0;
+fail:
+	(void)unlink(s->path);
+	fd_close(&fd);
+	return r;
+}
+
+/* Removes path only if it still is the socket inode we bound. */
+void
+sock_unlink_ours(const char *path, const struct bound_sock *b)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != b->dev ||
+	    st.st_ino != b->ino) {
+		log_warnx("%s was replaced by something the broker did not "
+		    "bind; leaving it", path);
+		return;
+	}
+	if (unlink(path) < 0)
+		log_warn("remove %s", path);
+}
+
+/* Is a client queued on any of these listening sockets? */
+bool
+sock_any_pending(const int *fds, size_t n)
+{
+	struct pollfd pfd[16];
+
+	for (size_t i = 0; i < n; i += 16) {
+		size_t m = n - i < 16 ? n - i : 16;
+
+		for (size_t j = 0; j < m; j++) {
+			pfd[j].fd = fds[i + j];
+			pfd[j].events = POLLIN;
+			pfd[j].revents = 0;
+		}
+		if (poll(pfd, m, 0) > 0)
+			for (size_t j = 0; j < m; j++)
+				if (pfd[j].revents & POLLIN)
+					return true;
+	}
+	return false;
+}
+
+/*
+ * Accepts and closes every queued connection, so clients of a failed unit
+ * get an error at once instead of hanging. The socket may be blocking (a
+ * daemon cleared O_NONBLOCK on the shared file description), so poll first.
+ */
+unsigned
+sock_refuse_pending(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	unsigned n = 0;
+
+	while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+		if (c < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			break;
+		}
+		fd_close(&c);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: fork/exec with socket activation (ARCHITECTURE.md "Spawning").
+ *
+ * Everything that allocates is built before fork(); the child only makes
+ * async-signal-safe calls. It resets the signal mask and dispositions (libev
+ * blocks and catches signals), starts a new session, lifts the listening fds
+ * above 3+n and then dup2()s them down to 3.. (one pass could clobber a
+ * source that sits in the target range: the broker's own sockets are low
+ * fds), clears O_NONBLOCK, points stdin at /dev/null, closes every other fd,
+ * writes LISTEN_PID (its own pid) and execs. An exec failure travels back
+ * through a CLOEXEC pipe as an errno; EOF on that pipe means exec worked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "listenfds.h"
+#include "spawn.h"
+
+#define SPAWN_MAX_FDS 64
+
+/* Closes fds in [lo, hi]; close_range(2), else one by one. */
+static void
+close_fds(unsigned lo, unsigned hi)
+{
+	if (lo > hi)
+		return;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+#endif
+	if (hi > 65535)
+		hi = 65535;
+	for (unsigned fd = lo; fd <= hi; fd++)
+		(void)close((int)fd);
+}
+
+static noreturn void
+spawn_child(const struct spawn_req *req, int status_fd, int null_fd)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int tmp[SPAWN_MAX_FDS], top = LFD_START + (int)req->nfds, e, flags;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);	/* SIG_IGN survives exec */
+	if (setsid() < 0)
+		goto fail;
+	/* Out of the way of 3..top-1 first: the status pipe, /dev/null. */
+	if ((status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, top)) < 0 ||
+	    (null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, top)) < 0)
+		goto fail;
+	for (size_t i = 0; i < req->nfds; i++)		/* 1: lift */
+		if ((tmp[i] = fcntl(req->fds[i], F_DUPFD_CLOEXEC, top)) < 0)
+			goto fail;
+	for (size_t i = 0; i < req->nfds; i++) {	/* 2: place */
+		int fd = LFD_START + (int)i;
+
+		if (dup2(tmp[i], fd) < 0)		/* clears FD_CLOEXEC */
+			goto fail;
+		flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+			goto fail;
+	}
+	if (dup2(null_fd, STDIN_FILENO) < 0)
+		goto fail;
+	/* Everything else goes, but the status pipe until exec. */
+	close_fds((unsigned)top, (unsigned)status_fd - 1);
+	close_fds((unsigned)status_fd + 1, ~0U);
+	lfd_format_pid(req->pid_slot, (long)getpid());
+	execve(req->argv[0], req->argv, req->envp);
+fail:
+	e = errno;
+	(void)!write(status_fd, &e, sizeof(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
+/*
+ * Forks the daemon. Returns 0 with its pid and the read end of the
+ * exec-status pipe (CLOEXEC), or -errno if it could not fork.
+ */
+int
+spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
+{
+	int pfd[2] = { -1, -1 }, null_fd, r;
+	pid_t pid;
+
+	if (req->nfds > SPAWN_MAX_FDS)
+		return -E2BIG;
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0)
+		return -errno;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		fd_close(&null_fd);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		fd_close(&pfd[0]);
+		fd_close(&pfd[1]);
+		fd_close(&null_fd);
+		return r;
+	}
+	if (pid == 0)
+		spawn_child(req, pfd[1], null_fd);
+	fd_close(&pfd[1]);
+	fd_close(&null_fd);
+	*ret_pid = pid;
+	*ret_status_fd = pfd[0];
+	return 0;
+}
+
+/*
+ * Reads the exec-status pipe: 1 with *ret_errno set if exec failed, 0 on
+ * EOF (exec succeeded), -EAGAIN if nothing is there yet, -errno on error.
+ */
+int
+spawn_read_status(int status_fd, int *ret_errno)
+{
+	int e;
+	ssize_t n;
+
+	do
+		n = read(status_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(e))
+		return -EIO;
+	*ret_errno = e;
+	return 1;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: fork and exec a daemon with its listening sockets at fd 3.., as
+ * sd_listen_fds(3) expects them.
+ */
+#ifndef VB_SPAWN_H
+#define VB_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spawn_req {
+	char *const	*argv;		/* argv[0] is the absolute path */
+	char *const	*envp;		/* includes a LISTEN_PID slot */
+	char		*pid_slot;	/* that slot, filled in the child */
+	const int	*fds;		/* passed as 3, 4, ... in this order */
+	size_t		 nfds;
+};
+
+int	spawn_daemon(const struct spawn_req *req, pid_t *ret_pid,
+	    int *ret_status_fd);
+int	spawn_read_status(int status_fd, int *ret_errno);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the units at run time. Owns every listening socket, every daemon
+ * pid, and the libev watchers that connect them to the pure state machine
+ * (unit.h). unit_set_state() is the only writer of a unit's state.
+ */
+#ifndef VB_SUPERVISE_H
+#define VB_SUPERVISE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "plan.h"
+#include "sock.h"
+#include "strv.h"
+#include "unit.h"
+
+struct supervisor;
+
+struct unit_sock {
+	const struct sock_spec	*spec;
+	struct bound_sock	 b;		/* b.fd -1: not bound */
+	ev_io			 io;		/* readable: a client waits */
+	struct unit		*unit;
+};
+
+struct unit {
+	struct supervisor	*sup;
+	const struct unit_spec	*spec;
+	struct unit_policy	 policy;
+	struct unit_sm		 sm;
+	struct unit_sock	*socks;
+	size_t			 nsocks;
+	int			*fds;		/* socks[i].b.fd, for spawn/poll */
+	bool			 serving;	/* every socket bound */
+	bool			 left_running;	/* stop_on_exit = no, at exit */
+	struct strv		 env;		/* ends with the LISTEN_PID slot */
+	pid_t			 pid;		/* 0: none */
+	int			 status_fd;	/* exec-status pipe, -1: none */
+	ev_io			 status_io;
+	ev_child		 child;
+	ev_timer		 timer;
+	unsigned		 activations;
+	int			 last_status;	/* wait status of the last exit */
+	int			 exec_errno;	/* of the last failed exec */
+};
+
+struct supervisor {
+	struct ev_loop		*loop;
+	const struct plan	*plan;
+	struct unit		*units;
+	size_t			 nunits;
+	bool			 shutting_down;
+};
+
+struct supervisor	*sup_new(struct ev_loop *loop, const struct plan *plan,
+			    char *const *parent_env, size_t *ret_serving);
+void			 sup_launch(struct supervisor *sup);
+void			 sup_shutdown(struct supervisor *sup);
+bool			 sup_busy(const struct supervisor *sup);
+void			 sup_free(struct supervisor *sup);
+
+#endif

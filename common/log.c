@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the broker's own messages. The only static state in the project is
+ * here, written once by log_init() (ident, level, destination).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *log_ident = "virt-broker";
+static enum log_level log_level = LOG_LEVEL_INFO;
+static bool log_syslog;
+
+void
+log_init(const char *ident, enum log_level level, bool to_syslog)
+{
+	log_ident = ident;
+	log_level = level;
+	log_syslog = to_syslog;
+	if (to_syslog)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+bool
+log_enabled(enum log_level level)
+{
+	return level <= log_level;
+}
+
+static void
+log_emit(enum log_level level, const char *line)
+{
+	static const int prio[LOG_LEVEL_MAX] = {
+		[LOG_LEVEL_ERR] = LOG_ERR,
+		[LOG_LEVEL_WARN] = LOG_WARNING,
+		[LOG_LEVEL_INFO] = LOG_INFO,
+		[LOG_LEVEL_DEBUG] = LOG_DEBUG,
+	};
+
+	if (log_syslog) {
+		syslog(prio[level], "%s", line);
+		return;
+	}
+	fprintf(stderr, "%s: %s\n", log_ident, line);
+	fflush(stderr);
+}
+
+void
+vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int saved = errno;
+
+	if (log_enabled(level)) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		log_emit(level, line);
+	}
+	errno = saved;
+}
+
+/* The message, then ": " and the text of errno e, as OpenBSD's log_warn(). */
+static void
+vlog_errno(enum log_level level, int e, const char *fmt, va_list ap)
+	LOG_PRINTF(3, 0);
+
+static void
+vlog_errno(enum log_level level, int e, const char *fmt, va_list ap)
+{
+	char msg[1536], line[2048];
+
+	if (log_enabled(level)) {
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		snprintf(line, sizeof(line), "%s: %s", msg, strerror(e));
+		log_emit(level, line);
+	}
+	errno = e;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_LEVEL_WARN, e, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vlog_errno(LOG_LEVEL_ERR, e, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LEVEL_ERR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
