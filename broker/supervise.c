@@ -269,9 +269,7 @@ status_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	unit_close_status(u);
 	if (r == 1) {
-		u->exec_errno = e;
-		log_warnx("unit %s: exec %s: %s", u->spec->name, u->spec->exec,
-		    strerror(e));
+		u->exec_errno = e;	/* said once, by unit_gave_up() */
 		unit_feed(u, UNIT_EV_EXEC_FAILED, false, false);
 	} else {
 		unit_feed(u, UNIT_EV_EXEC_OK, false, false);

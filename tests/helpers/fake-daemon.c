@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test daemon: speaks sd_listen_fds(3) like libvirt's daemons, reports what
+ * it was given, serves each connection one line ("hello PID\n"), and can
+ * misbehave on request for fault tests. Not a replacement for real libvirt:
+ * the e2e tests use that.
+ *
+ * fake-daemon [--report FILE] [--starts FILE] [--idle-ms N]
+ *             [--exit-on-start STATUS] [--ignore-term] [--crash-after N]
+ *             [--strict]
+ *   --report FILE      write what it received as key=value lines
+ *   --starts FILE      append "PID\n" at every start
+ *   --idle-ms N        exit 0 after N ms without a connection
+ *   --exit-on-start S  exit with status S before accepting anything
+ *   --ignore-term      ignore SIGTERM
+ *   --crash-after N    raise SIGSEGV after serving N connections
+ *   --strict           exit 6 unless LISTEN_PID/FDS/FDNAMES are all right
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define MAX_FDS 64
+
+struct opts {
+	const char	*report;
+	const char	*starts;
+	long		 idle_ms;
+	int		 exit_on_start;	/* -1: no */
+	int		 ignore_term;
+	long		 crash_after;	/* 0: never */
+	int		 strict;
+};
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "report", required_argument, NULL, 'r' },
+		{ "starts", required_argument, NULL, 's' },
+		{ "idle-ms", required_argument, NULL, 'i' },
+		{ "exit-on-start", required_argument, NULL, 'e' },
+		{ "ignore-term", no_argument, NULL, 't' },
+		{ "crash-after", required_argument, NULL, 'c' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->exit_on_start = -1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': o->report = optarg; break;
+		case 's': o->starts = optarg; break;
+		case 'i': o->idle_ms = atol(optarg); break;
+		case 'e': o->exit_on_start = atoi(optarg); break;
+		case 't': o->ignore_term = 1; break;
+		case 'c': o->crash_after = atol(optarg); break;
+		case 'S': o->strict = 1; break;
+		default: exit(2);
+		}
+	}
+}
+
+static void
+report_fds(FILE *fp)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int self = d != NULL ? dirfd(d) : -1, first = 1;
+
+	fprintf(fp, "open_fds=");
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		fd = atoi(de->d_name);
+		if (fd == self || fd == fileno(fp))
+			continue;
+		fprintf(fp, "%s%d", first ? "" : ",", fd);
+		first = 0;
+	}
+	fprintf(fp, "\n");
+	if (d != NULL)
+		closedir(d);
+}
+
+static void
+report_signals(FILE *fp)
+{
+	sigset_t mask;
+	int blocked = 0, ignored = 0;
+
+	sigprocmask(SIG_SETMASK, NULL, &mask);
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction sa;
+
+		if (sigismember(&mask, s) == 1)
+			blocked++;
+		if (sigaction(s, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			ignored++;
+	}
+	fprintf(fp, "blocked_signals=%d\nignored_signals=%d\n", blocked,
+	    ignored);
+}
+
+static void
+write_report(const char *path, int nfds)
+{
+	char tmp[4096], link[4096];
+	FILE *fp;
+	const char *v;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fp = fopen(tmp, "w");
+	if (fp == NULL)
+		return;
+	fprintf(fp, "pid=%ld\n", (long)getpid());
+	v = getenv("LISTEN_PID");
+	fprintf(fp, "listen_pid=%s\n", v != NULL ? v : "");
+	v = getenv("LISTEN_FDS");
+	fprintf(fp, "listen_fds=%s\n", v != NULL ? v : "");
+	v = getenv("LISTEN_FDNAMES");
+	fprintf(fp, "listen_fdnames=%s\n", v != NULL ? v : "");
+	v = getenv("XDG_RUNTIME_DIR");
+	fprintf(fp, "xdg_runtime_dir=%s\n", v != NULL ? v : "");
+	fprintf(fp, "sid_is_pid=%d\n", getsid(0) == getpid());
+	n = readlink("/proc/self/fd/0", link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	fprintf(fp, "stdin=%s\n", link);
+	for (int i = 0; i < nfds; i++) {
+		int fd = 3 + i, fdfl = fcntl(fd, F_GETFD),
+		    fl = fcntl(fd, F_GETFL), acc = 0;
+		struct sockaddr_un sa;
+		socklen_t len = sizeof(sa), alen = sizeof(acc);
+
+		memset(&sa, 0, sizeof(sa));
+		getsockname(fd, (struct sockaddr *)&sa, &len);
+		getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &alen);
+		fprintf(fp, "fd%d.path=%s\nfd%d.cloexec=%d\nfd%d.nonblock=%d\n"
+		    "fd%d.listening=%d\n", fd, sa.sun_path, fd,
+		    fdfl >= 0 && (fdfl & FD_CLOEXEC) ? 1 : 0, fd,
+		    fl >= 0 && (fl & O_NONBLOCK) ? 1 : 0, fd, acc);
+	}
+	report_signals(fp);
+	report_fds(fp);
+	fclose(fp);
+	rename(tmp, path);
+}
+
+static int
+check_env(int *ret_nfds)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"),
+	    *names = getenv("LISTEN_FDNAMES");
+	int n, colons = 0;
+
+	if (pid == NULL || fds == NULL || names == NULL)
+		return -1;
+	if (atol(pid) != (long)getpid())
+		return -1;
+	n = atoi(fds);
+	for (const char *p = names; *p != '\0'; p++)
+		colons += *p == ':';
+	if (n <= 0 || n > MAX_FDS || colons + 1 != n)
+		return -1;
+	*ret_nfds = n;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct pollfd pfd[MAX_FDS];
+	long served = 0;
+	int nfds = 0;
+
+	parse(argc, argv, &o);
+	if (check_env(&nfds) < 0) {
+		const char *fds = getenv("LISTEN_FDS");
+
+		if (o.strict) {
+			fprintf(stderr, "fake-daemon: bad activation env\n");
+			return 6;
+		}
+		nfds = fds != NULL ? atoi(fds) : 0;
+		if (nfds < 0 || nfds > MAX_FDS)
+			nfds = 0;
+	}
+	if (o.starts != NULL) {
+		FILE *fp = fopen(o.starts, "a");
+
+		if (fp != NULL) {
+			fprintf(fp, "%ld\n", (long)getpid());
+			fclose(fp);
+		}
+	}
+	if (o.report != NULL)
+		write_report(o.report, nfds);
+	if (o.exit_on_start >= 0)
+		return o.exit_on_start;
+	if (o.ignore_term)
+		signal(SIGTERM, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < nfds; i++) {
+		pfd[i].fd = 3 + i;
+		pfd[i].events = POLLIN;
+	}
+	for (;;) {
+		int r = poll(pfd, (nfds_t)nfds, o.idle_ms > 0 ?
+		    (int)o.idle_ms : -1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;		/* idle timeout */
+		for (int i = 0; i < nfds; i++) {
+			char line[64];
+			int c, len;
+
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			c = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0)
+				continue;
+			len = snprintf(line, sizeof(line), "hello %ld\n",
+			    (long)getpid());
+			(void)!write(c, line, (size_t)len);
+			close(c);
+			if (o.crash_after > 0 && ++served >= o.crash_after) {
+				signal(SIGSEGV, SIG_DFL);	/* not ASan's */
+				raise(SIGSEGV);
+			}
+		}
+	}
+}

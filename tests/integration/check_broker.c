@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration: the real virt-broker binary with the test daemon. Checks the
+ * activation protocol as the daemon sees it, queued and concurrent clients,
+ * re-arming after exit, failure handling, shutdown, and the path rules.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS 10000		/* generous deadline for one step */
+
+static struct harness H;
+
+static void
+setup(void)
+{
+	h_setup(&H);
+}
+
+static void
+teardown(void)
+{
+	h_teardown(&H);
+}
+
+/* A unit "fake" with three sockets, and extra config lines. */
+static void
+conf_fake(const char *fake_args, const char *extra)
+{
+	h_write_conf(&H,
+	    "[broker]\n"
+	    "search_path = /nonexistent\n"
+	    "[fake]\n"
+	    "exec = %s\n"
+	    "args = --report %s/report --starts %s/starts %s\n"
+	    "socket = a.socket sock-a\n"
+	    "socket = b.socket sock-b\n"
+	    "socket = c.socket sock-c 0600\n"
+	    "%s",
+	    h_fake_daemon(), H.dir, H.dir, fake_args, extra);
+}
+
+static char *
+rt_path(const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
+	return p;
+}
+
+static char *
+dir_path(const char *name)
+{
+	return h_path(&H, name);
+}
+
+static void
+assert_report(const char *report, const char *key, const char *want)
+{
+	char *v = h_report_get(report, key);
+
+	ck_assert_msg(v != NULL, "report has no %s", key);
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
+START_TEST(activation_passes_fds_names_and_own_pid)
+{
+	char *sock_b = rt_path("sock-b"), *report = dir_path("report");
+	char want[512], pidstr[32];
+	long pid;
+
+	conf_fake("--strict", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(sock_b, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert(h_wait_file(report, T_MS));
+	snprintf(pidstr, sizeof(pidstr), "%ld", pid);
+	assert_report(report, "pid", pidstr);
+	assert_report(report, "listen_pid", pidstr);
+	assert_report(report, "listen_fds", "3");
+	assert_report(report, "listen_fdnames", "a.socket:b.socket:c.socket");
+	for (int fd = 3; fd <= 5; fd++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "fd%d.path", fd);
+		snprintf(want, sizeof(want), "%s/sock-%c", H.rt, 'a' + fd - 3);
+		assert_report(report, key, want);
+		snprintf(key, sizeof(key), "fd%d.cloexec", fd);
+		assert_report(report, key, "0");
+		snprintf(key, sizeof(key), "fd%d.nonblock", fd);
+		assert_report(report, key, "0");
+		snprintf(key, sizeof(key), "fd%d.listening", fd);
+		assert_report(report, key, "1");
+	}
+	assert_report(report, "blocked_signals", "0");
+	assert_report(report, "ignored_signals", "0");
+	assert_report(report, "open_fds", "0,1,2,3,4,5");
+	assert_report(report, "sid_is_pid", "1");
+	assert_report(report, "stdin", "/dev/null");
+	assert_report(report, "xdg_runtime_dir", H.xdg);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(sock_b);
+	free(report);
+}
+END_TEST
+
+START_TEST(sockets_have_their_modes_in_a_private_dir)
+{
+	char *a = rt_path("sock-a"), *c = rt_path("sock-c");
+	struct stat st;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nsocket = a.socket sock-a 0660\n"
+	    "socket = c.socket sock-c\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(lstat(H.rt, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(lstat(a, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0660);
+	ck_assert_int_eq(lstat(c, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_uint_eq(st.st_uid, geteuid());
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(c);
+}
+END_TEST
+
+START_TEST(clients_queued_before_the_start_are_all_served)
+{
+	char *a = rt_path("sock-a"), *starts = dir_path("starts");
+	int fds[5];
+	long first = 0;
+
+	conf_fake("", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	for (int i = 0; i < 5; i++) {	/* all queued before any reply */
+		fds[i] = h_connect(a);
+		ck_assert_int_ge(fds[i], 0);
+	}
+	for (int i = 0; i < 5; i++) {
+		char line[64];
+		long pid;
+
+		ck_assert_int_gt(h_read_line(fds[i], line, sizeof(line),
+		    T_MS), 0);
+		ck_assert_int_eq(sscanf(line, "hello %ld", &pid), 1);
+		if (i == 0)
+			first = pid;
+		ck_assert_int_eq(pid, first);
+		close(fds[i]);
+	}
+	ck_assert_int_eq(h_count_lines(starts), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(starts);
+}
+END_TEST
+
+START_TEST(daemon_exit_rearms_and_next_client_starts_a_new_one)
+{
+	char *a = rt_path("sock-a"), *starts = dir_path("starts");
+	long p1, p2;
+
+	conf_fake("--idle-ms 100", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p1 = h_hello(a, T_MS);
+	ck_assert_int_gt(p1, 0);
+	ck_assert(h_wait_gone((pid_t)p1, T_MS));	/* idle exit, reaped */
+	ck_assert(h_wait_log(&H, "exited with status 0", T_MS));
+	p2 = h_hello(a, T_MS);
+	ck_assert_int_gt(p2, 0);
+	ck_assert_int_ne(p1, p2);
+	ck_assert_int_eq(h_count_lines(starts), 2);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(starts);
+}
+END_TEST
+
+START_TEST(missing_binary_gives_one_clear_error_and_refuses)
+{
+	char *a = rt_path("sock-a");
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[ghost]\n"
+	    "exec = /nonexistent/ghostd\nsocket = g.socket sock-a\n");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), 0);	/* closed, not hung */
+	ck_assert_int_eq(h_log_count(&H, "unit ghost: exec "
+	    "/nonexistent/ghostd: No such file or directory"), 1);
+	ck_assert(h_pid_alive(H.broker));
+	ck_assert_int_eq(h_hello(a, T_MS), 0);	/* still refused */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+/* 200 clients connect at once to a cold unit: one start, 200 served. */
+START_TEST(storm_of_200_connects_makes_one_start)
+{
+	enum { N = 200 };
+	char *b = rt_path("sock-b"), *starts = dir_path("starts");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fds[N], served = 0;
+
+	conf_fake("", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", b);
+	for (int i = 0; i < N; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_ge(fds[i], 0);
+		ck_assert_msg(connect(fds[i], (struct sockaddr *)&sa,
+		    sizeof(sa)) == 0, "connect %d: %s", i, strerror(errno));
+	}
+	for (int i = 0; i < N; i++) {
+		char line[64];
+
+		fcntl(fds[i], F_SETFL, 0);
+		if (h_read_line(fds[i], line, sizeof(line), T_MS) > 0 &&
+		    strncmp(line, "hello ", 6) == 0)
+			served++;
+		close(fds[i]);
+	}
+	ck_assert_int_eq(served, N);
+	ck_assert_int_eq(h_count_lines(starts), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(b);
+	free(starts);
+}
+END_TEST
+
+/* A daemon that exits without accepting: bounded retries, then refusal. */
+START_TEST(quick_failures_stop_at_the_start_limit)
+{
+	char *a = rt_path("sock-a"), *starts = dir_path("starts");
+	long t0;
+
+	conf_fake("--exit-on-start 6", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_hello(a, T_MS), 0);	/* EOF: refused */
+	ck_assert_int_lt(h_now_ms() - t0, T_MS);
+	ck_assert_int_eq(h_count_lines(starts), 5);
+	ck_assert_int_eq(h_log_count(&H, "unit fake: failed: 5 failed "
+	    "starts within 10 s (last: exited with status 6)"), 1);
+	/* While failed, new clients are refused at once, no new start. */
+	ck_assert_int_eq(h_hello(a, T_MS), 0);
+	ck_assert_int_eq(h_count_lines(starts), 5);
+	ck_assert(h_pid_alive(H.broker));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(starts);
+}
+END_TEST
+
+START_TEST(crashing_daemon_never_takes_the_broker_down)
+{
+	char *a = rt_path("sock-a");
+	long p1, p2;
+
+	conf_fake("--crash-after 1", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p1 = h_hello(a, T_MS);
+	ck_assert_int_gt(p1, 0);
+	ck_assert(h_wait_log(&H, "killed by signal 11", T_MS));
+	p2 = h_hello(a, T_MS);
+	ck_assert_int_gt(p2, 0);
+	ck_assert_int_ne(p1, p2);
+	ck_assert(h_pid_alive(H.broker));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+START_TEST(sigterm_stops_daemons_and_removes_only_our_paths)
+{
+	char *a = rt_path("sock-a"), *b = rt_path("sock-b"),
+	    *c = rt_path("sock-c"), *pidfile = rt_path("virt-broker.pid"),
+	    *other = rt_path("not-ours");
+	long pid;
+	int fd;
+
+	conf_fake("", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	fd = open(other, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert(h_wait_file(pidfile, T_MS));
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert(!h_pid_alive((pid_t)pid));
+	ck_assert_int_ne(access(a, F_OK), 0);
+	ck_assert_int_ne(access(b, F_OK), 0);
+	ck_assert_int_ne(access(c, F_OK), 0);
+	ck_assert_int_ne(access(pidfile, F_OK), 0);
+	ck_assert_int_eq(access(other, F_OK), 0);
+	free(a);
+	free(b);
+	free(c);
+	free(pidfile);
+	free(other);
+}
+END_TEST
+
+START_TEST(stop_on_exit_no_leaves_the_daemon_on_its_socket)
+{
+	char *a = rt_path("sock-a");
+	long pid;
+
+	conf_fake("", "stop_on_exit = no\n");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert(h_pid_alive((pid_t)pid));
+	ck_assert_int_eq(access(a, F_OK), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), pid);	/* still serving */
+	kill((pid_t)pid, SIGKILL);
+	free(a);
+}
+END_TEST
+
+START_TEST(daemon_ignoring_sigterm_is_killed_after_stop_timeout)
+{
+	char *a = rt_path("sock-a");
+	long pid, t0;
+
+	conf_fake("--ignore-term", "stop_timeout = 1\n");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_ge(h_now_ms() - t0, 900);
+	ck_assert(!h_pid_alive((pid_t)pid));
+	ck_assert_int_eq(h_log_count(&H, "sending SIGKILL"), 1);
+	free(a);
+}
+END_TEST
+
+START_TEST(second_broker_on_the_same_dir_names_the_first)
+{
+	struct harness second;
+	char want[64];
+	pid_t pid;
+
+	conf_fake("", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	second = H;
+	snprintf(second.log, sizeof(second.log), "%s/second.log", H.dir);
+	pid = h_spawn_broker(&second, -1);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	snprintf(want, sizeof(want), "another virt-broker (pid %ld)",
+	    (long)H.broker);
+	ck_assert_int_eq(h_log_count(&second, want), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
+static int
+listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	return fd;
+}
+
+/* A live socket we did not bind blocks its unit only, and stays put. */
+START_TEST(live_foreign_socket_blocks_only_its_unit)
+{
+	char *a = rt_path("sock-a"), *x = rt_path("sock-x");
+	struct stat before, after;
+	int foreign;
+
+	conf_fake("", "[other]\nexec = /bin/true\nsocket = x.socket sock-x\n");
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	foreign = listen_at(a);
+	ck_assert_int_eq(lstat(a, &before), 0);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(h_log_count(&H, "is served by a daemon the broker "
+	    "did not start"), 1);
+	ck_assert_int_eq(lstat(x, &after), 0);		/* other unit bound */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_eq(lstat(a, &after), 0);
+	ck_assert_uint_eq(before.st_ino, after.st_ino);
+	close(foreign);
+	free(a);
+	free(x);
+}
+END_TEST
+
+START_TEST(stale_socket_is_replaced)
+{
+	char *a = rt_path("sock-a");
+
+	conf_fake("", "");
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	close(listen_at(a));		/* bound, nobody listening now */
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+START_TEST(file_or_symlink_at_a_socket_path_is_left_alone)
+{
+	char *a = rt_path("sock-a"), *b = rt_path("sock-b"),
+	    *target = dir_path("target");
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	conf_fake("", "");
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	fd = open(a, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(symlink(target, b), 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[one]\nexec = /bin/true\nsocket = a.socket sock-a\n"
+	    "[two]\nexec = /bin/true\nsocket = b.socket sock-b\n"
+	    "[three]\nexec = /bin/true\nsocket = c.socket sock-c\n");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(h_log_count(&H, "unit one: "), 1);
+	ck_assert_int_eq(h_log_count(&H, "sock-a exists and is not a socket; "
+	    "refusing to replace it"), 1);
+	ck_assert_int_eq(h_log_count(&H, "sock-b is a symlink we did not "
+	    "create"), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_eq(access(a, F_OK), 0);
+	n = readlink(b, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, target);
+	ck_assert_int_ne(access(target, F_OK), 0);	/* not followed */
+	free(a);
+	free(b);
+	free(target);
+}
+END_TEST
+
+START_TEST(symlinked_runtime_dir_is_refused)
+{
+	char *elsewhere = dir_path("elsewhere");
+	pid_t pid;
+
+	conf_fake("", "");
+	ck_assert_int_eq(mkdir(elsewhere, 0700), 0);
+	ck_assert_int_eq(symlink(elsewhere, H.rt), 0);
+	pid = h_spawn_broker(&H, -1);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	ck_assert_int_eq(h_log_count(&H, "is a symlink; refusing to follow "
+	    "it"), 1);
+	free(elsewhere);
+}
+END_TEST
+
+START_TEST(bad_config_names_file_and_line_and_does_not_start)
+{
+	char want[400];
+	pid_t pid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exce = /bin/true\nstart = sometimes\n");
+	pid = h_spawn_broker(&H, -1);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	snprintf(want, sizeof(want), "%s:4: [unit fake] unknown key 'exce'",
+	    H.conf);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	snprintf(want, sizeof(want), "%s:5: [unit fake] start: 'sometimes'",
+	    H.conf);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert_int_ne(access(H.rt, F_OK), 0);	/* nothing bound */
+}
+END_TEST
+
+static Suite *
+broker_suite(void)
+{
+	Suite *s = suite_create("broker");
+	TCase *act = tcase_create("activation");
+	TCase *fail = tcase_create("failures");
+	TCase *life = tcase_create("lifecycle");
+	TCase *paths = tcase_create("paths");
+	TCase *all[] = { act, fail, life, paths };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_set_timeout(all[i], 60);
+		suite_add_tcase(s, all[i]);
+	}
+	tcase_add_test(act, activation_passes_fds_names_and_own_pid);
+	tcase_add_test(act, sockets_have_their_modes_in_a_private_dir);
+	tcase_add_test(act, clients_queued_before_the_start_are_all_served);
+	tcase_add_test(act, daemon_exit_rearms_and_next_client_starts_a_new_one);
+	tcase_add_test(act, storm_of_200_connects_makes_one_start);
+	tcase_add_test(fail, missing_binary_gives_one_clear_error_and_refuses);
+	tcase_add_test(fail, quick_failures_stop_at_the_start_limit);
+	tcase_add_test(fail, crashing_daemon_never_takes_the_broker_down);
+	tcase_add_test(life, sigterm_stops_daemons_and_removes_only_our_paths);
+	tcase_add_test(life, stop_on_exit_no_leaves_the_daemon_on_its_socket);
+	tcase_add_test(life,
+	    daemon_ignoring_sigterm_is_killed_after_stop_timeout);
+	tcase_add_test(life, second_broker_on_the_same_dir_names_the_first);
+	tcase_add_test(paths, live_foreign_socket_blocks_only_its_unit);
+	tcase_add_test(paths, stale_socket_is_replaced);
+	tcase_add_test(paths, file_or_symlink_at_a_socket_path_is_left_alone);
+	tcase_add_test(paths, symlinked_runtime_dir_is_refused);
+	tcase_add_test(paths, bad_config_names_file_and_line_and_does_not_start);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(broker_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}

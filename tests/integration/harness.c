@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/* Test harness for the real broker binary (see harness.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+long
+h_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits a little without sleeping on a condition: one poll tick. */
+static void
+tick(void)
+{
+	(void)poll(NULL, 0, 10);
+}
+
+static const char *
+env_or_die(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || v[0] == '\0') {
+		fprintf(stderr, "%s is not set (run through ctest)\n", name);
+		exit(2);
+	}
+	return v;
+}
+
+const char *
+h_fake_daemon(void)
+{
+	return env_or_die("VB_FAKE_DAEMON");
+}
+
+void
+h_setup(struct harness *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->dir, sizeof(h->dir), "/tmp/vb-it.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(h->dir));
+	chmod(h->dir, 0755);
+	snprintf(h->xdg, sizeof(h->xdg), "%s/run", h->dir);
+	ck_assert_int_eq(mkdir(h->xdg, 0700), 0);
+	snprintf(h->rt, sizeof(h->rt), "%s/libvirt", h->xdg);
+	snprintf(h->conf, sizeof(h->conf), "%s/broker.conf", h->dir);
+	snprintf(h->log, sizeof(h->log), "%s/broker.log", h->dir);
+	h->broker = -1;
+	h_write_conf(h, "[broker]\n");
+}
+
+static void
+dump_log(const struct harness *h)
+{
+	char line[1024];
+	FILE *fp = fopen(h->log, "r");
+
+	if (fp == NULL)
+		return;
+	fprintf(stderr, "---- broker log %s ----\n", h->log);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		fputs(line, stderr);
+	fprintf(stderr, "---- end ----\n");
+	fclose(fp);
+}
+
+void
+h_teardown(struct harness *h)
+{
+	char cmd[600];
+
+	if (getenv("VB_TEST_VERBOSE") != NULL)
+		dump_log(h);
+	if (h->broker > 0) {
+		kill(h->broker, SIGKILL);
+		waitpid(h->broker, NULL, 0);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", h->dir);
+}
+
+void
+h_write_conf(struct harness *h, const char *fmt, ...)
+{
+	FILE *fp = fopen(h->conf, "w");
+	va_list ap;
+
+	ck_assert_ptr_nonnull(fp);
+	va_start(ap, fmt);
+	vfprintf(fp, fmt, ap);
+	va_end(ap);
+	fclose(fp);
+}
+
+/* A path in the test's temp dir (free it). */
+char *
+h_path(const struct harness *h, const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", h->dir, name), 0);
+	return p;
+}
+
+/*
+ * Forks the broker: stderr to the log, XDG_RUNTIME_DIR and HOME private,
+ * --ready-fd when ready_fd >= 0. VB_BROKER_WRAPPER (e.g. "valgrind -q
+ * --error-exitcode=99") is put in front when set.
+ */
+pid_t
+h_spawn_broker(struct harness *h, int ready_fd)
+{
+	const char *broker = env_or_die("VB_BROKER");
+	const char *wrapper = getenv("VB_BROKER_WRAPPER");
+	char fdarg[16];
+	char *argv[32];
+	int argc = 0, logfd;
+	char *wcopy = NULL;
+	pid_t pid;
+
+	if (wrapper != NULL && wrapper[0] != '\0') {
+		wcopy = strdup(wrapper);
+		for (char *tok = strtok(wcopy, " "); tok != NULL && argc < 20;
+		    tok = strtok(NULL, " "))
+			argv[argc++] = tok;
+	}
+	argv[argc++] = (char *)broker;
+	argv[argc++] = (char *)"--session";
+	argv[argc++] = (char *)"-v";
+	argv[argc++] = (char *)"-f";
+	argv[argc++] = h->conf;
+	if (ready_fd >= 0) {
+		snprintf(fdarg, sizeof(fdarg), "%d", ready_fd);
+		argv[argc++] = (char *)"--ready-fd";
+		argv[argc++] = fdarg;
+	}
+	argv[argc] = NULL;
+	logfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	ck_assert_int_ge(logfd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* A failed test must not leave its broker behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setenv("XDG_RUNTIME_DIR", h->xdg, 1);
+		setenv("HOME", h->dir, 1);
+		unsetenv("XDG_CONFIG_HOME");
+		dup2(logfd, 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(logfd);
+	free(wcopy);
+	return pid;
+}
+
+/* Starts the broker and waits for its ready newline. 0, or -1. */
+int
+h_start_broker(struct harness *h)
+{
+	int p[2];
+	char c;
+	struct pollfd pfd;
+	int r;
+
+	ck_assert_int_eq(pipe(p), 0);
+	fcntl(p[0], F_SETFD, FD_CLOEXEC);
+	/* The write end must survive exec in the broker: not CLOEXEC. */
+	h->broker = h_spawn_broker(h, p[1]);
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	r = poll(&pfd, 1, 30000);
+	if (r != 1 || read(p[0], &c, 1) != 1) {
+		close(p[0]);
+		dump_log(h);
+		return -1;
+	}
+	close(p[0]);
+	return 0;
+}
+
+/* Waits for pid to exit: its exit status, 128+signal, or -1 on timeout. */
+int
+h_wait_exit(pid_t pid, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+	int st;
+
+	while (h_now_ms() < end) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) :
+			    128 + WTERMSIG(st);
+		if (r < 0)
+			return -1;
+		tick();
+	}
+	return -1;
+}
+
+int
+h_stop_broker(struct harness *h, int timeout_ms)
+{
+	int st;
+
+	if (h->broker <= 0)
+		return -1;
+	kill(h->broker, SIGTERM);
+	st = h_wait_exit(h->broker, timeout_ms);
+	if (st >= 0)
+		h->broker = -1;
+	else
+		dump_log(h);
+	return st;
+}
+
+int
+h_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Reads one line. Returns its length, 0 on EOF (the peer closed without a
+ * word: a refused client), -ETIMEDOUT, or -errno.
+ */
+int
+h_read_line(int fd, char *buf, size_t size, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long left = end - h_now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		n = read(fd, buf + len, 1);
+		if (n < 0)
+			return errno == ECONNRESET ? 0 : -errno;
+		if (n == 0)
+			break;
+		if (buf[len++] == '\n')
+			break;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+/* Connects, reads "hello PID": the pid, 0 if refused, -1 on error. */
+long
+h_hello(const char *path, int timeout_ms)
+{
+	char line[64];
+	int fd = h_connect(path), n;
+	long pid = -1;
+
+	if (fd < 0)
+		return -1;
+	n = h_read_line(fd, line, sizeof(line), timeout_ms);
+	if (n == 0)
+		pid = 0;
+	else if (n > 0 && sscanf(line, "hello %ld", &pid) != 1)
+		pid = -1;
+	close(fd);
+	return pid;
+}
+
+/* The value of key= in a fake-daemon report (free it), or NULL. */
+char *
+h_report_get(const char *file, const char *key)
+{
+	char line[4096];
+	size_t klen = strlen(key);
+	FILE *fp = fopen(file, "r");
+	char *v = NULL;
+
+	if (fp == NULL)
+		return NULL;
+	while (v == NULL && fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			line[strcspn(line, "\n")] = '\0';
+			v = strdup(line + klen + 1);
+		}
+	}
+	fclose(fp);
+	return v;
+}
+
+int
+h_count_lines(const char *file)
+{
+	FILE *fp = fopen(file, "r");
+	int n = 0, c;
+
+	if (fp == NULL)
+		return 0;
+	while ((c = fgetc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return n;
+}
+
+int
+h_log_count(const struct harness *h, const char *needle)
+{
+	char line[2048];
+	FILE *fp = fopen(h->log, "r");
+	int n = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(fp);
+	return n;
+}
+
+bool
+h_wait_log(const struct harness *h, const char *needle, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		if (h_log_count(h, needle) > 0)
+			return true;
+		tick();
+	} while (h_now_ms() < end);
+	return false;
+}
+
+bool
+h_wait_file(const char *path, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		if (access(path, F_OK) == 0)
+			return true;
+		tick();
+	} while (h_now_ms() < end);
+	return false;
+}
+
+bool
+h_pid_alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* The broker reaps its children, so kill(pid, 0) fails once it has. */
+bool
+h_wait_gone(pid_t pid, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		if (!h_pid_alive(pid))
+			return true;
+		tick();
+	} while (h_now_ms() < end);
+	return false;
+}

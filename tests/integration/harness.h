@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test harness: runs the real virt-broker binary (VB_BROKER) in a private
+ * runtime dir with a config written by the test, waits for it through
+ * --ready-fd, and talks to its sockets. Conditions are polled against a
+ * deadline, never slept on.
+ */
+#ifndef VB_HARNESS_H
+#define VB_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct harness {
+	char	dir[256];	/* private temp dir, removed at the end */
+	char	xdg[300];	/* XDG_RUNTIME_DIR */
+	char	rt[320];	/* R = xdg/libvirt */
+	char	conf[300];
+	char	log[300];	/* the broker's stderr */
+	pid_t	broker;
+};
+
+void	 h_setup(struct harness *h);
+void	 h_teardown(struct harness *h);
+void	 h_write_conf(struct harness *h, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+char	*h_path(const struct harness *h, const char *name);
+const char *h_fake_daemon(void);
+int	 h_start_broker(struct harness *h);
+pid_t	 h_spawn_broker(struct harness *h, int ready_fd);
+int	 h_stop_broker(struct harness *h, int timeout_ms);
+int	 h_wait_exit(pid_t pid, int timeout_ms);
+int	 h_connect(const char *path);
+int	 h_read_line(int fd, char *buf, size_t size, int timeout_ms);
+long	 h_hello(const char *path, int timeout_ms);
+char	*h_report_get(const char *file, const char *key);
+int	 h_count_lines(const char *file);
+int	 h_log_count(const struct harness *h, const char *needle);
+bool	 h_wait_log(const struct harness *h, const char *needle,
+	    int timeout_ms);
+bool	 h_wait_file(const char *path, int timeout_ms);
+bool	 h_wait_gone(pid_t pid, int timeout_ms);
+bool	 h_pid_alive(pid_t pid);
+long	 h_now_ms(void);
+
+#endif
