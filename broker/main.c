@@ -183,17 +183,15 @@ make_plan(struct config *cfg, const struct options *o)
 	};
 	struct plan *plan = NULL;
 
-	if (cfg->errors.n == 0)
-		(void)plan_build(cfg, &in, &plan);
-	if (cfg->errors.n > 0 || plan == NULL) {
-		for (size_t i = 0; i < cfg->errors.n; i++)
-			log_warnx("%s", cfg->errors.v[i]);
-		fatalx("%zu error%s in the configuration; not starting",
-		    cfg->errors.n, cfg->errors.n == 1 ? "" : "s");
+	if (cfg->errors.n == 0 && plan_build(cfg, &in, &plan) == 0) {
+		for (size_t i = 0; i < plan->notices.n; i++)
+			log_info("%s", plan->notices.v[i]);
+		return plan;
 	}
-	for (size_t i = 0; i < plan->notices.n; i++)
-		log_info("%s", plan->notices.v[i]);
-	return plan;
+	for (size_t i = 0; i < cfg->errors.n; i++)
+		log_warnx("%s", cfg->errors.v[i]);
+	fatalx("%zu error%s in the configuration; not starting",
+	    cfg->errors.n, cfg->errors.n == 1 ? "" : "s");
 }
 
 static void

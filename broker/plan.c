@@ -162,7 +162,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
     const struct plan_input *in, const struct catalog_entry *ce,
     const struct unit_conf *uc, struct unit_spec *u, struct strv *missing)
 {
-	const char *name = ce != NULL ? ce->name : uc->name;
+	const char *name = ce != NULL ? ce->name : uc != NULL ? uc->name : "?";
 	int line = uc != NULL ? uc->line : 0;
 
 	memset(u, 0, sizeof(*u));
