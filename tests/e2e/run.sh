@@ -1,0 +1,288 @@
+#!/bin/bash
+# End-to-end test of virt-broker against real libvirt daemons.
+#
+#   run.sh BROKER_BINARY libvirtd   Debian's packaged monolithic libvirtd
+#   run.sh BROKER_BINARY modular    modular daemons built by build-libvirt.sh
+#
+# As root, the test runs as the unprivileged user vbtest (created if needed)
+# with a fresh XDG_RUNTIME_DIR; otherwise as the current user with a private
+# XDG_RUNTIME_DIR and HOME.  Exit: 0 pass, 1 fail, 77 skip (reason printed).
+set -euo pipefail
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+GUEST=vb-e2e-guest
+MONITOR_PID=
+
+usage() {
+	echo "usage: $0 BROKER_BINARY libvirtd|modular" >&2
+	exit 2
+}
+
+# ---------------------------------------------------------------- helpers
+
+# Sockets currently in the runtime dir (absolute paths, sorted).
+list_sockets() {
+	find "$(runtime_dir)" -maxdepth 1 -type s 2>/dev/null | sort
+}
+
+# assert_parent PID: PID was started by the broker itself.
+assert_parent() {
+	local pid=$1 name=$2 ppid
+	ppid=$(ppid_of "$pid")
+	[[ $ppid == "$BROKER_PID" ]] ||
+		die "$name $pid has parent $ppid ($(ps -o comm= -p "$ppid" 2>/dev/null || echo gone)), not the broker $BROKER_PID"
+}
+
+# After the broker stopped: every socket it had bound is gone, except those
+# of virtlogd/virtlockd while that daemon still runs (stop_on_exit = no).
+assert_sockets_removed() {
+	local sock base daemon
+	for sock in "$@"; do
+		[[ -e $sock || -L $sock ]] || continue
+		base=$(basename "$sock")
+		daemon=${base%-admin-sock}
+		daemon=${daemon%-sock}
+		case $daemon in
+		virtlogd | virtlockd)
+			if ! no_daemon "$daemon"; then
+				log "note: $base left in place, $daemon still runs (stop_on_exit = no)"
+				continue
+			fi
+			;;
+		esac
+		die "socket $sock still exists after the broker stopped"
+	done
+}
+
+# Dangling links the broker may publish elsewhere (~/.cache/libvirt) are
+# only reported: the publishing feature is not part of this test.
+report_leftover_links() {
+	local l
+	for l in "$HOME"/.cache/libvirt/*-sock; do
+		[[ -L $l ]] || continue
+		log "note: link $l -> $(readlink "$l") left after the broker stopped"
+	done
+}
+
+# ------------------------------------------------------- virtqemud monitor
+
+# Poll in the background that never two virtqemud daemons run at once.
+start_qemud_monitor() {
+	echo 0 >"$T/qemud-max"
+	(
+		max=0
+		while :; do
+			n=$(daemon_count virtqemud) || n=0
+			if ((n > max)); then
+				max=$n
+				echo "$max" >"$T/qemud-max"
+				ps -u "$(my_uid)" -o pid=,ppid=,comm=,args= >"$T/qemud-max.ps"
+			fi
+			sleep 0.05
+		done
+	) &
+	MONITOR_PID=$!
+	add_cleanup stop_qemud_monitor
+}
+
+stop_qemud_monitor() {
+	[[ -n $MONITOR_PID ]] || return 0
+	kill "$MONITOR_PID" 2>/dev/null || true
+	wait "$MONITOR_PID" 2>/dev/null || true
+	MONITOR_PID=
+}
+
+assert_qemud_max() {
+	local max
+	pid_alive "$MONITOR_PID" || die "the virtqemud monitor died"
+	stop_qemud_monitor
+	max=$(<"$T/qemud-max")
+	if ((max > 1)); then
+		cat "$T/qemud-max.ps" >&2
+		die "$max virtqemud daemons ran at the same time"
+	fi
+	((max == 1)) || die "the virtqemud monitor never saw virtqemud running"
+	log "at most $max virtqemud ran at any time"
+}
+
+# ---------------------------------------------------------------- guest
+
+guest_xml() {
+	cat <<EOF
+<domain type='qemu'>
+  <name>$GUEST</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$T/disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+guest_pid() {
+	local f
+	f="$(runtime_dir)/qemu/run/$GUEST.pid"
+	[[ -s $f ]] || die "no pidfile $f"
+	cat "$f"
+}
+
+guest_state_is() {
+	[[ $(vsh domstate "$GUEST" 2>/dev/null) == "$1" ]]
+}
+
+# Remove a guest left defined by an earlier, interrupted run (its daemon is
+# gone by now: only the persistent definition may remain).
+forget_stale_guest() {
+	rm -f "$HOME/.config/libvirt/qemu/$GUEST.xml"
+}
+
+check_tcg_available() {
+	vsh capabilities >"$T/caps.xml" || die "virsh capabilities failed"
+	grep -q "<domain type='qemu'" "$T/caps.xml" ||
+		skip "libvirt reports no QEMU (TCG) domain type; is qemu-system-x86 installed?"
+	grep -q "<arch name='x86_64'>" "$T/caps.xml" ||
+		skip "no x86_64 QEMU emulator in libvirt's capabilities"
+	grep -Eq "<machine[^>]*>pc</machine>" "$T/caps.xml" ||
+		skip "QEMU offers no 'pc' machine type"
+}
+
+# ---------------------------------------------------------------- libvirtd
+
+body_libvirtd() {
+	[[ -x /usr/sbin/libvirtd ]] || skip "no /usr/sbin/libvirtd (apt-get install libvirt-daemon)"
+	[[ -x /usr/bin/virsh ]] || skip "no /usr/bin/virsh (apt-get install libvirt-clients)"
+	[[ -n $(find /usr/lib -path '*/libvirt/connection-driver/libvirt_driver_qemu.so' \
+		-print -quit 2>/dev/null) ]] ||
+		skip "Debian's QEMU driver is missing (apt-get install libvirt-daemon-driver-qemu)"
+	VIRSH=/usr/bin/virsh
+
+	local conf=$T/broker.conf r pid sockets
+	printf '[broker]\nsearch_path = /usr/sbin\n' >"$conf"
+	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
+
+	start_broker "$conf"
+	r=$(runtime_dir)
+	assert_dir_mode "$r" 700
+	assert_socket "$r/libvirt-sock" 600
+	assert_socket "$r/libvirt-admin-sock" 600
+	mapfile -t sockets < <(list_sockets)
+	log "bound: ${sockets[*]##*/}"
+
+	vsh list >/dev/null || die "virsh list through the broker failed"
+	pid=$(the_daemon_pid libvirtd)
+	assert_parent "$pid" libvirtd
+	log "libvirtd $pid serves qemu:///session, started by the broker"
+
+	stop_broker
+	wait_for no_daemon libvirtd
+	assert_sockets_removed "${sockets[@]}"
+	report_leftover_links
+}
+
+# ---------------------------------------------------------------- modular
+
+write_modular_conf() {	# FILE TIMEOUT
+	cat >"$1" <<EOF
+[broker]
+search_path = $VB_PREFIX/sbin
+
+[virtqemud]
+args = --timeout $2
+EOF
+}
+
+body_modular() {
+	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
+		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+	VIRSH=$VB_PREFIX/bin/virsh
+
+	local conf=$T/broker.conf r qemud qemud2 qemu pid sockets d
+	write_modular_conf "$conf" 5
+	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
+	forget_stale_guest
+
+	start_qemud_monitor
+	start_broker "$conf"
+	r=$(runtime_dir)
+	assert_dir_mode "$r" 700
+	assert_socket "$r/virtqemud-sock" 600
+	assert_socket "$r/virtqemud-admin-sock" 600
+	mapfile -t sockets < <(list_sockets)
+	log "bound: ${sockets[*]##*/}"
+
+	# (a) a client reaches virtqemud through the broker
+	vsh list >/dev/null || die "virsh list through the broker failed"
+	qemud=$(the_daemon_pid virtqemud)
+	assert_parent "$qemud" virtqemud
+	log "(a) virtqemud $qemud serves qemu:///session, started by the broker"
+
+	# (b) a TCG guest runs (the first define probes QEMU, ~7 s)
+	check_tcg_available
+	truncate -s 1M "$T/disk.img"
+	guest_xml >"$T/guest.xml"
+	vsh define "$T/guest.xml" >/dev/null || die "virsh define failed"
+	vsh start "$GUEST" >/dev/null || die "virsh start failed"
+	guest_state_is running || die "guest is $(vsh domstate "$GUEST"), not running"
+	qemu=$(guest_pid)
+	pid_alive "$qemu" || die "guest's QEMU $qemu is not alive"
+	log "(b) guest runs, QEMU pid $qemu"
+
+	# (c) virtqemud stops while the guest runs; the next client gets a new
+	#     virtqemud that re-attaches to the guest.
+	qemud=$(the_daemon_pid virtqemud)
+	kill -TERM "$qemud"
+	wait_for pid_dead "$qemud"
+	pid_alive "$qemu" || die "guest's QEMU $qemu died with virtqemud"
+	guest_state_is running || die "guest is not running after virtqemud restarted"
+	qemud2=$(the_daemon_pid virtqemud)
+	[[ $qemud2 != "$qemud" ]] || die "virtqemud pid did not change"
+	assert_parent "$qemud2" virtqemud
+	vsh list | grep -qw "$GUEST" || die "guest not listed by the new virtqemud"
+	log "(c) virtqemud $qemud2 took over the running guest"
+
+	# (d) secondary drivers are activated by the broker, not autospawned
+	vsh net-list --all >/dev/null || die "virsh net-list failed"
+	vsh pool-list --all >/dev/null || die "virsh pool-list failed"
+	for d in virtnetworkd virtstoraged; do
+		pid=$(the_daemon_pid "$d")
+		assert_parent "$pid" "$d"
+		log "(d) $d $pid started by the broker"
+	done
+
+	# (e) tear down
+	vsh destroy "$GUEST" >/dev/null || die "virsh destroy failed"
+	wait_for pid_dead "$qemu"
+	vsh undefine "$GUEST" >/dev/null || die "virsh undefine failed"
+	mapfile -t sockets < <({ printf '%s\n' "${sockets[@]}"; list_sockets; } | sort -u)
+	stop_broker
+	for d in virtqemud virtnetworkd virtstoraged; do
+		wait_for no_daemon "$d"
+	done
+	assert_sockets_removed "${sockets[@]}"
+	report_leftover_links
+	assert_qemud_max
+	log "(e) broker stopped cleanly"
+}
+
+main() {
+	(($# == 2)) || usage
+	case $2 in
+	libvirtd) e2e_main run.sh body_libvirtd "$1" "$2" ;;
+	modular) NEED_PREFIX=yes e2e_main run.sh body_modular "$1" "$2" ;;
+	*) usage ;;
+	esac
+}
+
+main "$@"
