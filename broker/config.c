@@ -46,6 +46,18 @@ static const char *const restart_policy_names[RESTART_POLICY_MAX] = {
 	[RESTART_NO] = "no",
 };
 
+static const char *const daemon_log_names[DAEMON_LOG_MAX] = {
+	[DAEMON_LOG_FILE] = "file",
+	[DAEMON_LOG_SYSLOG] = "syslog",
+	[DAEMON_LOG_STDERR] = "stderr",
+};
+
+const char *
+daemon_log_name(enum daemon_log d)
+{
+	return d < DAEMON_LOG_MAX ? daemon_log_names[d] : "?";
+}
+
 const char *
 broker_mode_name(enum broker_mode m)
 {
@@ -110,6 +122,7 @@ cfg_free(struct config *cfg)
 	free(cfg->file);
 	free(cfg->runtime_dir);
 	free(cfg->search_path);
+	free(cfg->log_dir);
 	strv_free(&cfg->errors);
 	free(cfg);
 }
@@ -175,6 +188,11 @@ cfg_unit(struct cfg_ctx *ctx, const char *name)
 	u->restart = RESTART_ON_FAILURE;
 	u->stop_timeout = CFG_DEFAULT_STOP_TIMEOUT;
 	u->stop_on_exit = true;
+	u->start_limit_burst = CFG_DEFAULT_START_LIMIT_BURST;
+	u->start_limit_interval = CFG_DEFAULT_START_LIMIT_INTERVAL;
+	u->failed_cooldown = CFG_DEFAULT_FAILED_COOLDOWN;
+	u->log_max_size = CFG_DEFAULT_LOG_MAX_SIZE;
+	u->log_keep = CFG_DEFAULT_LOG_KEEP;
 	return u;
 }
 
@@ -192,6 +210,43 @@ parse_uint(const char *s, unsigned min, unsigned max, int base,
 	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return -ERANGE;
 	*ret = (unsigned)v;
+	return 0;
+}
+
+/*
+ * A size or a count: digits with an optional K, M or G (powers of 1024),
+ * or "infinity" (CFG_LIMIT_INFINITY). Returns 0 or -EINVAL/-ERANGE.
+ */
+int
+cfg_parse_size(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+	unsigned shift = 0;
+
+	if (strcmp(s, "infinity") == 0) {
+		*ret = CFG_LIMIT_INFINITY;
+		return 0;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -ERANGE;
+	if (*end != '\0') {
+		if (end[1] != '\0')
+			return -EINVAL;
+		switch (*end) {
+		case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		default: return -EINVAL;
+		}
+	}
+	if (v > (UINT64_MAX - 1) >> shift)
+		return -ERANGE;
+	*ret = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -302,6 +357,73 @@ once(struct cfg_ctx *ctx, unsigned *set, unsigned bit, const char *section,
 	return true;
 }
 
+/* Supervision keys: start limits, resource limits, daemon logs. */
+static bool
+unit_key_more(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
+    const char *value, const char *section)
+{
+	struct config *cfg = ctx->cfg;
+	int line = ctx->line, i;
+
+	if (strcmp(key, "start_limit_burst") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_START_LIMIT_BURST, section, key) &&
+		    parse_uint(value, 1, CFG_MAX_START_LIMIT_BURST, 10,
+		    &u->start_limit_burst) < 0)
+			cfg_error(cfg, line, "[unit %s] start_limit_burst: '%s' "
+			    "is not a number from 1 to %d", u->name, value,
+			    CFG_MAX_START_LIMIT_BURST);
+	} else if (strcmp(key, "start_limit_interval") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_START_LIMIT_INTERVAL, section,
+		    key) && parse_uint(value, 1, 86400, 10,
+		    &u->start_limit_interval) < 0)
+			cfg_error(cfg, line, "[unit %s] start_limit_interval: "
+			    "'%s' is not a number of seconds from 1 to 86400",
+			    u->name, value);
+	} else if (strcmp(key, "failed_cooldown") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_FAILED_COOLDOWN, section, key) &&
+		    parse_uint(value, 1, 86400, 10, &u->failed_cooldown) < 0)
+			cfg_error(cfg, line, "[unit %s] failed_cooldown: '%s' is "
+			    "not a number of seconds from 1 to 86400", u->name,
+			    value);
+	} else if (strcmp(key, "limit_nofile") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_LIMIT_NOFILE, section, key) &&
+		    (cfg_parse_size(value, &u->limit_nofile) < 0 ||
+		    u->limit_nofile == 0))
+			cfg_error(cfg, line, "[unit %s] limit_nofile: '%s' is "
+			    "not a positive number or infinity", u->name, value);
+	} else if (strcmp(key, "limit_memlock") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_LIMIT_MEMLOCK, section, key) &&
+		    cfg_parse_size(value, &u->limit_memlock) < 0)
+			cfg_error(cfg, line, "[unit %s] limit_memlock: '%s' is "
+			    "not a size (e.g. 64M) or infinity", u->name, value);
+	} else if (strcmp(key, "log") == 0) {
+		if (!once(ctx, &u->set, CFG_KEY_DAEMON_LOG, section, key))
+			return true;
+		i = lookup_name(daemon_log_names, DAEMON_LOG_MAX, value);
+		if (i < 0)
+			cfg_error(cfg, line, "[unit %s] log: '%s' is not file, "
+			    "syslog or stderr", u->name, value);
+		else
+			u->log = (enum daemon_log)i;
+	} else if (strcmp(key, "log_max_size") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_LOG_MAX_SIZE, section, key) &&
+		    (cfg_parse_size(value, &u->log_max_size) < 0 ||
+		    u->log_max_size < 4096 ||
+		    u->log_max_size == CFG_LIMIT_INFINITY))
+			cfg_error(cfg, line, "[unit %s] log_max_size: '%s' is "
+			    "not a size of at least 4096 bytes (e.g. 1M)",
+			    u->name, value);
+	} else if (strcmp(key, "log_keep") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_LOG_KEEP, section, key) &&
+		    parse_uint(value, 0, 100, 10, &u->log_keep) < 0)
+			cfg_error(cfg, line, "[unit %s] log_keep: '%s' is not a "
+			    "number from 0 to 100", u->name, value);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void
 unit_key(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
     const char *value)
@@ -364,7 +486,7 @@ unit_key(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
 		if (parse_bool(value, &u->stop_on_exit) < 0)
 			cfg_error(cfg, line, "[unit %s] stop_on_exit: '%s' is "
 			    "not yes or no", u->name, value);
-	} else {
+	} else if (!unit_key_more(ctx, u, key, value, section)) {
 		cfg_error(cfg, line, "[unit %s] unknown key '%s'", u->name,
 		    key);
 	}
@@ -441,6 +563,14 @@ broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 		if (parse_uint(value, 1, 65535, 10, &cfg->backlog) < 0)
 			cfg_error(cfg, line, "[broker] backlog: '%s' is not a "
 			    "number from 1 to 65535", value);
+	} else if (strcmp(key, "log_dir") == 0) {
+		if (!once(ctx, &cfg->set, CFG_KEY_LOG_DIR, "broker", key))
+			return;
+		if (!paths_is_clean_absolute(value))
+			cfg_error(cfg, line, "[broker] log_dir: '%s' is not a "
+			    "clean absolute path", value);
+		else
+			cfg->log_dir = xstrdup(value);
 	} else {
 		cfg_error(cfg, line, "[broker] unknown key '%s'", key);
 	}

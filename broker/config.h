@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "strv.h"
@@ -45,7 +46,32 @@ enum cfg_key {
 	CFG_KEY_SEARCH_PATH	= 1 << 8,
 	CFG_KEY_LOG		= 1 << 9,
 	CFG_KEY_BACKLOG		= 1 << 10,
+	CFG_KEY_START_LIMIT_BURST = 1 << 11,
+	CFG_KEY_START_LIMIT_INTERVAL = 1 << 12,
+	CFG_KEY_FAILED_COOLDOWN	= 1 << 13,
+	CFG_KEY_LIMIT_NOFILE	= 1 << 14,
+	CFG_KEY_LIMIT_MEMLOCK	= 1 << 15,
+	CFG_KEY_DAEMON_LOG	= 1 << 16,
+	CFG_KEY_LOG_MAX_SIZE	= 1 << 17,
+	CFG_KEY_LOG_KEEP	= 1 << 18,
+	CFG_KEY_LOG_DIR		= 1 << 19,
 };
+
+/* Where a daemon's stdout and stderr go, line by line. */
+enum daemon_log {
+	DAEMON_LOG_FILE,
+	DAEMON_LOG_SYSLOG,
+	DAEMON_LOG_STDERR,
+	DAEMON_LOG_MAX
+};
+
+#define CFG_LIMIT_INFINITY		UINT64_MAX
+#define CFG_DEFAULT_START_LIMIT_BURST	5
+#define CFG_MAX_START_LIMIT_BURST	64
+#define CFG_DEFAULT_START_LIMIT_INTERVAL 10
+#define CFG_DEFAULT_FAILED_COOLDOWN	30
+#define CFG_DEFAULT_LOG_MAX_SIZE	(1024 * 1024)
+#define CFG_DEFAULT_LOG_KEEP		3
 
 #define CFG_DEFAULT_SEARCH_PATH		"/usr/sbin:/usr/local/sbin"
 #define CFG_DEFAULT_STOP_TIMEOUT	30
@@ -73,6 +99,14 @@ struct unit_conf {
 	struct sock_conf	*sockets;
 	size_t			 nsockets;
 	struct strv		 env;
+	unsigned		 start_limit_burst;
+	unsigned		 start_limit_interval;	/* seconds */
+	unsigned		 failed_cooldown;	/* seconds */
+	uint64_t		 limit_nofile;		/* CFG_LIMIT_INFINITY */
+	uint64_t		 limit_memlock;		/* bytes */
+	enum daemon_log		 log;
+	uint64_t		 log_max_size;		/* bytes */
+	unsigned		 log_keep;
 };
 
 struct config {
@@ -82,6 +116,7 @@ struct config {
 	char			*runtime_dir;
 	char			*search_path;
 	bool			 log_syslog;
+	char			*log_dir;	/* daemons' log files */
 	unsigned		 backlog;
 	struct unit_conf	*units;
 	size_t			 nunits;
@@ -100,5 +135,7 @@ bool			 cfg_unit_name_is_valid(const char *name);
 const char	*broker_mode_name(enum broker_mode m);
 const char	*start_policy_name(enum start_policy p);
 const char	*restart_policy_name(enum restart_policy p);
+const char	*daemon_log_name(enum daemon_log d);
+int		 cfg_parse_size(const char *s, uint64_t *ret);
 
 #endif

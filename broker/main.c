@@ -32,12 +32,14 @@ struct options {
 	const char		*file;		/* -f; NULL: the default */
 	bool			 dry_run;	/* -n */
 	bool			 verbose;	/* -v */
+	bool			 syslog;	/* -s */
 	int			 ready_fd;	/* --ready-fd, -1: none */
 	bool			 mode_forced;
 	enum broker_mode	 mode;
 };
 
 struct broker {
+	struct options		 opts;
 	struct ev_loop		*loop;
 	struct config		*cfg;
 	struct plan		*plan;
@@ -51,10 +53,11 @@ struct broker {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: virt-broker [-nv] [-f file] [--ready-fd N] "
+	fprintf(out, "usage: virt-broker [-nsv] [-f file] [--ready-fd N] "
 	    "[--session | --system]\n"
 	    "  -f, --config FILE  configuration file\n"
 	    "  -n, --dry-run      print the resolved units and exit\n"
+	    "  -s, --syslog       log to syslog instead of stderr\n"
 	    "  -v, --verbose      log debug messages\n"
 	    "      --ready-fd N   write a newline to fd N once every socket "
 	    "is bound\n"
@@ -71,6 +74,7 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "syslog", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
@@ -84,7 +88,7 @@ parse_options(int argc, char **argv, struct options *o)
 
 	o->ready_fd = -1;
 	o->mode = geteuid() == 0 ? BROKER_MODE_SYSTEM : BROKER_MODE_SESSION;
-	while ((c = getopt_long(argc, argv, "f:nvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:nsvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->file = optarg;
@@ -94,6 +98,9 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 's':
+			o->syslog = true;
 			break;
 		case 'V':
 			printf("virt-broker %s\n", VB_VERSION);
@@ -128,7 +135,8 @@ parse_options(int argc, char **argv, struct options *o)
 
 /*
  * Reads the config: -f FILE must exist; the default file may be missing,
- * which means the built-in catalog alone. Every error is printed.
+ * which means the built-in catalog alone. Errors are collected in the
+ * returned config, not printed.
  */
 static struct config *
 load_config(const struct options *o)
@@ -147,11 +155,11 @@ load_config(const struct options *o)
 	cfg = cfg_new(path != NULL ? path : "(built-in)");
 	if (path != NULL) {
 		fp = fopen(path, "re");
-		if (fp == NULL && (errno != ENOENT || o->file != NULL))
-			fatal("%s", path);
 		if (fp != NULL) {
 			cfg_parse(cfg, fp);
 			fclose(fp);
+		} else if (errno != ENOENT || o->file != NULL) {
+			cfg_error(cfg, 0, "cannot read: %s", strerror(errno));
 		} else {
 			log_debug("no %s: using the built-in catalog", path);
 		}
@@ -170,8 +178,9 @@ is_executable(const char *path, void *arg)
 	    access(path, X_OK) == 0;
 }
 
+/* The plan, or NULL having printed every error (prefixed by what). */
 static struct plan *
-make_plan(struct config *cfg, const struct options *o)
+make_plan(struct config *cfg, const struct options *o, const char *what)
 {
 	struct plan_input in = {
 		.default_mode = o->mode,
@@ -179,6 +188,7 @@ make_plan(struct config *cfg, const struct options *o)
 		.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
 		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
 		.home = getenv("HOME"),
+		.xdg_state_home = getenv("XDG_STATE_HOME"),
 		.is_executable = is_executable,
 	};
 	struct plan *plan = NULL;
@@ -189,9 +199,33 @@ make_plan(struct config *cfg, const struct options *o)
 		return plan;
 	}
 	for (size_t i = 0; i < cfg->errors.n; i++)
-		log_warnx("%s", cfg->errors.v[i]);
-	fatalx("%zu error%s in the configuration; not starting",
-	    cfg->errors.n, cfg->errors.n == 1 ? "" : "s");
+		log_warnx("%s%s", what, cfg->errors.v[i]);
+	log_warnx("%s%zu error%s in the configuration", what, cfg->errors.n,
+	    cfg->errors.n == 1 ? "" : "s");
+	return NULL;
+}
+
+/*
+ * SIGHUP: a config that fails to parse or resolve changes nothing; a good
+ * one is applied by sup_reload() (see there for what changes when).
+ */
+static void
+reload(struct broker *b)
+{
+	struct config *cfg = load_config(&b->opts);
+	struct plan *plan = make_plan(cfg, &b->opts, "reload: ");
+
+	if (plan == NULL || sup_reload(b->sup, plan) < 0) {
+		log_warnx("reload: keeping the running configuration");
+		plan_free(plan);
+		cfg_free(cfg);
+		return;
+	}
+	plan_free(b->plan);
+	cfg_free(b->cfg);
+	b->plan = plan;
+	b->cfg = cfg;
+	log_info("reload: done");
 }
 
 static void
@@ -201,8 +235,8 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)revents;
 	if (w->signum == SIGHUP) {
-		log_warnx("SIGHUP: this version reads its configuration only "
-		    "at start-up; restart the broker to apply changes");
+		log_info("SIGHUP: reloading the configuration");
+		reload(b);
 		return;
 	}
 	log_info("%s: stopping", strsignal(w->signum));
@@ -234,27 +268,29 @@ setup_signals(struct broker *b)
 int
 main(int argc, char **argv)
 {
-	struct options o = { 0 };
 	struct broker b = { .pidfile = { .fd = -1 } };
+	struct options *o = &b.opts;
 	char *lock_path;
 	size_t serving;
 	pid_t holder = 0;
 	int r;
 
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
-	parse_options(argc, argv, &o);
-	if (o.verbose)
+	parse_options(argc, argv, o);
+	if (o->verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
-	b.cfg = load_config(&o);
-	b.plan = make_plan(b.cfg, &o);
-	if (o.dry_run) {
+	b.cfg = load_config(o);
+	b.plan = make_plan(b.cfg, o, "");
+	if (b.plan == NULL)
+		fatalx("not starting");
+	if (o->dry_run) {
 		plan_print(b.plan, stdout);
 		plan_free(b.plan);
 		cfg_free(b.cfg);
 		return 0;
 	}
-	if (b.plan->log_syslog)
-		log_init("virt-broker", o.verbose ? LOG_LEVEL_DEBUG :
+	if (b.plan->log_syslog || o->syslog)
+		log_init("virt-broker", o->verbose ? LOG_LEVEL_DEBUG :
 		    LOG_LEVEL_INFO, true);
 	if (b.plan->nunits == 0)
 		fatalx("no libvirt daemon found (search_path); nothing to "
@@ -286,7 +322,7 @@ main(int argc, char **argv)
 	log_info("serving %zu unit%s in %s (%s mode)", serving,
 	    serving == 1 ? "" : "s", b.plan->runtime_dir,
 	    broker_mode_name(b.plan->mode));
-	notify_ready(o.ready_fd);
+	notify_ready(o->ready_fd);
 	sup_launch(b.sup);
 
 	ev_run(b.loop, 0);

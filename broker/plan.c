@@ -25,16 +25,96 @@ sock_spec_clear(struct sock_spec *s)
 	free(s->group);
 }
 
-static void
+void
 unit_spec_clear(struct unit_spec *u)
 {
 	free(u->name);
 	free(u->exec);
+	free(u->log_path);
 	strv_free(&u->argv);
 	strv_free(&u->env);
 	for (size_t i = 0; i < u->nsockets; i++)
 		sock_spec_clear(&u->sockets[i]);
 	free(u->sockets);
+	memset(u, 0, sizeof(*u));
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+/* A deep copy: a running unit keeps its own spec across reloads. */
+void
+unit_spec_copy(struct unit_spec *dst, const struct unit_spec *src)
+{
+	*dst = *src;
+	dst->name = xstrdup(src->name);
+	dst->exec = xstrdup(src->exec);
+	dst->log_path = strdup_or_null(src->log_path);
+	memset(&dst->argv, 0, sizeof(dst->argv));
+	memset(&dst->env, 0, sizeof(dst->env));
+	strv_copy(&dst->argv, &src->argv);
+	strv_copy(&dst->env, &src->env);
+	dst->sockets = xcalloc(src->nsockets, sizeof(*dst->sockets));
+	for (size_t i = 0; i < src->nsockets; i++) {
+		dst->sockets[i].name = xstrdup(src->sockets[i].name);
+		dst->sockets[i].path = xstrdup(src->sockets[i].path);
+		dst->sockets[i].mode = src->sockets[i].mode;
+		dst->sockets[i].group = strdup_or_null(src->sockets[i].group);
+	}
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+strv_eq(const struct strv *a, const struct strv *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Same sockets: names, paths, modes and groups, in the same order. */
+bool
+unit_spec_same_sockets(const struct unit_spec *a, const struct unit_spec *b)
+{
+	if (a->nsockets != b->nsockets)
+		return false;
+	for (size_t i = 0; i < a->nsockets; i++) {
+		const struct sock_spec *x = &a->sockets[i], *y = &b->sockets[i];
+
+		if (!str_eq(x->name, y->name) || !str_eq(x->path, y->path) ||
+		    x->mode != y->mode || !str_eq(x->group, y->group))
+			return false;
+	}
+	return true;
+}
+
+bool
+unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b)
+{
+	return str_eq(a->name, b->name) && str_eq(a->exec, b->exec) &&
+	    strv_eq(&a->argv, &b->argv) && strv_eq(&a->env, &b->env) &&
+	    a->start == b->start && a->restart == b->restart &&
+	    a->stop_timeout == b->stop_timeout &&
+	    a->stop_on_exit == b->stop_on_exit &&
+	    a->start_limit_burst == b->start_limit_burst &&
+	    a->start_limit_interval == b->start_limit_interval &&
+	    a->failed_cooldown == b->failed_cooldown &&
+	    a->limit_nofile == b->limit_nofile &&
+	    a->limit_memlock == b->limit_memlock && a->log == b->log &&
+	    str_eq(a->log_path, b->log_path) &&
+	    a->log_max_size == b->log_max_size &&
+	    a->log_keep == b->log_keep && unit_spec_same_sockets(a, b);
 }
 
 void
@@ -47,6 +127,7 @@ plan_free(struct plan *plan)
 	free(plan->units);
 	free(plan->runtime_dir);
 	free(plan->daemon_xdg_runtime_dir);
+	free(plan->log_dir);
 	strv_free(&plan->notices);
 	free(plan);
 }
@@ -119,6 +200,28 @@ resolve_runtime_dir(struct config *cfg, struct plan *plan,
 	return 0;
 }
 
+/*
+ * Daemons' log files: log_dir, else $XDG_STATE_HOME/virt-broker/log, else
+ * ~/.local/state/virt-broker/log; /var/log/virt-broker in system mode.
+ */
+static void
+resolve_log_dir(const struct config *cfg, struct plan *plan,
+    const struct plan_input *in)
+{
+	if (cfg->log_dir != NULL)
+		plan->log_dir = xstrdup(cfg->log_dir);
+	else if (plan->mode == BROKER_MODE_SYSTEM)
+		plan->log_dir = xstrdup("/var/log/virt-broker");
+	else if (in->xdg_state_home != NULL && in->xdg_state_home[0] == '/')
+		plan->log_dir = xasprintf("%s/virt-broker/log",
+		    in->xdg_state_home);
+	else if (in->home != NULL && in->home[0] != '\0')
+		plan->log_dir = xasprintf("%s/.local/state/virt-broker/log",
+		    strcmp(in->home, "/") == 0 ? "" : in->home);
+	else
+		plan->log_dir = paths_join(plan->runtime_dir, "log");
+}
+
 /* The sockets: the section's own, else the catalog's for this mode. */
 static void
 resolve_sockets(const struct plan *plan, const struct unit_conf *uc,
@@ -170,10 +273,18 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	u->restart = RESTART_ON_FAILURE;
 	u->stop_timeout = CFG_DEFAULT_STOP_TIMEOUT;
 	u->stop_on_exit = true;
+	u->start_limit_burst = CFG_DEFAULT_START_LIMIT_BURST;
+	u->start_limit_interval = CFG_DEFAULT_START_LIMIT_INTERVAL;
+	u->failed_cooldown = CFG_DEFAULT_FAILED_COOLDOWN;
+	u->log = DAEMON_LOG_FILE;
+	u->log_max_size = CFG_DEFAULT_LOG_MAX_SIZE;
+	u->log_keep = CFG_DEFAULT_LOG_KEEP;
 	if (ce != NULL) {
 		if (ce->role == CATALOG_HYPERVISOR ||
-		    ce->role == CATALOG_MONOLITHIC)
+		    ce->role == CATALOG_MONOLITHIC) {
 			u->start = START_AT_LAUNCH;
+			u->limit_nofile = PLAN_HYPERVISOR_NOFILE;
+		}
 		if (ce->role == CATALOG_HELPER)
 			u->stop_on_exit = false;
 		strv_split_args(ce->args, &u->argv);
@@ -187,6 +298,22 @@ resolve_unit(struct config *cfg, struct plan *plan,
 			u->stop_timeout = uc->stop_timeout;
 		if (uc->set & CFG_KEY_STOP_ON_EXIT)
 			u->stop_on_exit = uc->stop_on_exit;
+		if (uc->set & CFG_KEY_START_LIMIT_BURST)
+			u->start_limit_burst = uc->start_limit_burst;
+		if (uc->set & CFG_KEY_START_LIMIT_INTERVAL)
+			u->start_limit_interval = uc->start_limit_interval;
+		if (uc->set & CFG_KEY_FAILED_COOLDOWN)
+			u->failed_cooldown = uc->failed_cooldown;
+		if (uc->set & CFG_KEY_LIMIT_NOFILE)
+			u->limit_nofile = uc->limit_nofile;
+		if (uc->set & CFG_KEY_LIMIT_MEMLOCK)
+			u->limit_memlock = uc->limit_memlock;
+		if (uc->set & CFG_KEY_DAEMON_LOG)
+			u->log = uc->log;
+		if (uc->set & CFG_KEY_LOG_MAX_SIZE)
+			u->log_max_size = uc->log_max_size;
+		if (uc->set & CFG_KEY_LOG_KEEP)
+			u->log_keep = uc->log_keep;
 		if (uc->set & CFG_KEY_ARGS) {
 			strv_free(&u->argv);
 			strv_copy(&u->argv, &uc->args);
@@ -196,6 +323,8 @@ resolve_unit(struct config *cfg, struct plan *plan,
 			u->exec = xstrdup(uc->exec);
 	}
 	u->name = xstrdup(name);
+	if (u->log == DAEMON_LOG_FILE)
+		u->log_path = xasprintf("%s/%s.log", plan->log_dir, name);
 	if (u->start == START_DISABLED) {
 		strv_push(&plan->notices, xasprintf("unit %s: disabled", name));
 		return 0;
@@ -338,6 +467,7 @@ plan_build(struct config *cfg, const struct plan_input *in,
 	r = resolve_runtime_dir(cfg, plan, in);
 	if (r < 0)
 		goto fail;
+	resolve_log_dir(cfg, plan, in);
 	err = plan_catalog(cfg, plan, in);
 	for (size_t i = 0; i < cfg->nunits; i++) {
 		const struct unit_conf *uc = &cfg->units[i];
@@ -373,6 +503,15 @@ print_words(FILE *out, const struct strv *sv)
 		fprintf(out, "%s%s", i > 0 ? " " : "", sv->v[i]);
 }
 
+static void
+print_limit(FILE *out, const char *name, uint64_t v)
+{
+	if (v == CFG_LIMIT_INFINITY)
+		fprintf(out, "\t%s infinity\n", name);
+	else
+		fprintf(out, "\t%s %llu\n", name, (unsigned long long)v);
+}
+
 /* The dry run (-n): a stable, line-oriented text users and tests read. */
 void
 plan_print(const struct plan *plan, FILE *out)
@@ -390,6 +529,19 @@ plan_print(const struct plan *plan, FILE *out)
 		    "\tstop_on_exit %s\n", start_policy_name(u->start),
 		    restart_policy_name(u->restart), u->stop_timeout,
 		    u->stop_on_exit ? "yes" : "no");
+		fprintf(out, "\tstart_limit %u in %u s, failed_cooldown %u s\n",
+		    u->start_limit_burst, u->start_limit_interval,
+		    u->failed_cooldown);
+		if (u->limit_nofile != 0)
+			print_limit(out, "limit_nofile", u->limit_nofile);
+		if (u->limit_memlock != 0)
+			print_limit(out, "limit_memlock", u->limit_memlock);
+		fprintf(out, "\tlog %s", daemon_log_name(u->log));
+		if (u->log == DAEMON_LOG_FILE)
+			fprintf(out, " %s (max %llu bytes, keep %u)",
+			    u->log_path,
+			    (unsigned long long)u->log_max_size, u->log_keep);
+		fprintf(out, "\n");
 		for (size_t j = 0; j < u->nsockets; j++) {
 			const struct sock_spec *s = &u->sockets[j];
 

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -31,12 +32,22 @@ struct unit_spec {
 	bool			 stop_on_exit;
 	struct sock_spec	*sockets;	/* in fd order */
 	size_t			 nsockets;
+	unsigned		 start_limit_burst;
+	unsigned		 start_limit_interval;	/* seconds */
+	unsigned		 failed_cooldown;	/* seconds */
+	uint64_t		 limit_nofile;	/* 0: inherit */
+	uint64_t		 limit_memlock;	/* 0: inherit */
+	enum daemon_log		 log;
+	char			*log_path;	/* log = file */
+	uint64_t		 log_max_size;
+	unsigned		 log_keep;
 };
 
 struct plan {
 	enum broker_mode	 mode;
 	char			*runtime_dir;	/* R */
 	char			*daemon_xdg_runtime_dir; /* session: R/.. */
+	char			*log_dir;	/* daemons' log files */
 	unsigned		 backlog;	/* 0: SOMAXCONN */
 	bool			 log_syslog;
 	struct unit_spec	*units;
@@ -51,6 +62,7 @@ struct plan_input {
 	const char		*xdg_runtime_dir;
 	const char		*xdg_cache_home;
 	const char		*home;
+	const char		*xdg_state_home;
 	bool			(*is_executable)(const char *path, void *arg);
 	void			*arg;
 };
@@ -60,5 +72,12 @@ int	 plan_build(struct config *cfg, const struct plan_input *in,
 void	 plan_free(struct plan *plan);
 void	 plan_print(const struct plan *plan, FILE *out);
 const struct unit_spec *plan_find(const struct plan *plan, const char *name);
+void	 unit_spec_copy(struct unit_spec *dst, const struct unit_spec *src);
+void	 unit_spec_clear(struct unit_spec *u);
+bool	 unit_spec_same_sockets(const struct unit_spec *a,
+	    const struct unit_spec *b);
+bool	 unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b);
+
+#define PLAN_HYPERVISOR_NOFILE	8192	/* libvirt's units: LimitNOFILE */
 
 #endif

@@ -4,11 +4,13 @@
  *
  * Everything that allocates is built before fork(); the child only makes
  * async-signal-safe calls. It resets the signal mask and dispositions (libev
- * blocks and catches signals), starts a new session, lifts the listening fds
+ * blocks and catches signals), starts a new session, sets the resource
+ * limits, closes every fd it will not pass on, lifts the listening fds
  * above 3+n and then dup2()s them down to 3.. (one pass could clobber a
  * source that sits in the target range: the broker's own sockets are low
- * fds), clears O_NONBLOCK, points stdin at /dev/null, closes every other fd,
- * writes LISTEN_PID (its own pid) and execs. An exec failure travels back
+ * fds), clears O_NONBLOCK, points stdin at /dev/null and stdout/stderr at
+ * the unit's log pipe, closes the rest, writes LISTEN_PID (its own pid)
+ * and execs. An exec failure travels back
  * through a CLOEXEC pipe as an errno; EOF on that pipe means exec worked.
  */
 #include <errno.h>
@@ -41,12 +43,46 @@ close_fds(unsigned lo, unsigned hi)
 		(void)close((int)fd);
 }
 
+/*
+ * Closes every fd >= 3 but those in keep[0..n-1] (sorted ascending), so
+ * that the moves below find free slots even when the broker ran close to
+ * its fd limit.
+ */
+static void
+close_all_but(const int *keep, size_t n)
+{
+	unsigned lo = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 3)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			close_fds(lo, (unsigned)keep[i] - 1);
+		lo = (unsigned)keep[i] + 1;
+	}
+	close_fds(lo, ~0U);
+}
+
+static void
+sort_fds(int *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			int t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+}
+
 static noreturn void
-spawn_child(const struct spawn_req *req, int status_fd, int null_fd)
+spawn_child(const struct spawn_req *req, int status_fd, int *keep,
+    size_t nkeep)
 {
 	struct sigaction sa;
 	sigset_t none;
 	int tmp[SPAWN_MAX_FDS], top = LFD_START + (int)req->nfds, e, flags;
+	int out_fd = req->out_fd, null_fd = req->null_fd;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -56,9 +92,15 @@ spawn_child(const struct spawn_req *req, int status_fd, int null_fd)
 		(void)sigaction(sig, &sa, NULL);	/* SIG_IGN survives exec */
 	if (setsid() < 0)
 		goto fail;
+	if (req->set_nofile && setrlimit(RLIMIT_NOFILE, &req->nofile) < 0)
+		goto fail;
+	if (req->set_memlock && setrlimit(RLIMIT_MEMLOCK, &req->memlock) < 0)
+		goto fail;
+	close_all_but(keep, nkeep);
 	/* Out of the way of 3..top-1 first: the status pipe, /dev/null. */
 	if ((status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, top)) < 0 ||
-	    (null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, top)) < 0)
+	    (null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, top)) < 0 ||
+	    (out_fd >= 0 && (out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, top)) < 0))
 		goto fail;
 	for (size_t i = 0; i < req->nfds; i++)		/* 1: lift */
 		if ((tmp[i] = fcntl(req->fds[i], F_DUPFD_CLOEXEC, top)) < 0)
@@ -73,6 +115,9 @@ spawn_child(const struct spawn_req *req, int status_fd, int null_fd)
 			goto fail;
 	}
 	if (dup2(null_fd, STDIN_FILENO) < 0)
+		goto fail;
+	if (out_fd >= 0 && (dup2(out_fd, STDOUT_FILENO) < 0 ||
+	    dup2(out_fd, STDERR_FILENO) < 0))
 		goto fail;
 	/* Everything else goes, but the status pipe until exec. */
 	close_fds((unsigned)top, (unsigned)status_fd - 1);
@@ -92,31 +137,32 @@ fail:
 int
 spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
 {
-	int pfd[2] = { -1, -1 }, null_fd, r;
+	int pfd[2] = { -1, -1 }, keep[SPAWN_MAX_FDS + 3];
+	size_t nkeep = 0;
 	pid_t pid;
+	int r;
 
 	if (req->nfds > SPAWN_MAX_FDS)
 		return -E2BIG;
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null_fd < 0)
+	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		r = -errno;
-		fd_close(&null_fd);
-		return r;
-	}
+	for (size_t i = 0; i < req->nfds; i++)
+		keep[nkeep++] = req->fds[i];
+	keep[nkeep++] = pfd[1];
+	keep[nkeep++] = req->null_fd;
+	if (req->out_fd >= 0)
+		keep[nkeep++] = req->out_fd;
+	sort_fds(keep, nkeep);
 	pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		fd_close(&pfd[0]);
 		fd_close(&pfd[1]);
-		fd_close(&null_fd);
 		return r;
 	}
 	if (pid == 0)
-		spawn_child(req, pfd[1], null_fd);
+		spawn_child(req, pfd[1], keep, nkeep);
 	fd_close(&pfd[1]);
-	fd_close(&null_fd);
 	*ret_pid = pid;
 	*ret_status_fd = pfd[0];
 	return 0;

@@ -6,7 +6,9 @@
 #ifndef VB_SPAWN_H
 #define VB_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 struct spawn_req {
@@ -15,6 +17,12 @@ struct spawn_req {
 	char		*pid_slot;	/* that slot, filled in the child */
 	const int	*fds;		/* passed as 3, 4, ... in this order */
 	size_t		 nfds;
+	int		 out_fd;	/* stdout and stderr; -1: inherit */
+	int		 null_fd;	/* /dev/null, for stdin */
+	bool		 set_nofile;
+	struct rlimit	 nofile;
+	bool		 set_memlock;
+	struct rlimit	 memlock;
 };
 
 int	spawn_daemon(const struct spawn_req *req, pid_t *ret_pid,

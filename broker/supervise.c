@@ -10,10 +10,12 @@
  * thing when a client arrives.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,7 +75,7 @@ unit_set_state(struct unit *u, enum unit_state next)
 
 	u->sm.state = next;
 	if (prev != next)
-		log_debug("unit %s: %s -> %s", u->spec->name,
+		log_debug("unit %s: %s -> %s", u->spec.name,
 		    unit_state_name(prev), unit_state_name(next));
 	unit_watch(u, !u->sup->shutting_down &&
 	    (next == UNIT_LISTENING || next == UNIT_FAILED));
@@ -88,33 +90,74 @@ unit_close_status(struct unit *u)
 	fd_close(&u->status_fd);
 }
 
+/*
+ * A resource limit for the daemon: the configured value as soft limit.
+ * Above the hard limit, the broker raises its own hard limit if it may
+ * (root with CAP_SYS_RESOURCE), so the daemon inherits it; otherwise the
+ * daemon gets the hard limit, with one warning.
+ */
+static bool
+unit_limit(struct unit *u, int resource, const char *name, uint64_t want,
+    struct rlimit *ret)
+{
+	struct rlimit cur, raised;
+	rlim_t w = want == CFG_LIMIT_INFINITY ? RLIM_INFINITY : (rlim_t)want;
+
+	if (want == 0 || getrlimit(resource, &cur) < 0)
+		return false;
+	ret->rlim_cur = w;
+	ret->rlim_max = cur.rlim_max;
+	if (cur.rlim_max != RLIM_INFINITY &&
+	    (w == RLIM_INFINITY || w > cur.rlim_max)) {
+		raised.rlim_cur = cur.rlim_cur;
+		raised.rlim_max = w;
+		if (setrlimit(resource, &raised) == 0) {
+			ret->rlim_max = w;
+		} else {
+			ret->rlim_cur = cur.rlim_max;
+			if (u->activations == 0)
+				log_warnx("unit %s: %s lowered to the hard "
+				    "limit %llu", u->spec.name, name,
+				    (unsigned long long)cur.rlim_max);
+		}
+	}
+	return true;
+}
+
 static int
 unit_spawn(struct unit *u)
 {
 	struct spawn_req req = {
-		.argv = strv_array(&u->spec->argv),
+		.argv = strv_array(&u->spec.argv),
 		.envp = strv_array(&u->env),
 		.pid_slot = u->env.v[u->env.n - 1],
 		.fds = u->fds,
 		.nfds = u->nsocks,
+		.out_fd = u->log.pipe_wr,
+		.null_fd = u->sup->null_fd,
 	};
 	pid_t pid;
 	int r;
 
+	req.set_nofile = unit_limit(u, RLIMIT_NOFILE, "limit_nofile",
+	    u->spec.limit_nofile, &req.nofile);
+	req.set_memlock = unit_limit(u, RLIMIT_MEMLOCK, "limit_memlock",
+	    u->spec.limit_memlock, &req.memlock);
 	r = spawn_daemon(&req, &pid, &u->status_fd);
 	if (r < 0) {
 		errno = -r;
-		log_warn("unit %s: fork", u->spec->name);
+		log_warn("unit %s: fork", u->spec.name);
 		return r;
 	}
 	u->pid = pid;
+	u->log.pid = pid;
 	u->activations++;
 	ev_child_set(&u->child, pid, 0);
 	ev_child_start(u->sup->loop, &u->child);
 	ev_io_set(&u->status_io, u->status_fd, EV_READ);
 	ev_io_start(u->sup->loop, &u->status_io);
 	log_info("unit %s: started %s, pid %ld (activation %u)",
-	    u->spec->name, u->spec->exec, (long)pid, u->activations);
+	    u->spec.name, u->spec.exec, (long)pid, u->activations);
 	return 0;
 }
 
@@ -152,22 +195,23 @@ driver_pid_hint(const struct unit *u, char *buf, size_t size)
 static void
 unit_gave_up(struct unit *u)
 {
-	char last[128], hint[4400];
-	uint64_t cool = u->policy.failed_cooldown_ms / 1000;
+	char last[128], hint[4400], tail[1024];
+	unsigned long long cool = u->policy.failed_cooldown_ms / 1000;
 
 	if (u->sm.exec_failed) {
 		log_warnx("unit %s: exec %s: %s; refusing its clients for "
-		    "%llu s", u->spec->name, u->spec->exec,
-		    strerror(u->exec_errno), (unsigned long long)cool);
+		    "%llu s", u->spec.name, u->spec.exec,
+		    strerror(u->exec_errno), cool);
 		return;
 	}
 	describe_status(u->last_status, last, sizeof(last));
 	driver_pid_hint(u, hint, sizeof(hint));
+	dlog_tail(&u->log, 3, tail, sizeof(tail));
 	log_warnx("unit %s: failed: %u failed starts within %llu s (last: "
-	    "%s)%s; refusing its clients for %llu s", u->spec->name,
+	    "%s%s%s)%s; refusing its clients for %llu s", u->spec.name,
 	    unit_recent_failures(&u->sm, &u->policy, now_ms()),
 	    (unsigned long long)(u->policy.start_limit_interval_ms / 1000),
-	    last, hint, (unsigned long long)cool);
+	    last, tail[0] != '\0' ? "; output: " : "", tail, hint, cool);
 }
 
 static void
@@ -180,7 +224,14 @@ unit_refuse(struct unit *u)
 			n += sock_refuse_pending(u->socks[i].b.fd);
 	if (n > 0)
 		log_info("unit %s: refused %u connection%s (unit failed)",
-		    u->spec->name, n, n == 1 ? "" : "s");
+		    u->spec.name, n, n == 1 ? "" : "s");
+}
+
+static void
+unit_signal(struct unit *u, int sig)
+{
+	if (u->pid > 0 && kill(u->pid, sig) < 0)
+		log_warn("unit %s: kill %ld", u->spec.name, (long)u->pid);
 }
 
 static void
@@ -197,19 +248,15 @@ unit_apply(struct unit *u, const struct unit_step *st)
 	if (st->actions & UNIT_ACT_REFUSE)
 		unit_refuse(u);
 	if ((st->actions & UNIT_ACT_TERM) && u->pid > 0) {
-		log_info("unit %s: stopping pid %ld (SIGTERM)", u->spec->name,
+		log_info("unit %s: stopping pid %ld (SIGTERM)", u->spec.name,
 		    (long)u->pid);
-		if (kill(u->pid, SIGTERM) < 0)
-			log_warn("unit %s: kill %ld", u->spec->name,
-			    (long)u->pid);
+		unit_signal(u, SIGTERM);
 	}
 	if ((st->actions & UNIT_ACT_KILL) && u->pid > 0) {
 		log_warnx("unit %s: pid %ld still running %u s after SIGTERM; "
-		    "sending SIGKILL", u->spec->name, (long)u->pid,
-		    u->spec->stop_timeout);
-		if (kill(u->pid, SIGKILL) < 0)
-			log_warn("unit %s: kill %ld", u->spec->name,
-			    (long)u->pid);
+		    "sending SIGKILL", u->spec.name, (long)u->pid,
+		    u->spec.stop_timeout);
+		unit_signal(u, SIGKILL);
 	}
 	if (st->actions & UNIT_ACT_SPAWN) {
 		if (u->sup->shutting_down || unit_spawn(u) < 0) {
@@ -236,7 +283,7 @@ unit_feed(struct unit *u, enum unit_event ev, bool pending, bool exit_failed)
 
 	if (unit_next(&u->sm, &u->policy, &in, &st) < 0) {
 		log_debug("unit %s: event %s ignored in state %s",
-		    u->spec->name, unit_event_name(ev),
+		    u->spec.name, unit_event_name(ev),
 		    unit_state_name(u->sm.state));
 		return;
 	}
@@ -252,7 +299,7 @@ sock_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	unit_watch(u, false);		/* level-triggered: stop first */
-	log_debug("unit %s: client on %s", u->spec->name, s->spec->path);
+	log_debug("unit %s: client on %s", u->spec.name, s->spec->path);
 	unit_feed(u, UNIT_EV_CONNECT, false, false);
 }
 
@@ -283,10 +330,19 @@ check_shutdown(struct supervisor *sup)
 		ev_break(sup->loop, EVBREAK_ALL);
 }
 
+static bool
+unit_has_process(const struct unit *u)
+{
+	return u->pid > 0;
+}
+
+static void unit_settle(struct unit *u);
+
 static void
 child_cb(struct ev_loop *loop, ev_child *w, int revents)
 {
 	struct unit *u = w->data;
+	struct supervisor *sup = u->sup;
 	char desc[128];
 	bool failed;
 
@@ -294,13 +350,15 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	ev_child_stop(loop, w);
 	if (u->status_fd >= 0)		/* ev_child can beat the pipe's EOF */
 		status_cb(loop, &u->status_io, EV_READ);
+	dlog_drain(&u->log);		/* its last words, before we judge */
 	u->last_status = w->rstatus;
 	describe_status(w->rstatus, desc, sizeof(desc));
-	log_info("unit %s: pid %ld %s", u->spec->name, (long)u->pid, desc);
+	log_info("unit %s: pid %ld %s", u->spec.name, (long)u->pid, desc);
 	u->pid = 0;
 	failed = !WIFEXITED(w->rstatus) || WEXITSTATUS(w->rstatus) != 0;
 	unit_feed(u, UNIT_EV_EXIT, sock_any_pending(u->fds, u->nsocks), failed);
-	check_shutdown(u->sup);
+	unit_settle(u);			/* may free u */
+	check_shutdown(sup);
 }
 
 static void
@@ -320,63 +378,206 @@ unit_policy_from_spec(const struct unit_spec *spec, struct unit_policy *p)
 	p->start = spec->start;
 	p->restart = spec->restart;
 	p->stop_timeout_ms = (uint64_t)spec->stop_timeout * 1000;
+	p->start_limit_burst = spec->start_limit_burst;
+	p->start_limit_interval_ms = (uint64_t)spec->start_limit_interval *
+	    1000;
+	p->failed_cooldown_ms = (uint64_t)spec->failed_cooldown * 1000;
+}
+
+/* What follows from u->spec alone: the policy and the environment. */
+static void
+unit_derive_env(struct unit *u)
+{
+	const char **names = xcalloc(u->spec.nsockets, sizeof(*names));
+
+	unit_policy_from_spec(&u->spec, &u->policy);
+	for (size_t i = 0; i < u->spec.nsockets; i++)
+		names[i] = u->spec.sockets[i].name;
+	strv_free(&u->env);
+	denv_build(u->sup->plan, &u->spec, u->sup->parent_env, &u->env);
+	/* The plan validated every name, so this cannot fail. */
+	(void)lfd_add_env(&u->env, names, u->spec.nsockets);
+	free(names);
+}
+
+/* The socket table for u->spec's sockets, none bound yet. */
+static void
+unit_alloc_socks(struct unit *u)
+{
+	free(u->socks);
+	free(u->fds);
+	u->nsocks = u->spec.nsockets;
+	u->socks = xcalloc(u->nsocks, sizeof(*u->socks));
+	u->fds = xcalloc(u->nsocks, sizeof(*u->fds));
+	for (size_t i = 0; i < u->nsocks; i++) {
+		struct unit_sock *s = &u->socks[i];
+
+		s->spec = &u->spec.sockets[i];
+		s->b.fd = -1;
+		s->unit = u;
+		u->fds[i] = -1;
+		ev_init(&s->io, sock_cb);
+		s->io.data = s;
+	}
 }
 
 /* Binds all of a unit's sockets, or none: a unit is served whole. */
 static bool
-unit_bind(struct unit *u, unsigned backlog)
+unit_bind(struct unit *u)
 {
 	for (size_t i = 0; i < u->nsocks; i++) {
 		struct unit_sock *s = &u->socks[i];
 
-		if (sock_bind(u->spec->name, s->spec, backlog, &s->b) < 0) {
+		if (sock_bind(u->spec.name, s->spec, u->sup->plan->backlog,
+		    &s->b) < 0) {
 			for (size_t j = 0; j < i; j++) {
 				sock_unlink_ours(u->socks[j].spec->path,
 				    &u->socks[j].b);
 				fd_close(&u->socks[j].b.fd);
+				u->fds[j] = -1;
 			}
 			return false;
 		}
 		u->fds[i] = s->b.fd;
+		ev_io_set(&s->io, s->b.fd, EV_READ);
 	}
 	return true;
 }
 
+/* Closes the unit's sockets and removes the paths it bound. */
 static void
-unit_init(struct supervisor *sup, struct unit *u, const struct unit_spec *spec,
-    char *const *parent_env)
+unit_unbind(struct unit *u)
 {
-	const char **names;
-
-	memset(u, 0, sizeof(*u));
-	u->sup = sup;
-	u->spec = spec;
-	u->status_fd = -1;
-	unit_policy_from_spec(spec, &u->policy);
-	unit_sm_init(&u->sm);
-	u->nsocks = spec->nsockets;
-	u->socks = xcalloc(u->nsocks, sizeof(*u->socks));
-	u->fds = xcalloc(u->nsocks, sizeof(*u->fds));
-	names = xcalloc(u->nsocks, sizeof(*names));
+	unit_watch(u, false);
 	for (size_t i = 0; i < u->nsocks; i++) {
 		struct unit_sock *s = &u->socks[i];
 
-		s->spec = &spec->sockets[i];
-		s->b.fd = -1;
-		s->unit = u;
+		if (s->b.fd < 0)
+			continue;
+		if (!u->left_running)
+			sock_unlink_ours(s->spec->path, &s->b);
+		fd_close(&s->b.fd);
 		u->fds[i] = -1;
-		names[i] = s->spec->name;
 	}
-	denv_build(sup->plan, spec, parent_env, &u->env);
-	/* The plan validated every name, so this cannot fail. */
-	(void)lfd_add_env(&u->env, names, u->nsocks);
-	free(names);
+	u->serving = false;
+}
+
+static struct unit *
+unit_new(struct supervisor *sup, const struct unit_spec *spec)
+{
+	struct unit *u = xcalloc(1, sizeof(*u));
+	int r;
+
+	u->sup = sup;
+	u->status_fd = -1;
+	unit_spec_copy(&u->spec, spec);
+	unit_sm_init(&u->sm);
 	ev_init(&u->status_io, status_cb);
 	u->status_io.data = u;
 	ev_child_init(&u->child, child_cb, 0, 0);
 	u->child.data = u;
 	ev_init(&u->timer, timer_cb);
 	u->timer.data = u;
+	unit_derive_env(u);
+	unit_alloc_socks(u);
+	r = dlog_open(&u->log, sup->loop, u->spec.name, u->spec.log,
+	    u->spec.log_path, u->spec.log_max_size, u->spec.log_keep);
+	if (r < 0) {
+		errno = -r;
+		log_warn("unit %s: output pipe; its daemons write to the "
+		    "broker's stderr", u->spec.name);
+	}
+	u->serving = unit_bind(u);
+	if (u->serving)
+		unit_set_state(u, UNIT_LISTENING);
+	return u;
+}
+
+static void
+unit_free(struct unit *u)
+{
+	struct ev_loop *loop = u->sup->loop;
+
+	unit_unbind(u);
+	ev_timer_stop(loop, &u->timer);
+	ev_child_stop(loop, &u->child);
+	unit_close_status(u);
+	dlog_close(&u->log);
+	strv_free(&u->env);
+	free(u->socks);
+	free(u->fds);
+	if (u->next_spec != NULL) {
+		unit_spec_clear(u->next_spec);
+		free(u->next_spec);
+	}
+	unit_spec_clear(&u->spec);
+	free(u);
+}
+
+static void
+sup_remove(struct supervisor *sup, struct unit *u)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		if (sup->units[i] != u)
+			continue;
+		memmove(&sup->units[i], &sup->units[i + 1],
+		    (sup->nunits - i - 1) * sizeof(*sup->units));
+		sup->nunits--;
+		break;
+	}
+	unit_free(u);
+}
+
+/* New sockets for a unit with no daemon: unbind the old, bind the new. */
+static void
+unit_rebind(struct unit *u, struct unit_spec *spec)
+{
+	unit_unbind(u);
+	ev_timer_stop(u->sup->loop, &u->timer);
+	unit_spec_clear(&u->spec);
+	u->spec = *spec;		/* takes ownership of its contents */
+	free(spec);
+	unit_derive_env(u);
+	unit_alloc_socks(u);
+	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
+	    u->spec.log_max_size, u->spec.log_keep);
+	unit_sm_init(&u->sm);
+	u->serving = unit_bind(u);
+	if (u->serving) {
+		log_info("unit %s: sockets rebound", u->spec.name);
+		unit_set_state(u, UNIT_LISTENING);
+	}
+}
+
+/*
+ * Applies what a reload left pending, once the unit has no daemon: removal,
+ * or new sockets. May free u.
+ */
+static void
+unit_settle(struct unit *u)
+{
+	struct unit_spec *next;
+
+	if (unit_has_process(u) || u->sup->shutting_down)
+		return;
+	if (u->removing) {
+		log_info("unit %s: removed", u->spec.name);
+		sup_remove(u->sup, u);
+		return;
+	}
+	if (u->next_spec != NULL) {
+		next = u->next_spec;
+		u->next_spec = NULL;
+		unit_rebind(u, next);
+	}
+}
+
+static void
+sup_add(struct supervisor *sup, struct unit *u)
+{
+	sup->units = xreallocarray(sup->units, sup->nunits + 1,
+	    sizeof(*sup->units));
+	sup->units[sup->nunits++] = u;
 }
 
 /*
@@ -389,40 +590,143 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 {
 	struct supervisor *sup = xcalloc(1, sizeof(*sup));
 	size_t serving = 0;
+	int reserve[2];
 
 	sup->loop = loop;
 	sup->plan = plan;
-	sup->nunits = plan->nunits;
-	sup->units = xcalloc(sup->nunits, sizeof(*sup->units));
-	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = &sup->units[i];
+	sup->parent_env = parent_env;
+	sup->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (sup->null_fd < 0)
+		fatal("/dev/null");
+	/*
+	 * Two fds held back while binding, so that a broker at its fd limit
+	 * still has what one start needs (the exec-status pipe).
+	 */
+	reserve[0] = fcntl(sup->null_fd, F_DUPFD_CLOEXEC, 3);
+	reserve[1] = fcntl(sup->null_fd, F_DUPFD_CLOEXEC, 3);
+	for (size_t i = 0; i < plan->nunits; i++) {
+		struct unit *u = unit_new(sup, &plan->units[i]);
 
-		unit_init(sup, u, &plan->units[i], parent_env);
-		u->serving = unit_bind(u, plan->backlog);
-		if (!u->serving)
-			continue;
-		for (size_t j = 0; j < u->nsocks; j++) {
-			ev_io_init(&u->socks[j].io, sock_cb, u->socks[j].b.fd,
-			    EV_READ);
-			u->socks[j].io.data = &u->socks[j];
-		}
-		unit_set_state(u, UNIT_LISTENING);
-		serving++;
+		sup_add(sup, u);
+		serving += u->serving;
 	}
+	fd_close(&reserve[0]);
+	fd_close(&reserve[1]);
 	*ret_serving = serving;
 	return sup;
+}
+
+static void
+unit_launch_if(struct unit *u)
+{
+	if (u->serving && u->spec.start == START_AT_LAUNCH)
+		unit_feed(u, UNIT_EV_LAUNCH, false, false);
 }
 
 /* At-launch units start now, so that autostart guests come up. */
 void
 sup_launch(struct supervisor *sup)
 {
-	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = &sup->units[i];
+	for (size_t i = 0; i < sup->nunits; i++)
+		unit_launch_if(sup->units[i]);
+}
 
-		if (u->serving && u->spec->start == START_AT_LAUNCH)
-			unit_feed(u, UNIT_EV_LAUNCH, false, false);
+static struct unit *
+sup_find(const struct supervisor *sup, const char *name)
+{
+	for (size_t i = 0; i < sup->nunits; i++)
+		if (strcmp(sup->units[i]->spec.name, name) == 0)
+			return sup->units[i];
+	return NULL;
+}
+
+/* A changed unit: what can change now does; new sockets wait for exit. */
+static void
+unit_update(struct unit *u, const struct unit_spec *ns)
+{
+	struct unit_spec *copy;
+
+	if (u->sm.state == UNIT_FAILED)
+		unit_feed(u, UNIT_EV_RESET, false, false);
+	if (unit_spec_equal(&u->spec, ns) && u->serving)
+		return;
+	copy = xcalloc(1, sizeof(*copy));
+	unit_spec_copy(copy, ns);
+	if (!unit_spec_same_sockets(&u->spec, ns) || !u->serving) {
+		if (unit_has_process(u)) {
+			log_info("unit %s: new sockets apply once pid %ld "
+			    "exits", u->spec.name, (long)u->pid);
+			if (u->next_spec != NULL) {
+				unit_spec_clear(u->next_spec);
+				free(u->next_spec);
+			}
+			u->next_spec = copy;
+		} else {
+			unit_rebind(u, copy);
+		}
+		return;
 	}
+	/* Same sockets: keep the fds, take the rest for the next start. */
+	unit_spec_clear(&u->spec);
+	u->spec = *copy;
+	free(copy);
+	for (size_t i = 0; i < u->nsocks; i++)
+		u->socks[i].spec = &u->spec.sockets[i];
+	unit_derive_env(u);
+	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
+	    u->spec.log_max_size, u->spec.log_keep);
+	log_info("unit %s: changed; applies at its next start", u->spec.name);
+}
+
+/*
+ * Makes the running units match a new plan (SIGHUP). Unchanged units are
+ * not touched; changed exec, args, env and policies apply at the next
+ * start; new sockets are bound once the unit's daemon is not running; a
+ * removed unit is stopped and its sockets removed; a new unit is bound at
+ * once. The caller keeps plan alive until the next reload.
+ */
+int
+sup_reload(struct supervisor *sup, const struct plan *plan)
+{
+	const struct plan *old = sup->plan;
+
+	if (plan->mode != old->mode ||
+	    strcmp(plan->runtime_dir, old->runtime_dir) != 0) {
+		log_warnx("reload: mode or runtime_dir changed; that needs a "
+		    "restart, keeping the running configuration");
+		return -EINVAL;
+	}
+	sup->plan = plan;
+	for (size_t i = 0; i < sup->nunits; ) {
+		struct unit *u = sup->units[i];
+		const struct unit_spec *ns = plan_find(plan, u->spec.name);
+
+		if (ns != NULL) {
+			unit_update(u, ns);
+			i++;
+			continue;
+		}
+		log_info("unit %s: no longer configured; stopping it",
+		    u->spec.name);
+		u->removing = true;
+		if (unit_has_process(u)) {
+			unit_feed(u, UNIT_EV_STOP, false, false);
+			i++;
+		} else {
+			sup_remove(sup, u);	/* units[i] is the next now */
+		}
+	}
+	for (size_t i = 0; i < plan->nunits; i++) {
+		struct unit *u;
+
+		if (sup_find(sup, plan->units[i].name) != NULL)
+			continue;
+		u = unit_new(sup, &plan->units[i]);
+		sup_add(sup, u);
+		log_info("unit %s: added", u->spec.name);
+		unit_launch_if(u);
+	}
+	return 0;
 }
 
 /*
@@ -437,15 +741,15 @@ sup_shutdown(struct supervisor *sup)
 		return;
 	sup->shutting_down = true;
 	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = &sup->units[i];
+		struct unit *u = sup->units[i];
 
+		unit_watch(u, false);
 		if (!u->serving)
 			continue;
-		unit_watch(u, false);
-		if (u->pid > 0 && !u->spec->stop_on_exit) {
+		if (unit_has_process(u) && !u->spec.stop_on_exit) {
 			u->left_running = true;
 			log_info("unit %s: leaving pid %ld running on its "
-			    "sockets (stop_on_exit = no)", u->spec->name,
+			    "sockets (stop_on_exit = no)", u->spec.name,
 			    (long)u->pid);
 			continue;
 		}
@@ -461,7 +765,8 @@ bool
 sup_busy(const struct supervisor *sup)
 {
 	for (size_t i = 0; i < sup->nunits; i++)
-		if (sup->units[i].pid > 0 && !sup->units[i].left_running)
+		if (unit_has_process(sup->units[i]) &&
+		    !sup->units[i]->left_running)
 			return true;
 	return false;
 }
@@ -471,26 +776,9 @@ sup_free(struct supervisor *sup)
 {
 	if (sup == NULL)
 		return;
-	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = &sup->units[i];
-
-		unit_watch(u, false);
-		ev_timer_stop(sup->loop, &u->timer);
-		ev_child_stop(sup->loop, &u->child);
-		unit_close_status(u);
-		for (size_t j = 0; j < u->nsocks; j++) {
-			struct unit_sock *s = &u->socks[j];
-
-			if (s->b.fd < 0)
-				continue;
-			if (!u->left_running)
-				sock_unlink_ours(s->spec->path, &s->b);
-			fd_close(&s->b.fd);
-		}
-		strv_free(&u->env);
-		free(u->socks);
-		free(u->fds);
-	}
+	for (size_t i = 0; i < sup->nunits; i++)
+		unit_free(sup->units[i]);
 	free(sup->units);
+	fd_close(&sup->null_fd);
 	free(sup);
 }

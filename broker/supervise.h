@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Edge: the units at run time. Owns every listening socket, every daemon
- * pid, and the libev watchers that connect them to the pure state machine
- * (unit.h). unit_set_state() is the only writer of a unit's state.
+ * pid, each unit's output pipe, and the libev watchers that connect them to
+ * the pure state machine (unit.h). unit_set_state() is the only writer of a
+ * unit's state.
  */
 #ifndef VB_SUPERVISE_H
 #define VB_SUPERVISE_H
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "daemonlog.h"
 #include "plan.h"
 #include "sock.h"
 #include "strv.h"
@@ -19,7 +21,7 @@
 struct supervisor;
 
 struct unit_sock {
-	const struct sock_spec	*spec;
+	const struct sock_spec	*spec;		/* in unit->spec */
 	struct bound_sock	 b;		/* b.fd -1: not bound */
 	ev_io			 io;		/* readable: a client waits */
 	struct unit		*unit;
@@ -27,15 +29,18 @@ struct unit_sock {
 
 struct unit {
 	struct supervisor	*sup;
-	const struct unit_spec	*spec;
+	struct unit_spec	 spec;		/* own copy: survives reloads */
+	struct unit_spec	*next_spec;	/* new sockets, once stopped */
 	struct unit_policy	 policy;
 	struct unit_sm		 sm;
 	struct unit_sock	*socks;
 	size_t			 nsocks;
 	int			*fds;		/* socks[i].b.fd, for spawn/poll */
 	bool			 serving;	/* every socket bound */
+	bool			 removing;	/* gone from the config */
 	bool			 left_running;	/* stop_on_exit = no, at exit */
 	struct strv		 env;		/* ends with the LISTEN_PID slot */
+	struct dlog		 log;
 	pid_t			 pid;		/* 0: none */
 	int			 status_fd;	/* exec-status pipe, -1: none */
 	ev_io			 status_io;
@@ -48,8 +53,10 @@ struct unit {
 
 struct supervisor {
 	struct ev_loop		*loop;
-	const struct plan	*plan;
-	struct unit		*units;
+	const struct plan	*plan;		/* the caller's; see sup_reload */
+	char *const		*parent_env;
+	int			 null_fd;	/* /dev/null, daemons' stdin */
+	struct unit		**units;
 	size_t			 nunits;
 	bool			 shutting_down;
 };
@@ -57,6 +64,8 @@ struct supervisor {
 struct supervisor	*sup_new(struct ev_loop *loop, const struct plan *plan,
 			    char *const *parent_env, size_t *ret_serving);
 void			 sup_launch(struct supervisor *sup);
+int			 sup_reload(struct supervisor *sup,
+			    const struct plan *plan);
 void			 sup_shutdown(struct supervisor *sup);
 bool			 sup_busy(const struct supervisor *sup);
 void			 sup_free(struct supervisor *sup);

@@ -22,7 +22,7 @@ log_init(const char *ident, enum log_level level, bool to_syslog)
 	log_level = level;
 	log_syslog = to_syslog;
 	if (to_syslog)
-		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(ident, LOG_PID, LOG_DAEMON);
 }
 
 void
@@ -53,6 +53,25 @@ log_emit(enum log_level level, const char *line)
 	}
 	fprintf(stderr, "%s: %s\n", log_ident, line);
 	fflush(stderr);
+}
+
+/*
+ * One line to syslog under another ident (a daemon's "name[pid]"), then
+ * back to the broker's own. openlog() only records the ident here.
+ */
+void
+log_syslog_as(const char *ident, enum log_level level, const char *line)
+{
+	static const int prio[LOG_LEVEL_MAX] = {
+		[LOG_LEVEL_ERR] = LOG_ERR,
+		[LOG_LEVEL_WARN] = LOG_WARNING,
+		[LOG_LEVEL_INFO] = LOG_INFO,
+		[LOG_LEVEL_DEBUG] = LOG_DEBUG,
+	};
+
+	openlog(ident, 0, LOG_DAEMON);
+	syslog(prio[level], "%s", line);
+	openlog(log_ident, LOG_PID, LOG_DAEMON);
 }
 
 void

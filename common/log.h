@@ -28,6 +28,8 @@ void	log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void	log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+void	log_syslog_as(const char *ident, enum log_level level,
+	    const char *line);
 noreturn void fatal(const char *fmt, ...) LOG_PRINTF(1, 2);
 noreturn void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2);
 

@@ -7,7 +7,8 @@
  *
  * fake-daemon [--report FILE] [--starts FILE] [--idle-ms N]
  *             [--exit-on-start STATUS] [--ignore-term] [--crash-after N]
- *             [--strict]
+ *             [--strict] [--fail-while FILE] [--stall-once FILE]
+ *             [--flood BYTES] [--say TEXT]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -15,6 +16,11 @@
  *   --ignore-term      ignore SIGTERM
  *   --crash-after N    raise SIGSEGV after serving N connections
  *   --strict           exit 6 unless LISTEN_PID/FDS/FDNAMES are all right
+ *   --fail-while FILE  exit 1 at start while FILE exists
+ *   --stall-once FILE  if FILE does not exist: create it and never accept
+ *   --flood BYTES      write BYTES of lines to stderr first, then a line
+ *                      "fake-daemon: end of flood"
+ *   --say TEXT         write TEXT as a line to stderr at start
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -39,6 +46,10 @@ struct opts {
 	int		 ignore_term;
 	long		 crash_after;	/* 0: never */
 	int		 strict;
+	const char	*fail_while;
+	const char	*stall_once;
+	long		 flood;
+	const char	*say;
 };
 
 static void
@@ -52,6 +63,10 @@ parse(int argc, char **argv, struct opts *o)
 		{ "ignore-term", no_argument, NULL, 't' },
 		{ "crash-after", required_argument, NULL, 'c' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "fail-while", required_argument, NULL, 'F' },
+		{ "stall-once", required_argument, NULL, 'O' },
+		{ "flood", required_argument, NULL, 'L' },
+		{ "say", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -66,6 +81,10 @@ parse(int argc, char **argv, struct opts *o)
 		case 't': o->ignore_term = 1; break;
 		case 'c': o->crash_after = atol(optarg); break;
 		case 'S': o->strict = 1; break;
+		case 'F': o->fail_while = optarg; break;
+		case 'O': o->stall_once = optarg; break;
+		case 'L': o->flood = atol(optarg); break;
+		case 'Y': o->say = optarg; break;
 		default: exit(2);
 		}
 	}
@@ -154,9 +173,41 @@ write_report(const char *path, int nfds)
 		    fl >= 0 && (fl & O_NONBLOCK) ? 1 : 0, fd, acc);
 	}
 	report_signals(fp);
+	{
+		struct rlimit rl;
+
+		getrlimit(RLIMIT_NOFILE, &rl);
+		fprintf(fp, "nofile_soft=%llu\n",
+		    (unsigned long long)rl.rlim_cur);
+	}
 	report_fds(fp);
 	fclose(fp);
 	rename(tmp, path);
+}
+
+/* Lines of about 100 bytes to stderr, fast, then a marker line. */
+static void
+flood(long bytes)
+{
+	char buf[65536];
+	size_t len = 0;
+	long written = 0, n = 0;
+
+	while (written < bytes) {
+		int w = snprintf(buf + len, sizeof(buf) - len, "flood line "
+		    "%09ld ......................................................"
+		    "....................\n", n++);
+
+		len += (size_t)w;
+		written += w;
+		if (len + 200 > sizeof(buf) || written >= bytes) {
+			if (write(2, buf, len) != (ssize_t)len)
+				return;
+			len = 0;
+		}
+	}
+	fprintf(stderr, "fake-daemon: end of flood\n");
+	fflush(stderr);
 }
 
 static int
@@ -209,8 +260,22 @@ main(int argc, char **argv)
 	}
 	if (o.report != NULL)
 		write_report(o.report, nfds);
+	if (o.say != NULL)
+		fprintf(stderr, "%s\n", o.say);
 	if (o.exit_on_start >= 0)
 		return o.exit_on_start;
+	if (o.fail_while != NULL && access(o.fail_while, F_OK) == 0)
+		return 1;
+	if (o.flood > 0)
+		flood(o.flood);
+	if (o.stall_once != NULL && access(o.stall_once, F_OK) != 0) {
+		FILE *fp = fopen(o.stall_once, "w");
+
+		if (fp != NULL)
+			fclose(fp);
+		for (;;)
+			pause();	/* queued clients wait for the next one */
+	}
 	if (o.ignore_term)
 		signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -164,6 +165,12 @@ h_spawn_broker(struct harness *h, int ready_fd)
 	if (pid == 0) {
 		/* A failed test must not leave its broker behind. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (h->nofile > 0) {
+			struct rlimit rl = { (rlim_t)h->nofile,
+			    (rlim_t)h->nofile };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
 		setenv("XDG_RUNTIME_DIR", h->xdg, 1);
 		setenv("HOME", h->dir, 1);
 		unsetenv("XDG_CONFIG_HOME");
@@ -401,4 +408,46 @@ h_wait_gone(pid_t pid, int timeout_ms)
 		tick();
 	} while (h_now_ms() < end);
 	return false;
+}
+
+/* Polls until a client on path is served: *ret_pid = the daemon's pid. */
+bool
+h_wait_hello(const char *path, long *ret_pid, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		long pid = h_hello(path, 2000);
+
+		if (pid > 0) {
+			*ret_pid = pid;
+			return true;
+		}
+		tick();
+	} while (h_now_ms() < end);
+	return false;
+}
+
+/* SIGHUP, then waits for the log to show done ("reload: done", ...). */
+int
+h_reload(struct harness *h, const char *done, int timeout_ms)
+{
+	int before = h_log_count(h, done);
+	long end = h_now_ms() + timeout_ms;
+
+	kill(h->broker, SIGHUP);
+	do {
+		if (h_log_count(h, done) > before)
+			return 0;
+		tick();
+	} while (h_now_ms() < end);
+	return -1;
+}
+
+ino_t
+h_inode(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? st.st_ino : 0;
 }

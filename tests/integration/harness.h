@@ -19,6 +19,7 @@ struct harness {
 	char	conf[300];
 	char	log[300];	/* the broker's stderr */
 	pid_t	broker;
+	long	nofile;		/* > 0: the broker's RLIMIT_NOFILE */
 };
 
 void	 h_setup(struct harness *h);
@@ -43,5 +44,8 @@ bool	 h_wait_file(const char *path, int timeout_ms);
 bool	 h_wait_gone(pid_t pid, int timeout_ms);
 bool	 h_pid_alive(pid_t pid);
 long	 h_now_ms(void);
+bool	 h_wait_hello(const char *path, long *ret_pid, int timeout_ms);
+int	 h_reload(struct harness *h, const char *done, int timeout_ms);
+ino_t	 h_inode(const char *path);
 
 #endif

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration, supervision: start limits and recovery, a daemon killed with
+ * clients queued, output floods and rotation, reload, resource limits and a
+ * broker short of file descriptors. The real broker, the test daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS 10000
+
+static struct harness H;
+
+static void
+setup(void)
+{
+	h_setup(&H);
+}
+
+static void
+teardown(void)
+{
+	h_teardown(&H);
+}
+
+static char *
+rt(const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
+	return p;
+}
+
+static char *
+in_dir(const char *name)
+{
+	return h_path(&H, name);
+}
+
+static void
+touch(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY, 0600);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+/* Exactly start_limit_burst starts, refusal, then recovery. */
+START_TEST(crash_loop_fails_after_burst_starts_then_recovers)
+{
+	char *a = rt("sock-a"), *starts = in_dir("starts"),
+	    *flag = in_dir("broken");
+	long t0, took, pid;
+
+	touch(flag);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "log_dir = %s/logs\n[fake]\nexec = %s\n"
+	    "args = --starts %s --fail-while %s --say \"cannot start: "
+	    "flag file\"\nsocket = a.socket sock-a\nstart_limit_burst = 4\n"
+	    "failed_cooldown = 2\n", H.dir, h_fake_daemon(), starts, flag);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), 0);	/* refused, not hung */
+	ck_assert_int_eq(h_count_lines(starts), 4);
+	ck_assert_int_eq(h_log_count(&H, "unit fake: failed: 4 failed starts "
+	    "within 10 s (last: exited with status 1; output: cannot start: "
+	    "flag file"), 1);
+	t0 = h_now_ms();
+	ck_assert_int_eq(h_hello(a, T_MS), 0);
+	took = h_now_ms() - t0;
+	ck_assert_msg(took < 100, "a failed unit's client waited %ld ms",
+	    took);
+	ck_assert_int_eq(h_count_lines(starts), 4);
+	unlink(flag);
+	ck_assert(h_wait_hello(a, &pid, T_MS));	/* after the cool-down */
+	ck_assert_int_eq(h_count_lines(starts), 5);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(starts);
+	free(flag);
+}
+END_TEST
+
+/* SIGKILL with 100 clients queued: the next instance serves them all. */
+START_TEST(sigkill_with_100_queued_clients_all_served_next)
+{
+	enum { N = 100 };
+	char *a = rt("sock-a"), *starts = in_dir("starts"),
+	    *stall = in_dir("stalled");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[64], *first;
+	int fds[N + 1], served = 0;
+	long p1, p2 = 0;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nargs = --starts %s --stall-once %s\n"
+	    "socket = a.socket sock-a\n", h_fake_daemon(), starts, stall);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	fds[0] = h_connect(a);
+	ck_assert_int_ge(fds[0], 0);
+	ck_assert(h_wait_file(stall, T_MS));	/* running, not accepting */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a);
+	for (int i = 1; i <= N; i++) {
+		fds[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		ck_assert_int_eq(connect(fds[i], (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	first = NULL;
+	{
+		FILE *fp = fopen(starts, "r");
+
+		ck_assert_ptr_nonnull(fp);
+		ck_assert_int_eq(fscanf(fp, "%ld", &p1), 1);
+		fclose(fp);
+	}
+	ck_assert_int_eq(kill((pid_t)p1, SIGKILL), 0);
+	for (int i = 0; i <= N; i++) {
+		long pid;
+
+		if (h_read_line(fds[i], line, sizeof(line), T_MS) > 0 &&
+		    sscanf(line, "hello %ld", &pid) == 1) {
+			served++;
+			ck_assert_int_ne(pid, p1);
+			if (p2 == 0)
+				p2 = pid;
+			ck_assert_int_eq(pid, p2);
+		}
+		close(fds[i]);
+	}
+	(void)first;
+	ck_assert_int_eq(served, N + 1);
+	ck_assert_int_eq(h_count_lines(starts), 2);
+	ck_assert_int_eq(h_log_count(&H, "killed by signal 9"), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(starts);
+	free(stall);
+}
+END_TEST
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static bool
+last_line_is(const char *path, const char *want)
+{
+	char line[4096], last[4096] = "";
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL)
+		return false;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		memcpy(last, line, sizeof(last));
+	fclose(fp);
+	return strstr(last, want) != NULL;
+}
+
+/* 50 MB of stderr: rotation holds, the last line is kept, others serve. */
+START_TEST(stderr_flood_rotates_and_keeps_the_broker_responsive)
+{
+	char *f = rt("sock-f"), *q = rt("sock-q"), *log0, *log1, *log2, *log3;
+	long fpid, qpid;
+	int ffd;
+	char line[64];
+
+	log0 = in_dir("logs/flood.log");
+	log1 = in_dir("logs/flood.log.1");
+	log2 = in_dir("logs/flood.log.2");
+	log3 = in_dir("logs/flood.log.3");
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "log_dir = %s/logs\n"
+	    "[flood]\nexec = %s\nargs = --flood 52428800\n"
+	    "socket = f.socket sock-f\nlog_max_size = 1M\nlog_keep = 2\n"
+	    "[quick]\nexec = %s\nsocket = q.socket sock-q\n",
+	    H.dir, h_fake_daemon(), h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ffd = h_connect(f);			/* starts the flood */
+	ck_assert_int_ge(ffd, 0);
+	qpid = h_hello(q, T_MS);		/* meanwhile, another unit */
+	ck_assert_int_gt(qpid, 0);
+	ck_assert_int_gt(h_read_line(ffd, line, sizeof(line), 60000), 0);
+	ck_assert_int_eq(sscanf(line, "hello %ld", &fpid), 1);
+	close(ffd);
+	/* The flood is over once the daemon answered; the broker drains. */
+	{
+		long end = h_now_ms() + T_MS;
+
+		while (!last_line_is(log0, "fake-daemon: end of flood") &&
+		    h_now_ms() < end)
+			(void)h_hello(q, 1000);		/* keeps the loop busy */
+	}
+	ck_assert(last_line_is(log0, "fake-daemon: end of flood"));
+	ck_assert_int_le(file_size(log0), 1024 * 1024);
+	ck_assert_int_gt(file_size(log1), 900 * 1024);
+	ck_assert_int_le(file_size(log1), 1024 * 1024);
+	ck_assert_int_le(file_size(log2), 1024 * 1024);
+	ck_assert_int_gt(file_size(log2), 0);
+	ck_assert_int_eq(file_size(log3), -1);
+	ck_assert_int_eq(h_log_count(&H, "lost"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(f);
+	free(q);
+	free(log0);
+	free(log1);
+	free(log2);
+	free(log3);
+}
+END_TEST
+
+START_TEST(log_stderr_prefixes_lines_with_the_unit)
+{
+	char *a = rt("sock-a");
+	char want[64];
+	long pid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nargs = --say \"hello from the daemon\"\n"
+	    "socket = a.socket sock-a\nlog = stderr\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	snprintf(want, sizeof(want), "fake[%ld]: hello from the daemon", pid);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+START_TEST(reload_with_a_broken_config_keeps_serving)
+{
+	char *a = rt("sock-a");
+	char want[400];
+	long pid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nsocket = a.socket sock-a\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nsocket = a.socket sock-a\nbogus = 1\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_reload(&H, "reload: keeping the running "
+	    "configuration", T_MS), 0);
+	snprintf(want, sizeof(want), "reload: %s:6: [unit fake] unknown key "
+	    "'bogus'", H.conf);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert(h_wait_hello(a, &pid, T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+/*
+ * one: unchanged; two: new args (same socket); three: removed while its
+ * daemon runs; four: new; six: new path while idle; seven: new path while
+ * its daemon runs.
+ */
+START_TEST(reload_adds_changes_and_removes_units)
+{
+	const char *fake = h_fake_daemon();
+	char *s1 = rt("sock-1"), *s2 = rt("sock-2"), *s3 = rt("sock-3"),
+	    *s4 = rt("sock-4"), *s6 = rt("sock-6"), *s6b = rt("sock-6b"),
+	    *s7 = rt("sock-7"), *s7b = rt("sock-7b"), *r2 = in_dir("r2"),
+	    *r2b = in_dir("r2b");
+	ino_t i1, i2;
+	long p3, p7, pid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[one]\nexec = %s\nsocket = one.socket sock-1\n"
+	    "[two]\nexec = %s\nargs = --report %s\nsocket = two.socket sock-2\n"
+	    "[three]\nexec = %s\nsocket = three.socket sock-3\n"
+	    "[six]\nexec = %s\nsocket = six.socket sock-6\n"
+	    "[seven]\nexec = %s\nsocket = seven.socket sock-7\n",
+	    fake, fake, r2, fake, fake, fake);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p3 = h_hello(s3, T_MS);
+	p7 = h_hello(s7, T_MS);
+	ck_assert_int_gt(p3, 0);
+	ck_assert_int_gt(p7, 0);
+	i1 = h_inode(s1);
+	i2 = h_inode(s2);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[one]\nexec = %s\nsocket = one.socket sock-1\n"
+	    "[two]\nexec = %s\nargs = --report %s\nsocket = two.socket sock-2\n"
+	    "[four]\nexec = %s\nsocket = four.socket sock-4\n"
+	    "[six]\nexec = %s\nsocket = six.socket sock-6b\n"
+	    "[seven]\nexec = %s\nsocket = seven.socket sock-7b\n",
+	    fake, fake, r2b, fake, fake, fake);
+	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
+	ck_assert_uint_eq(h_inode(s1), i1);		/* untouched */
+	ck_assert_uint_eq(h_inode(s2), i2);		/* same fd */
+	ck_assert_int_gt(h_hello(s2, T_MS), 0);
+	ck_assert(h_wait_file(r2b, T_MS));		/* new args applied */
+	ck_assert_int_ne(access(r2, F_OK), 0);
+	ck_assert(h_wait_gone((pid_t)p3, T_MS));	/* removed: stopped */
+	ck_assert(h_wait_log(&H, "unit three: removed", T_MS));
+	ck_assert_int_ne(access(s3, F_OK), 0);
+	ck_assert(h_wait_hello(s4, &pid, T_MS));	/* added */
+	ck_assert_int_ne(access(s6, F_OK), 0);		/* idle: rebound */
+	ck_assert(h_wait_hello(s6b, &pid, T_MS));
+	ck_assert_int_eq(access(s7, F_OK), 0);		/* busy: not yet */
+	ck_assert_int_ne(access(s7b, F_OK), 0);
+	ck_assert_int_eq(kill((pid_t)p7, SIGTERM), 0);
+	ck_assert(h_wait_file(s7b, T_MS));
+	ck_assert_int_ne(access(s7, F_OK), 0);
+	ck_assert(h_wait_hello(s7b, &pid, T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(s1);
+	free(s2);
+	free(s3);
+	free(s4);
+	free(s6);
+	free(s6b);
+	free(s7);
+	free(s7b);
+	free(r2);
+	free(r2b);
+}
+END_TEST
+
+START_TEST(limit_nofile_reaches_the_daemon)
+{
+	char *a = rt("sock-a"), *report = in_dir("report"), *v;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nargs = --report %s\nsocket = a.socket sock-a\n"
+	    "limit_nofile = 1000\n", h_fake_daemon(), report);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	v = h_report_get(report, "nofile_soft");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "1000");
+	free(v);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(report);
+}
+END_TEST
+
+/*
+ * Above the hard limit: raised if the broker may (CAP_SYS_RESOURCE), else
+ * the daemon gets the hard limit and the broker says so once.
+ */
+START_TEST(limit_nofile_above_the_hard_limit)
+{
+	char *a = rt("sock-a"), *report = in_dir("report"), *v;
+
+	H.nofile = 512;
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nargs = --report %s\nsocket = a.socket sock-a\n"
+	    "limit_nofile = 4096\n", h_fake_daemon(), report);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* warned once, not twice */
+	v = h_report_get(report, "nofile_soft");
+	ck_assert_ptr_nonnull(v);
+	if (strcmp(v, "4096") != 0) {
+		ck_assert_str_eq(v, "512");
+		ck_assert_int_eq(h_log_count(&H, "unit fake: limit_nofile "
+		    "lowered to the hard limit 512"), 1);
+	} else {
+		ck_assert_int_eq(h_log_count(&H, "lowered"), 0);
+	}
+	free(v);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(report);
+}
+END_TEST
+
+/* A broker short of fds serves what it could bind and names the rest. */
+START_TEST(low_fd_limit_serves_what_could_be_bound)
+{
+	FILE *fp;
+	long pid;
+	int named = 0, served = 0;
+	char *s0;
+
+	H.nofile = 30;
+	fp = fopen(H.conf, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "[broker]\nsearch_path = /nonexistent\n");
+	for (int i = 0; i < 10; i++)
+		fprintf(fp, "[u%d]\nexec = %s\nsocket = a%d.socket sock-a%d\n"
+		    "socket = b%d.socket sock-b%d\n", i, h_fake_daemon(), i, i,
+		    i, i);
+	fclose(fp);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	for (int i = 0; i < 10; i++) {
+		char name[64], *path;
+
+		snprintf(name, sizeof(name), "sock-a%d", i);
+		path = rt(name);
+		snprintf(name, sizeof(name), "unit u%d: ", i);
+		if (access(path, F_OK) == 0) {
+			ck_assert_int_gt(h_hello(path, T_MS), 0);
+			served++;
+		} else {
+			char want[96];
+
+			snprintf(want, sizeof(want), "unit u%d: socket: Too many "
+			    "open files", i);
+			named += h_log_count(&H, want) == 1;
+		}
+		free(path);
+	}
+	ck_assert_int_gt(served, 0);
+	ck_assert_int_gt(named, 0);
+	ck_assert_int_eq(served + named, 10);
+	s0 = rt("sock-a0");
+	ck_assert(h_wait_hello(s0, &pid, T_MS));	/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(s0);
+}
+END_TEST
+
+static Suite *
+supervision_suite(void)
+{
+	Suite *s = suite_create("supervision");
+	TCase *faults = tcase_create("faults");
+	TCase *logs = tcase_create("logs");
+	TCase *reload = tcase_create("reload");
+	TCase *limits = tcase_create("limits");
+	TCase *all[] = { faults, logs, reload, limits };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_set_timeout(all[i], 120);
+		suite_add_tcase(s, all[i]);
+	}
+	/* valgrind keeps fds of its own: a tiny fd limit is not for it. */
+	tcase_set_tags(limits, "no-valgrind");
+	tcase_add_test(faults, crash_loop_fails_after_burst_starts_then_recovers);
+	tcase_add_test(faults, sigkill_with_100_queued_clients_all_served_next);
+	tcase_add_test(logs, stderr_flood_rotates_and_keeps_the_broker_responsive);
+	tcase_add_test(logs, log_stderr_prefixes_lines_with_the_unit);
+	tcase_add_test(reload, reload_with_a_broken_config_keeps_serving);
+	tcase_add_test(reload, reload_adds_changes_and_removes_units);
+	tcase_add_test(limits, limit_nofile_reaches_the_daemon);
+	tcase_add_test(limits, limit_nofile_above_the_hard_limit);
+	tcase_add_test(limits, low_fd_limit_serves_what_could_be_bound);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(supervision_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
