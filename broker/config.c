@@ -161,7 +161,7 @@ cfg_unit_name_is_valid(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len > 64 || strcmp(name, "broker") == 0)
+	if (len == 0 || len > CFG_UNIT_NAME_MAX || strcmp(name, "broker") == 0)
 		return false;
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-") == len &&
@@ -393,9 +393,11 @@ unit_key_more(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
 			    "not a positive number or infinity", u->name, value);
 	} else if (strcmp(key, "limit_memlock") == 0) {
 		if (once(ctx, &u->set, CFG_KEY_LIMIT_MEMLOCK, section, key) &&
-		    cfg_parse_size(value, &u->limit_memlock) < 0)
+		    (cfg_parse_size(value, &u->limit_memlock) < 0 ||
+		    u->limit_memlock == 0))
 			cfg_error(cfg, line, "[unit %s] limit_memlock: '%s' is "
-			    "not a size (e.g. 64M) or infinity", u->name, value);
+			    "not a positive size (e.g. 64M) or infinity",
+			    u->name, value);
 	} else if (strcmp(key, "log") == 0) {
 		if (!once(ctx, &u->set, CFG_KEY_DAEMON_LOG, section, key))
 			return true;
@@ -613,11 +615,12 @@ cfg_handler(void *user, const char *section, const char *key,
  * white space, which inih would take as a continuation of the previous key.
  */
 static const char *
-cfg_syntax_error(const char *buf)
+cfg_syntax_error(const char *buf, bool first_line)
 {
-	const char *p = buf;
+	const char *p = buf, *comment;
+	size_t len;
 
-	if (strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+	if (first_line && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
 		p += 3;
 	if (*p == ' ' || *p == '\t') {
 		p += strspn(p, " \t\r\n");
@@ -628,12 +631,20 @@ cfg_syntax_error(const char *buf)
 	}
 	if (*p == '\0' || *p == '\r' || *p == '\n' || *p == ';' || *p == '#')
 		return NULL;
+	/* inih ends the line at " ;" (an inline comment): so do we. */
+	len = strlen(p);
+	for (comment = p + 1; *comment != '\0'; comment++)
+		if (*comment == ';' && (comment[-1] == ' ' ||
+		    comment[-1] == '\t')) {
+			len = (size_t)(comment - p);
+			break;
+		}
 	if (*p == '[')
-		return strchr(p, ']') != NULL ? NULL :
+		return memchr(p, ']', len) != NULL ? NULL :
 		    "section header without ']'";
 	if (*p == '=' || *p == ':')
 		return "key name missing before '='";
-	if (strpbrk(p, "=:") == NULL)
+	if (memchr(p, '=', len) == NULL && memchr(p, ':', len) == NULL)
 		return "expected 'key = value' or '[section]'";
 	return NULL;
 }
@@ -650,7 +661,8 @@ cfg_section(struct cfg_ctx *ctx, const char *buf)
 		;
 	else if (!cfg_unit_name_is_valid(name))
 		cfg_error(ctx->cfg, ctx->line, "[%s] invalid unit name "
-		    "(letters, digits, '_', '.', '@', '-'; at most 64)", name);
+		    "(letters, digits, '_', '.', '@', '-'; at most %d)", name,
+		    CFG_UNIT_NAME_MAX);
 	else if (cfg_unit(ctx, name) == NULL)
 		cfg_error(ctx->cfg, ctx->line, "too many units (at most %d)",
 		    CFG_MAX_UNITS);
@@ -679,16 +691,32 @@ cfg_read_line(char *buf, int size, void *stream)
 		buf[1] = '\0';
 		return buf;
 	}
-	err = cfg_syntax_error(buf);
+	err = cfg_syntax_error(buf, ctx->line == 1);
 	if (err != NULL) {
 		cfg_error(ctx->cfg, ctx->line, "%s", err);
 		ctx->bad_line = ctx->line;
 		buf[0] = '\n';
 		buf[1] = '\0';
-	} else if (buf[strspn(buf, "\xEF\xBB\xBF")] == '[') {
+	} else if (buf[ctx->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ?
+	    3 : 0] == '[') {
 		cfg_section(ctx, buf);
 	}
 	return buf;
+}
+
+/* Was an error recorded (since index from) for that line? */
+static bool
+cfg_has_error_at(const struct config *cfg, size_t from, int line)
+{
+	size_t flen = strlen(cfg->file);
+	char prefix[32];
+
+	snprintf(prefix, sizeof(prefix), ":%d: ", line);
+	for (size_t i = from; i < cfg->errors.n; i++)
+		if (strncmp(cfg->errors.v[i] + flen, prefix,
+		    strlen(prefix)) == 0)
+			return true;
+	return false;
 }
 
 /* Returns the number of errors recorded so far in cfg->errors. */
@@ -700,7 +728,7 @@ cfg_parse(struct config *cfg, FILE *fp)
 	int r;
 
 	r = ini_parse_stream(cfg_read_line, &ctx, cfg_handler, &ctx);
-	if (r > 0 && cfg->errors.n == before)
+	if (r > 0 && !cfg_has_error_at(cfg, before, r))
 		cfg_error(cfg, r, "syntax error");
 	else if (r < 0)
 		cfg_error(cfg, 0, "cannot parse (inih error %d)", r);

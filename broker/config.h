@@ -78,6 +78,7 @@ enum daemon_log {
 #define CFG_MAX_STOP_TIMEOUT		3600
 #define CFG_DEFAULT_BACKLOG		0	/* 0: SOMAXCONN */
 #define CFG_MAX_UNITS			4096
+#define CFG_UNIT_NAME_MAX		48	/* inih cuts sections at 49 */
 
 struct sock_conf {
 	char		*name;		/* LISTEN_FDNAMES entry */

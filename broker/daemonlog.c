@@ -268,28 +268,52 @@ dlog_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)dlog_read(w->data, DLOG_READ_BUDGET);
 }
 
-int
-dlog_open(struct dlog *l, struct ev_loop *loop, const char *unit,
+/* Sets up l; the pipe itself is made at the first start (dlog_pipe). */
+void
+dlog_init(struct dlog *l, struct ev_loop *loop, const char *unit,
     enum daemon_log dest, const char *path, uint64_t max_size, unsigned keep)
 {
-	int p[2];
-
 	memset(l, 0, sizeof(*l));
 	l->file_fd = -1;
 	l->pipe_rd = l->pipe_wr = -1;
 	l->unit = unit;
 	l->loop = loop;
+	dlog_set_dest(l, dest, path, max_size, keep);
+}
+
+/*
+ * The write end daemons get as stdout and stderr: made once, kept for the
+ * unit's life, so that idle units cost no fds. -errno if it cannot be.
+ */
+int
+dlog_pipe(struct dlog *l)
+{
+	int p[2];
+
+	if (l->pipe_wr >= 0)
+		return l->pipe_wr;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	l->pipe_rd = p[0];
 	l->pipe_wr = p[1];
 	(void)fcntl(l->pipe_wr, F_SETPIPE_SZ, DLOG_PIPE_SIZE);
 	(void)fd_set_nonblock(l->pipe_rd, true);
-	dlog_set_dest(l, dest, path, max_size, keep);
 	ev_io_init(&l->io, dlog_cb, l->pipe_rd, EV_READ);
 	l->io.data = l;
-	ev_io_start(loop, &l->io);
-	return 0;
+	ev_io_start(l->loop, &l->io);
+	return l->pipe_wr;
+}
+
+/* Gives the pipe back (e.g. the broker ran out of fds); see dlog_pipe. */
+void
+dlog_close_pipe(struct dlog *l)
+{
+	if (l->pipe_rd < 0)
+		return;
+	dlog_drain(l);
+	ev_io_stop(l->loop, &l->io);
+	fd_close(&l->pipe_rd);
+	fd_close(&l->pipe_wr);
 }
 
 /* A new destination (reload): takes effect from the next line. */
@@ -352,12 +376,7 @@ dlog_tail(const struct dlog *l, unsigned n, char *buf, size_t size)
 void
 dlog_close(struct dlog *l)
 {
-	if (l->pipe_rd >= 0) {
-		dlog_drain(l);
-		ev_io_stop(l->loop, &l->io);
-	}
-	fd_close(&l->pipe_rd);
-	fd_close(&l->pipe_wr);
+	dlog_close_pipe(l);
 	fd_close(&l->file_fd);
 	free(l->path);
 	l->path = NULL;

@@ -39,9 +39,11 @@ struct dlog {
 	unsigned	 ntail;		/* lines ever kept; ring index */
 };
 
-int	dlog_open(struct dlog *l, struct ev_loop *loop, const char *unit,
+void	dlog_init(struct dlog *l, struct ev_loop *loop, const char *unit,
 	    enum daemon_log dest, const char *path, uint64_t max_size,
 	    unsigned keep);
+int	dlog_pipe(struct dlog *l);
+void	dlog_close_pipe(struct dlog *l);
 void	dlog_set_dest(struct dlog *l, enum daemon_log dest, const char *path,
 	    uint64_t max_size, unsigned keep);
 void	dlog_drain(struct dlog *l);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +244,23 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	sup_shutdown(b->sup);
 }
 
+/*
+ * Every unit costs the broker its sockets plus a pipe once started: use
+ * the whole fd allowance (the soft limit up to the hard one), as systemd
+ * does for itself. Daemons get their own limits (limit_nofile).
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("raise the open file limit");
+	}
+}
+
 static void
 notify_ready(int fd)
 {
@@ -308,6 +326,7 @@ main(int argc, char **argv)
 	}
 	free(lock_path);
 
+	raise_fd_limit();
 	b.loop = ev_default_loop(EVFLAG_AUTO);
 	if (b.loop == NULL)
 		fatalx("cannot initialise libev");

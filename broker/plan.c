@@ -183,6 +183,12 @@ resolve_runtime_dir(struct config *cfg, struct plan *plan,
 			return r;
 		}
 	}
+	if (!paths_is_clean_absolute(plan->runtime_dir)) {
+		cfg_error(cfg, 0, "runtime directory '%s' (from XDG_RUNTIME_DIR, "
+		    "XDG_CACHE_HOME or HOME) is not a clean absolute path",
+		    plan->runtime_dir);
+		return -EINVAL;
+	}
 	if (plan->mode == BROKER_MODE_SESSION) {
 		/* Daemons find R as $XDG_RUNTIME_DIR/libvirt: keep it so. */
 		const char *base = strrchr(plan->runtime_dir, '/');
@@ -373,7 +379,10 @@ plan_add(struct plan *plan, struct unit_spec *u)
 	plan->units[plan->nunits++] = *u;
 }
 
-/* Two units (or two sockets of one) may not bind one path. */
+/*
+ * Two units (or two sockets of one) may not bind one path, and a path must
+ * fit in sockaddr_un.sun_path.
+ */
 static int
 check_paths(struct config *cfg, const struct plan *plan)
 {
@@ -383,6 +392,14 @@ check_paths(struct config *cfg, const struct plan *plan)
 		const struct unit_spec *a = &plan->units[i];
 
 		for (size_t j = 0; j < a->nsockets; j++) {
+			if (strlen(a->sockets[j].path) >= PLAN_SUN_PATH_MAX) {
+				cfg_error(cfg, 0, "unit %s: socket path %s is "
+				    "%zu bytes; a UNIX socket path has at most "
+				    "%d", a->name, a->sockets[j].path,
+				    strlen(a->sockets[j].path),
+				    PLAN_SUN_PATH_MAX - 1);
+				r = -EINVAL;
+			}
 			for (size_t k = i; k < plan->nunits; k++) {
 				const struct unit_spec *b = &plan->units[k];
 

@@ -79,5 +79,6 @@ bool	 unit_spec_same_sockets(const struct unit_spec *a,
 bool	 unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b);
 
 #define PLAN_HYPERVISOR_NOFILE	8192	/* libvirt's units: LimitNOFILE */
+#define PLAN_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
 
 #endif

@@ -133,20 +133,36 @@ unit_spawn(struct unit *u)
 		.pid_slot = u->env.v[u->env.n - 1],
 		.fds = u->fds,
 		.nfds = u->nsocks,
-		.out_fd = u->log.pipe_wr,
 		.null_fd = u->sup->null_fd,
 	};
+	bool fresh_pipe;
 	pid_t pid;
 	int r;
 
+	fresh_pipe = u->log.pipe_wr < 0;
+	req.out_fd = dlog_pipe(&u->log);
+	if (req.out_fd < 0) {
+		errno = -req.out_fd;
+		log_warn("unit %s: output pipe; this daemon writes to the "
+		    "broker's stderr", u->spec.name);
+		req.out_fd = -1;
+	}
 	req.set_nofile = unit_limit(u, RLIMIT_NOFILE, "limit_nofile",
 	    u->spec.limit_nofile, &req.nofile);
 	req.set_memlock = unit_limit(u, RLIMIT_MEMLOCK, "limit_memlock",
 	    u->spec.limit_memlock, &req.memlock);
 	r = spawn_daemon(&req, &pid, &u->status_fd);
+	if (r == -EMFILE && fresh_pipe && req.out_fd >= 0) {
+		/* The new output pipe took the last fds: give them back. */
+		log_warnx("unit %s: out of file descriptors for an output pipe;"
+		    " this daemon writes to the broker's stderr", u->spec.name);
+		dlog_close_pipe(&u->log);
+		req.out_fd = -1;
+		r = spawn_daemon(&req, &pid, &u->status_fd);
+	}
 	if (r < 0) {
 		errno = -r;
-		log_warn("unit %s: fork", u->spec.name);
+		log_warn("unit %s: cannot start", u->spec.name);
 		return r;
 	}
 	u->pid = pid;
@@ -466,7 +482,6 @@ static struct unit *
 unit_new(struct supervisor *sup, const struct unit_spec *spec)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
-	int r;
 
 	u->sup = sup;
 	u->status_fd = -1;
@@ -480,13 +495,8 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	u->timer.data = u;
 	unit_derive_env(u);
 	unit_alloc_socks(u);
-	r = dlog_open(&u->log, sup->loop, u->spec.name, u->spec.log,
+	dlog_init(&u->log, sup->loop, u->spec.name, u->spec.log,
 	    u->spec.log_path, u->spec.log_max_size, u->spec.log_keep);
-	if (r < 0) {
-		errno = -r;
-		log_warn("unit %s: output pipe; its daemons write to the "
-		    "broker's stderr", u->spec.name);
-	}
 	u->serving = unit_bind(u);
 	if (u->serving)
 		unit_set_state(u, UNIT_LISTENING);
@@ -590,7 +600,7 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 {
 	struct supervisor *sup = xcalloc(1, sizeof(*sup));
 	size_t serving = 0;
-	int reserve[2];
+	int reserve[4];
 
 	sup->loop = loop;
 	sup->plan = plan;
@@ -599,19 +609,19 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 	if (sup->null_fd < 0)
 		fatal("/dev/null");
 	/*
-	 * Two fds held back while binding, so that a broker at its fd limit
-	 * still has what one start needs (the exec-status pipe).
+	 * Fds held back while binding, so that a broker at its fd limit
+	 * still has what one start needs (output and exec-status pipes).
 	 */
-	reserve[0] = fcntl(sup->null_fd, F_DUPFD_CLOEXEC, 3);
-	reserve[1] = fcntl(sup->null_fd, F_DUPFD_CLOEXEC, 3);
+	for (size_t i = 0; i < 4; i++)
+		reserve[i] = fcntl(sup->null_fd, F_DUPFD_CLOEXEC, 3);
 	for (size_t i = 0; i < plan->nunits; i++) {
 		struct unit *u = unit_new(sup, &plan->units[i]);
 
 		sup_add(sup, u);
 		serving += u->serving;
 	}
-	fd_close(&reserve[0]);
-	fd_close(&reserve[1]);
+	for (size_t i = 0; i < 4; i++)
+		fd_close(&reserve[i]);
 	*ret_serving = serving;
 	return sup;
 }

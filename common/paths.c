@@ -28,8 +28,7 @@ paths_session_runtime_dir(const char *xdg_runtime_dir,
 	else if (nonempty(xdg_cache_home))
 		*ret_dir = paths_join(xdg_cache_home, PATHS_LIBVIRT_SUBDIR);
 	else if (nonempty(home))
-		*ret_dir = xasprintf("%s/.cache/%s",
-		    strcmp(home, "/") == 0 ? "" : home, PATHS_LIBVIRT_SUBDIR);
+		*ret_dir = paths_join(home, ".cache/" PATHS_LIBVIRT_SUBDIR);
 	else
 		return -ENOENT;
 	return 0;
@@ -41,17 +40,20 @@ paths_session_config_file(const char *xdg_config_home, const char *home,
     char **ret_file)
 {
 	if (nonempty(xdg_config_home))
-		*ret_file = xasprintf("%s/virt-broker/virt-broker.conf",
-		    xdg_config_home);
+		*ret_file = paths_join(xdg_config_home,
+		    "virt-broker/virt-broker.conf");
 	else if (nonempty(home))
-		*ret_file = xasprintf("%s/.config/virt-broker/virt-broker.conf",
-		    strcmp(home, "/") == 0 ? "" : home);
+		*ret_file = paths_join(home,
+		    ".config/virt-broker/virt-broker.conf");
 	else
 		return -ENOENT;
 	return 0;
 }
 
-/* dir + "/" + path, or a copy of path when it is absolute. */
+/*
+ * dir + "/" + path with dir's trailing slashes folded ("/" + "x" is "/x",
+ * as glib's g_build_filename gives), or a copy of path when it is absolute.
+ */
 char *
 paths_join(const char *dir, const char *path)
 {
@@ -59,8 +61,10 @@ paths_join(const char *dir, const char *path)
 
 	if (path[0] == '/')
 		return xstrdup(path);
-	while (len > 1 && dir[len - 1] == '/')
+	while (len > 0 && dir[len - 1] == '/')
 		len--;
+	if (len == 0 && dir[0] == '/')
+		return xasprintf("/%s", path);
 	return xasprintf("%.*s/%s", (int)len, dir, path);
 }
 
