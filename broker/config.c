@@ -123,6 +123,7 @@ cfg_free(struct config *cfg)
 	free(cfg->runtime_dir);
 	free(cfg->search_path);
 	free(cfg->log_dir);
+	strv_free(&cfg->publish);
 	strv_free(&cfg->errors);
 	free(cfg);
 }
@@ -515,6 +516,33 @@ search_path_is_valid(const char *value)
 	}
 }
 
+/* publish = DIR [DIR...] | none */
+static void
+parse_publish(struct cfg_ctx *ctx, const char *value)
+{
+	struct strv w = { 0 };
+
+	if (strcmp(value, "none") == 0)
+		return;
+	if (strv_split_args(value, &w) < 0 || w.n == 0) {
+		cfg_error(ctx->cfg, ctx->line, "[broker] publish: expected "
+		    "directories or none, got '%s'", value);
+		strv_free(&w);
+		return;
+	}
+	for (size_t i = 0; i < w.n; i++) {
+		if (!paths_is_clean_absolute(w.v[i]) ||
+		    strcmp(w.v[i], "/") == 0) {
+			cfg_error(ctx->cfg, ctx->line, "[broker] publish: '%s' "
+			    "is not a clean absolute directory", w.v[i]);
+			strv_free(&w);
+			return;
+		}
+	}
+	strv_copy(&ctx->cfg->publish, &w);
+	strv_free(&w);
+}
+
 static void
 broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 {
@@ -565,6 +593,10 @@ broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 		if (parse_uint(value, 1, 65535, 10, &cfg->backlog) < 0)
 			cfg_error(cfg, line, "[broker] backlog: '%s' is not a "
 			    "number from 1 to 65535", value);
+	} else if (strcmp(key, "publish") == 0) {
+		if (!once(ctx, &cfg->set, CFG_KEY_PUBLISH, "broker", key))
+			return;
+		parse_publish(ctx, value);
 	} else if (strcmp(key, "log_dir") == 0) {
 		if (!once(ctx, &cfg->set, CFG_KEY_LOG_DIR, "broker", key))
 			return;

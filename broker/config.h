@@ -55,6 +55,7 @@ enum cfg_key {
 	CFG_KEY_LOG_MAX_SIZE	= 1 << 17,
 	CFG_KEY_LOG_KEEP	= 1 << 18,
 	CFG_KEY_LOG_DIR		= 1 << 19,
+	CFG_KEY_PUBLISH		= 1 << 20,
 };
 
 /* Where a daemon's stdout and stderr go, line by line. */
@@ -118,6 +119,7 @@ struct config {
 	char			*search_path;
 	bool			 log_syslog;
 	char			*log_dir;	/* daemons' log files */
+	struct strv		 publish;	/* dirs; "none": empty + set */
 	unsigned		 backlog;
 	struct unit_conf	*units;
 	size_t			 nunits;

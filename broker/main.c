@@ -18,10 +18,12 @@
 
 #include "config.h"
 #include "fd.h"
+#include "fswatch.h"
 #include "log.h"
 #include "paths.h"
 #include "pidfile.h"
 #include "plan.h"
+#include "publish.h"
 #include "sock.h"
 #include "supervise.h"
 #include "version.h"
@@ -46,6 +48,8 @@ struct broker {
 	struct plan		*plan;
 	struct supervisor	*sup;
 	struct pidfile		 pidfile;
+	struct fswatch		 fswatch;
+	struct publisher	 publisher;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
 	ev_signal		 sighup;
@@ -190,6 +194,7 @@ make_plan(struct config *cfg, const struct options *o, const char *what)
 		.xdg_cache_home = getenv("XDG_CACHE_HOME"),
 		.home = getenv("HOME"),
 		.xdg_state_home = getenv("XDG_STATE_HOME"),
+		.uid = (unsigned long)geteuid(),
 		.is_executable = is_executable,
 	};
 	struct plan *plan = NULL;
@@ -204,6 +209,89 @@ make_plan(struct config *cfg, const struct options *o, const char *what)
 	log_warnx("%s%zu error%s in the configuration", what, cfg->errors.n,
 	    cfg->errors.n == 1 ? "" : "s");
 	return NULL;
+}
+
+static void fs_changed(void *arg);
+
+/* The links to publish follow the units served (start-up, reload). */
+static void
+republish(struct broker *b)
+{
+	struct strv names = { 0 };
+
+	sup_socket_names(b->sup, b->plan->runtime_dir, false, &names);
+	publish_set(&b->publisher, &b->plan->publish, &names);
+	strv_free(&names);
+	fs_changed(b);
+}
+
+/*
+ * R vanished (logout may delete /run/user/UID): make it again, with our
+ * lock in it, so the units can be bound again.
+ */
+static void
+recreate_runtime_dir(struct broker *b)
+{
+	const char *rt = b->plan->runtime_dir;
+	struct stat st;
+	char *lock;
+	pid_t holder = 0;
+	int r;
+
+	if (lstat(rt, &st) == 0 || errno != ENOENT)
+		return;
+	log_warnx("runtime directory %s was removed; creating it again", rt);
+	if (sock_prepare_dir(rt, b->plan->mode) < 0)
+		return;
+	lock = paths_join(rt, "virt-broker.pid");
+	pidfile_release(&b->pidfile);
+	r = pidfile_acquire(lock, &b->pidfile, &holder);
+	if (r == -EWOULDBLOCK)
+		log_warnx("%s is now held by another virt-broker (pid %ld)",
+		    lock, (long)holder);
+	else if (r < 0)
+		log_warnx("%s: %s", lock, strerror(-r));
+	free(lock);
+}
+
+/* inotify said something changed: check R, our sockets, our links. */
+static void
+fs_changed(void *arg)
+{
+	struct broker *b = arg;
+	char *parent = paths_dirname(b->plan->runtime_dir);
+
+	recreate_runtime_dir(b);
+	fswatch_add(&b->fswatch, parent);
+	fswatch_add(&b->fswatch, b->plan->runtime_dir);
+	free(parent);
+	sup_check_paths(b->sup);
+	publish_sync(&b->publisher, &b->fswatch);
+}
+
+/*
+ * R under /run/user/UID is deleted at logout unless the user lingers
+ * (logind's or elogind's linger file): say so once, with the fixes.
+ */
+static void
+warn_linger(const struct plan *plan)
+{
+	const char *user = getenv("USER");
+	char a[512], c[512];
+
+	if (plan->mode != BROKER_MODE_SESSION ||
+	    strncmp(plan->runtime_dir, "/run/user/", 10) != 0 || user == NULL)
+		return;
+	snprintf(a, sizeof(a), "/var/lib/systemd/linger/%s", user);
+	snprintf(c, sizeof(c), "/var/lib/elogind/linger/%s", user);
+	if (access(a, F_OK) == 0 || access(c, F_OK) == 0)
+		return;
+	log_info("%s may be deleted at logout (no linger file for %s): "
+	    "running guests then stay reachable only through %s's "
+	    "recreation; enable lingering (loginctl enable-linger %s), or "
+	    "start the broker without XDG_RUNTIME_DIR so that the runtime "
+	    "directory is ~/.cache/libvirt, which is then published into "
+	    "/run/user/UID", plan->runtime_dir, user, plan->runtime_dir, user);
 }
 
 /*
@@ -226,6 +314,7 @@ reload(struct broker *b)
 	cfg_free(b->cfg);
 	b->plan = plan;
 	b->cfg = cfg;
+	republish(b);
 	log_info("reload: done");
 }
 
@@ -343,10 +432,23 @@ main(int argc, char **argv)
 	    broker_mode_name(b.plan->mode));
 	notify_ready(o->ready_fd);
 	sup_launch(b.sup);
+	warn_linger(b.plan);
+	fswatch_init(&b.fswatch, b.loop, fs_changed, &b);
+	publish_init(&b.publisher, b.plan->runtime_dir, &b.plan->publish);
+	republish(&b);
 
 	ev_run(b.loop, 0);
 
-	sup_free(b.sup);
+	{
+		struct strv keep = { 0 };
+
+		sup_socket_names(b.sup, b.plan->runtime_dir, true, &keep);
+		sup_free(b.sup);
+		publish_remove(&b.publisher, &keep);
+		strv_free(&keep);
+	}
+	publish_free(&b.publisher);
+	fswatch_close(&b.fswatch);
 	pidfile_release(&b.pidfile);
 	ev_loop_destroy(b.loop);
 	plan_free(b.plan);

@@ -128,6 +128,7 @@ plan_free(struct plan *plan)
 	free(plan->runtime_dir);
 	free(plan->daemon_xdg_runtime_dir);
 	free(plan->log_dir);
+	strv_free(&plan->publish);
 	strv_free(&plan->notices);
 	free(plan);
 }
@@ -226,6 +227,41 @@ resolve_log_dir(const struct config *cfg, struct plan *plan,
 		    strcmp(in->home, "/") == 0 ? "" : in->home);
 	else
 		plan->log_dir = paths_join(plan->runtime_dir, "log");
+}
+
+/*
+ * Where else clients may look for R (ARCHITECTURE.md "One daemon whatever
+ * path a client takes"): publish, else in session mode both places libvirt
+ * may compute, /run/user/UID/libvirt and the cache dir's libvirt, less R.
+ */
+static void
+resolve_publish(const struct config *cfg, struct plan *plan,
+    const struct plan_input *in)
+{
+	struct strv cand = { 0 };
+
+	if (cfg->set & CFG_KEY_PUBLISH) {
+		strv_copy(&cand, &cfg->publish);
+	} else if (plan->mode == BROKER_MODE_SESSION) {
+		char *cache = NULL;
+
+		strv_addf(&cand, "/run/user/%lu/%s", in->uid,
+		    PATHS_LIBVIRT_SUBDIR);
+		if (paths_session_runtime_dir(NULL, in->xdg_cache_home,
+		    in->home, &cache) == 0 && cache[0] == '/')
+			strv_push(&cand, cache);
+		else
+			free(cache);
+	}
+	for (size_t i = 0; i < cand.n; i++) {
+		bool dup = strcmp(cand.v[i], plan->runtime_dir) == 0;
+
+		for (size_t j = 0; j < plan->publish.n && !dup; j++)
+			dup = strcmp(cand.v[i], plan->publish.v[j]) == 0;
+		if (!dup)
+			strv_add(&plan->publish, cand.v[i]);
+	}
+	strv_free(&cand);
 }
 
 /* The sockets: the section's own, else the catalog's for this mode. */
@@ -485,6 +521,7 @@ plan_build(struct config *cfg, const struct plan_input *in,
 	if (r < 0)
 		goto fail;
 	resolve_log_dir(cfg, plan, in);
+	resolve_publish(cfg, plan, in);
 	err = plan_catalog(cfg, plan, in);
 	for (size_t i = 0; i < cfg->nunits; i++) {
 		const struct unit_conf *uc = &cfg->units[i];
@@ -535,6 +572,8 @@ plan_print(const struct plan *plan, FILE *out)
 {
 	fprintf(out, "mode %s\n", broker_mode_name(plan->mode));
 	fprintf(out, "runtime_dir %s\n", plan->runtime_dir);
+	for (size_t i = 0; i < plan->publish.n; i++)
+		fprintf(out, "publish %s\n", plan->publish.v[i]);
 	for (size_t i = 0; i < plan->nunits; i++) {
 		const struct unit_spec *u = &plan->units[i];
 		const char **names = xcalloc(u->nsockets, sizeof(*names));

@@ -48,6 +48,7 @@ struct plan {
 	char			*runtime_dir;	/* R */
 	char			*daemon_xdg_runtime_dir; /* session: R/.. */
 	char			*log_dir;	/* daemons' log files */
+	struct strv		 publish;	/* other dirs clients look in */
 	unsigned		 backlog;	/* 0: SOMAXCONN */
 	bool			 log_syslog;
 	struct unit_spec	*units;
@@ -63,6 +64,7 @@ struct plan_input {
 	const char		*xdg_cache_home;
 	const char		*home;
 	const char		*xdg_state_home;
+	unsigned long		 uid;		/* for /run/user/UID */
 	bool			(*is_executable)(const char *path, void *arg);
 	void			*arg;
 };

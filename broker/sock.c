@@ -115,8 +115,8 @@ fill_addr(const char *path, struct sockaddr_un *sa)
 }
 
 /* 1: something listens at path; 0: nobody does (stale); -errno. */
-static int
-probe_live(const char *path)
+int
+sock_probe_live(const char *path)
 {
 	struct sockaddr_un sa;
 	int fd, r;
@@ -167,18 +167,14 @@ clear_path(const char *unit, const char *path)
 		    "replace it", unit, path);
 		return -EEXIST;
 	}
-	r = probe_live(path);
+	r = sock_probe_live(path);
 	if (r < 0) {
 		errno = -r;
 		log_warn("unit %s: probe %s", unit, path);
 		return r;
 	}
-	if (r == 1) {
-		log_warnx("unit %s: %s is served by a daemon the broker did not "
-		    "start; not serving this unit (stop that daemon, then "
-		    "restart the broker)", unit, path);
-		return -EADDRINUSE;
-	}
+	if (r == 1)
+		return -EADDRINUSE;	/* the caller adopts or reports it */
 	if (unlink(path) < 0 && errno != ENOENT) {
 		r = -errno;
 		log_warn("unit %s: remove stale socket %s", unit, path);
@@ -210,8 +206,9 @@ set_group(const char *unit, const char *path, const char *group)
 }
 
 /*
- * Binds and listens on s->path. Returns 0 with ret_b filled, or -errno
- * (-EADDRINUSE: a live daemon we did not start serves the path).
+ * Binds and listens on s->path. Returns 0 with ret_b filled, or -errno,
+ * having said why, except -EADDRINUSE: a live daemon we did not start
+ * serves the path, which the caller adopts or reports.
  */
 int
 sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
@@ -332,4 +329,30 @@ sock_refuse_pending(int fd)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The pid that called listen() on the socket at path (SO_PEERCRED of a
+ * connection to it), or 0. For an activated daemon that is whoever bound
+ * the socket, not the daemon: prefer the daemon's pidfile.
+ */
+pid_t
+sock_listener_pid(const char *path)
+{
+	struct sockaddr_un sa;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	pid_t pid = 0;
+	int fd;
+
+	if (fill_addr(path, &sa) < 0)
+		return 0;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		pid = cred.pid;
+	fd_close(&fd);
+	return pid;
 }

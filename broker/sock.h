@@ -25,6 +25,8 @@ int	sock_bind(const char *unit, const struct sock_spec *s,
 	    unsigned backlog, struct bound_sock *ret_b);
 void	sock_unlink_ours(const char *path, const struct bound_sock *b);
 bool	sock_any_pending(const int *fds, size_t n);
+int	sock_probe_live(const char *path);
+pid_t	sock_listener_pid(const char *path);
 unsigned sock_refuse_pending(int fd);
 
 #endif

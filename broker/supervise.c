@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -437,27 +439,33 @@ unit_alloc_socks(struct unit *u)
 	}
 }
 
-/* Binds all of a unit's sockets, or none: a unit is served whole. */
-static bool
-unit_bind(struct unit *u)
+/*
+ * Binds all of a unit's sockets, or none: a unit is served whole. Returns
+ * 0, -EADDRINUSE with *ret_live the socket a live daemon we did not start
+ * serves, or another -errno (said already).
+ */
+static int
+unit_bind(struct unit *u, size_t *ret_live)
 {
 	for (size_t i = 0; i < u->nsocks; i++) {
 		struct unit_sock *s = &u->socks[i];
+		int r = sock_bind(u->spec.name, s->spec, u->sup->plan->backlog,
+		    &s->b);
 
-		if (sock_bind(u->spec.name, s->spec, u->sup->plan->backlog,
-		    &s->b) < 0) {
+		if (r < 0) {
 			for (size_t j = 0; j < i; j++) {
 				sock_unlink_ours(u->socks[j].spec->path,
 				    &u->socks[j].b);
 				fd_close(&u->socks[j].b.fd);
 				u->fds[j] = -1;
 			}
-			return false;
+			*ret_live = i;
+			return r;
 		}
 		u->fds[i] = s->b.fd;
 		ev_io_set(&s->io, s->b.fd, EV_READ);
 	}
-	return true;
+	return 0;
 }
 
 /* Closes the unit's sockets and removes the paths it bound. */
@@ -478,6 +486,170 @@ unit_unbind(struct unit *u)
 	u->serving = false;
 }
 
+/* libvirt's pidfile for a daemon: R/NAME.pid, or /run/NAME.pid (system). */
+static pid_t
+adopt_read_pidfile(const struct unit *u, const char *name)
+{
+	char path[4200];
+	FILE *fp;
+	long pid = 0;
+
+	if (u->sup->plan->mode == BROKER_MODE_SYSTEM)
+		snprintf(path, sizeof(path), "/run/%s.pid", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s.pid",
+		    u->sup->plan->runtime_dir, name);
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return 0;
+	if (fscanf(fp, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(fp);
+	return (pid_t)pid;
+}
+
+/* Is pid a process whose command name is name (as /proc shows it)? */
+static bool
+adopt_is_daemon(pid_t pid, const char *name)
+{
+	char path[64], comm[32] = "";
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), fp) != NULL)
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(fp);
+	return strncmp(comm, name, 15) == 0;	/* comm is cut at 15 */
+}
+
+static int unit_bind(struct unit *u, size_t *ret_live);
+static void unit_adopt(struct unit *u, size_t live);
+
+/* The adopted daemon is gone: R is ours again. */
+static void
+adopt_gone(struct unit *u)
+{
+	size_t live = 0;
+	int r;
+
+	ev_io_stop(u->sup->loop, &u->adopt_io);
+	ev_timer_stop(u->sup->loop, &u->adopt_timer);
+	fd_close(&u->pidfd);
+	log_info("unit %s: adopted pid %ld exited; binding its sockets",
+	    u->spec.name, (long)u->adopted_pid);
+	u->adopted_pid = 0;
+	r = unit_bind(u, &live);
+	if (r == -EADDRINUSE) {
+		unit_adopt(u, live);
+		return;
+	}
+	u->serving = r == 0;
+	unit_feed(u, UNIT_EV_EXIT, false, false);
+}
+
+static void
+adopt_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	adopt_gone(w->data);
+}
+
+/* Alive and not a zombie (orphans may never be reaped in a container). */
+static bool
+pid_running(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *fp;
+	bool running = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
+		running = p[2] != 'Z' && p[2] != 'X';
+	fclose(fp);
+	return running;
+}
+
+/* Without pidfd_open (valgrind, Linux < 5.3): a once-a-second look. */
+static void
+adopt_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct unit *u = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!pid_running(u->adopted_pid))
+		adopt_gone(u);
+}
+
+/*
+ * A live socket in R at start-up belongs to a daemon we did not start: one
+ * left by an earlier broker, or one libvirt spawned itself. Its pidfile
+ * (libvirt locks it: one daemon per R) names it; watch that pid with a
+ * pidfd, leave the paths alone, and bind them the moment it exits. Without
+ * a pid to watch, the unit is not served, and we say so.
+ */
+static void
+unit_adopt(struct unit *u, size_t live)
+{
+	const char *path = u->socks[live].spec->path;
+	const char *base = strrchr(u->spec.exec, '/');
+	const char *name = base != NULL ? base + 1 : u->spec.exec;
+	pid_t pid = adopt_read_pidfile(u, name);
+	int fd;
+
+	if (pid <= 0 || !adopt_is_daemon(pid, name))
+		pid = sock_listener_pid(path);
+	if (pid <= 0 || !adopt_is_daemon(pid, name)) {
+		log_warnx("unit %s: %s is served by a daemon the broker did not "
+		    "start, and no %s process owns it (pidfile %s.pid); not "
+		    "serving this unit", u->spec.name, path, name, name);
+		return;
+	}
+	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 && errno != ENOSYS) {
+		log_warn("unit %s: %s is served by pid %ld, which the broker did "
+		    "not start and cannot watch (pidfd_open); not serving this "
+		    "unit", u->spec.name, path, (long)pid);
+		return;
+	}
+	u->adopted_pid = pid;
+	if (fd >= 0) {
+		u->pidfd = fd;
+		ev_io_init(&u->adopt_io, adopt_cb, fd, EV_READ);
+		u->adopt_io.data = u;
+		ev_io_start(u->sup->loop, &u->adopt_io);
+	} else {
+		ev_timer_init(&u->adopt_timer, adopt_timer_cb, 1., 1.);
+		u->adopt_timer.data = u;
+		ev_timer_start(u->sup->loop, &u->adopt_timer);
+	}
+	unit_set_state(u, UNIT_ADOPTED);
+	log_info("unit %s: adopted pid %ld, which serves %s; its sockets are "
+	    "bound again when it exits", u->spec.name, (long)pid, path);
+}
+
+/* Binds the unit, or adopts the daemon that already serves it. */
+static void
+unit_serve(struct unit *u)
+{
+	size_t live = 0;
+	int r = unit_bind(u, &live);
+
+	u->serving = r == 0;
+	if (r == 0)
+		unit_set_state(u, UNIT_LISTENING);
+	else if (r == -EADDRINUSE)
+		unit_adopt(u, live);
+}
+
 static struct unit *
 unit_new(struct supervisor *sup, const struct unit_spec *spec)
 {
@@ -485,6 +657,7 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 
 	u->sup = sup;
 	u->status_fd = -1;
+	u->pidfd = -1;
 	unit_spec_copy(&u->spec, spec);
 	unit_sm_init(&u->sm);
 	ev_init(&u->status_io, status_cb);
@@ -497,9 +670,7 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	unit_alloc_socks(u);
 	dlog_init(&u->log, sup->loop, u->spec.name, u->spec.log,
 	    u->spec.log_path, u->spec.log_max_size, u->spec.log_keep);
-	u->serving = unit_bind(u);
-	if (u->serving)
-		unit_set_state(u, UNIT_LISTENING);
+	unit_serve(u);
 	return u;
 }
 
@@ -511,6 +682,9 @@ unit_free(struct unit *u)
 	unit_unbind(u);
 	ev_timer_stop(loop, &u->timer);
 	ev_child_stop(loop, &u->child);
+	ev_io_stop(loop, &u->adopt_io);
+	ev_timer_stop(loop, &u->adopt_timer);
+	fd_close(&u->pidfd);
 	unit_close_status(u);
 	dlog_close(&u->log);
 	strv_free(&u->env);
@@ -552,11 +726,13 @@ unit_rebind(struct unit *u, struct unit_spec *spec)
 	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
 	unit_sm_init(&u->sm);
-	u->serving = unit_bind(u);
-	if (u->serving) {
-		log_info("unit %s: sockets rebound", u->spec.name);
-		unit_set_state(u, UNIT_LISTENING);
+	if (u->adopted_pid > 0) {	/* still adopted: bound on its exit */
+		unit_set_state(u, UNIT_ADOPTED);
+		return;
 	}
+	unit_serve(u);
+	if (u->serving)
+		log_info("unit %s: sockets bound again", u->spec.name);
 }
 
 /*
@@ -618,7 +794,7 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 		struct unit *u = unit_new(sup, &plan->units[i]);
 
 		sup_add(sup, u);
-		serving += u->serving;
+		serving += u->serving || u->adopted_pid > 0;	/* or adopted */
 	}
 	for (size_t i = 0; i < 4; i++)
 		fd_close(&reserve[i]);
@@ -739,6 +915,55 @@ sup_reload(struct supervisor *sup, const struct plan *plan)
 	return 0;
 }
 
+/* Is every socket the unit bound still at its path, as the inode we bound? */
+static bool
+unit_paths_intact(const struct unit *u)
+{
+	for (size_t i = 0; i < u->nsocks; i++) {
+		const struct unit_sock *s = &u->socks[i];
+		struct stat st;
+
+		if (s->b.fd < 0)
+			continue;
+		if (lstat(s->spec->path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+		    st.st_dev != s->b.dev || st.st_ino != s->b.ino)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Something changed in R (fswatch): a socket file removed, or R itself
+ * deleted at logout. A unit with no daemon is bound again at once; one
+ * whose daemon runs keeps serving the clients it has, and is bound again
+ * when that daemon exits (clients that connect meanwhile cannot reach it:
+ * we say so).
+ */
+void
+sup_check_paths(struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+		struct unit_spec *copy;
+
+		if (!u->serving || unit_paths_intact(u) || u->next_spec != NULL)
+			continue;
+		copy = xcalloc(1, sizeof(*copy));
+		unit_spec_copy(copy, &u->spec);
+		if (unit_has_process(u)) {
+			log_warnx("unit %s: its socket files were removed while "
+			    "pid %ld runs; new clients cannot reach it until it "
+			    "exits, then they are bound again", u->spec.name,
+			    (long)u->pid);
+			u->next_spec = copy;
+		} else {
+			log_warnx("unit %s: its socket files were removed; "
+			    "binding them again", u->spec.name);
+			unit_rebind(u, copy);
+		}
+	}
+}
+
 /*
  * SIGTERM each daemon's pid (never its group: QEMU must outlive it), except
  * those with stop_on_exit = no, which keep running on their sockets. The
@@ -791,4 +1016,30 @@ sup_free(struct supervisor *sup)
 	free(sup->units);
 	fd_close(&sup->null_fd);
 	free(sup);
+}
+
+/*
+ * The file names of the sockets served in dir (R): by us, or by a daemon
+ * we adopted. With left_only, only those of daemons left running at exit.
+ */
+void
+sup_socket_names(const struct supervisor *sup, const char *dir,
+    bool left_only, struct strv *ret_names)
+{
+	size_t dlen = strlen(dir);
+
+	for (size_t i = 0; i < sup->nunits; i++) {
+		const struct unit *u = sup->units[i];
+
+		if (left_only ? !u->left_running : !u->serving &&
+		    u->adopted_pid <= 0)
+			continue;
+		for (size_t j = 0; j < u->spec.nsockets; j++) {
+			const char *path = u->spec.sockets[j].path;
+
+			if (strncmp(path, dir, dlen) == 0 && path[dlen] == '/' &&
+			    strchr(path + dlen + 1, '/') == NULL)
+				strv_add(ret_names, path + dlen + 1);
+		}
+	}
 }

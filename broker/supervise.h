@@ -46,6 +46,10 @@ struct unit {
 	ev_io			 status_io;
 	ev_child		 child;
 	ev_timer		 timer;
+	pid_t			 adopted_pid;	/* ADOPTED: its pid, else 0 */
+	int			 pidfd;		/* watches adopted_pid, or -1 */
+	ev_io			 adopt_io;
+	ev_timer		 adopt_timer;	/* no pidfd (valgrind, < 5.3) */
 	unsigned		 activations;
 	int			 last_status;	/* wait status of the last exit */
 	int			 exec_errno;	/* of the last failed exec */
@@ -66,6 +70,10 @@ struct supervisor	*sup_new(struct ev_loop *loop, const struct plan *plan,
 void			 sup_launch(struct supervisor *sup);
 int			 sup_reload(struct supervisor *sup,
 			    const struct plan *plan);
+void			 sup_check_paths(struct supervisor *sup);
+void			 sup_socket_names(const struct supervisor *sup,
+			    const char *dir, bool left_only,
+			    struct strv *ret_names);
 void			 sup_shutdown(struct supervisor *sup);
 bool			 sup_busy(const struct supervisor *sup);
 void			 sup_free(struct supervisor *sup);

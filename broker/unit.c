@@ -10,6 +10,7 @@
  *   LISTENING
  *   BACKOFF --TIMER--> LISTENING, or STARTING when it must relaunch
  *   FAILED --TIMER (cool-down)|RESET--> LISTENING; FAILED --CONNECT--> refuse
+ *   ADOPTED --EXIT--> LISTENING   the adopted daemon is gone, R is ours
  *
  * A failure is an exit that leaves a client queued, whatever its status
  * (LIBVIRT.md: a daemon can exit 0 without serving anyone, or exit 6 over
@@ -32,6 +33,7 @@ static const char *const unit_state_names[UNIT_STATE_MAX] = {
 	[UNIT_STOPPING] = "stopping",
 	[UNIT_BACKOFF] = "backoff",
 	[UNIT_FAILED] = "failed",
+	[UNIT_ADOPTED] = "adopted",
 };
 
 static const char *const unit_event_names[UNIT_EV_MAX] = {
@@ -311,6 +313,26 @@ unit_next(struct unit_sm *sm, const struct unit_policy *p,
 		case UNIT_EV_EXEC_OK:
 		case UNIT_EV_EXEC_FAILED:
 		case UNIT_EV_EXIT:
+		case UNIT_EV_MAX:
+			return -EINVAL;
+		}
+		break;
+	case UNIT_ADOPTED:
+		/* Not ours to start or stop: wait for it to exit. */
+		switch (in->ev) {
+		case UNIT_EV_EXIT:
+			st.next = UNIT_LISTENING;
+			break;
+		case UNIT_EV_STOP:
+		case UNIT_EV_LAUNCH:
+			break;
+		case UNIT_EV_RESET:
+			forget_failures(sm);
+			break;
+		case UNIT_EV_CONNECT:
+		case UNIT_EV_EXEC_OK:
+		case UNIT_EV_EXEC_FAILED:
+		case UNIT_EV_TIMER:
 		case UNIT_EV_MAX:
 			return -EINVAL;
 		}

@@ -19,6 +19,7 @@ enum unit_state {
 	UNIT_STOPPING,		/* SIGTERM sent; SIGKILL at the timer */
 	UNIT_BACKOFF,		/* after a failed start; waits, then retries */
 	UNIT_FAILED,		/* start limit hit; connections refused */
+	UNIT_ADOPTED,		/* a daemon we did not start serves R */
 	UNIT_STATE_MAX
 };
 

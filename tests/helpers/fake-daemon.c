@@ -8,7 +8,8 @@
  * fake-daemon [--report FILE] [--starts FILE] [--idle-ms N]
  *             [--exit-on-start STATUS] [--ignore-term] [--crash-after N]
  *             [--strict] [--fail-while FILE] [--stall-once FILE]
- *             [--flood BYTES] [--say TEXT]
+ *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
+ *             [--listen PATH]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -21,6 +22,9 @@
  *   --flood BYTES      write BYTES of lines to stderr first, then a line
  *                      "fake-daemon: end of flood"
  *   --say TEXT         write TEXT as a line to stderr at start
+ *   --pidfile FILE     write its pid to FILE, as libvirt's daemons do
+ *   --listen PATH      without LISTEN_FDS: bind and listen on PATH itself
+ *                      (a daemon started behind the broker's back)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +54,8 @@ struct opts {
 	const char	*stall_once;
 	long		 flood;
 	const char	*say;
+	const char	*pidfile;
+	const char	*listen;
 };
 
 static void
@@ -67,6 +73,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "stall-once", required_argument, NULL, 'O' },
 		{ "flood", required_argument, NULL, 'L' },
 		{ "say", required_argument, NULL, 'Y' },
+		{ "pidfile", required_argument, NULL, 'P' },
+		{ "listen", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -85,6 +93,8 @@ parse(int argc, char **argv, struct opts *o)
 		case 'O': o->stall_once = optarg; break;
 		case 'L': o->flood = atol(optarg); break;
 		case 'Y': o->say = optarg; break;
+		case 'P': o->pidfile = optarg; break;
+		case 'B': o->listen = optarg; break;
 		default: exit(2);
 		}
 	}
@@ -249,6 +259,29 @@ main(int argc, char **argv)
 		nfds = fds != NULL ? atoi(fds) : 0;
 		if (nfds < 0 || nfds > MAX_FDS)
 			nfds = 0;
+	}
+	if (nfds == 0 && o.listen != NULL) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", o.listen);
+		unlink(o.listen);
+		if (fd < 0 || dup2(fd, 3) < 0 || bind(3, (struct sockaddr *)&sa,
+		    sizeof(sa)) < 0 || listen(3, 64) < 0) {
+			perror("fake-daemon: listen");
+			return 1;
+		}
+		if (fd != 3)
+			close(fd);
+		nfds = 1;
+	}
+	if (o.pidfile != NULL) {
+		FILE *fp = fopen(o.pidfile, "w");
+
+		if (fp != NULL) {
+			fprintf(fp, "%ld\n", (long)getpid());
+			fclose(fp);
+		}
 	}
 	if (o.starts != NULL) {
 		FILE *fp = fopen(o.starts, "a");

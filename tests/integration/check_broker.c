@@ -42,7 +42,7 @@ conf_fake(const char *fake_args, const char *extra)
 {
 	h_write_conf(&H,
 	    "[broker]\n"
-	    "search_path = /nonexistent\n"
+	    "search_path = /nonexistent\npublish = none\n"
 	    "[fake]\n"
 	    "exec = %s\n"
 	    "args = --report %s/report --starts %s/starts %s\n"
@@ -124,7 +124,7 @@ START_TEST(sockets_have_their_modes_in_a_private_dir)
 	char *a = rt_path("sock-a"), *c = rt_path("sock-c");
 	struct stat st;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nsocket = a.socket sock-a 0660\n"
 	    "socket = c.socket sock-c\n", h_fake_daemon());
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -198,7 +198,7 @@ START_TEST(missing_binary_gives_one_clear_error_and_refuses)
 {
 	char *a = rt_path("sock-a");
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[ghost]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[ghost]\n"
 	    "exec = /nonexistent/ghostd\nsocket = g.socket sock-a\n");
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert_int_eq(h_hello(a, T_MS), 0);	/* closed, not hung */
@@ -439,7 +439,7 @@ START_TEST(file_or_symlink_at_a_socket_path_is_left_alone)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	ck_assert_int_eq(symlink(target, b), 0);
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
 	    "[one]\nexec = /bin/true\nsocket = a.socket sock-a\n"
 	    "[two]\nexec = /bin/true\nsocket = b.socket sock-b\n"
 	    "[three]\nexec = /bin/true\nsocket = c.socket sock-c\n");
@@ -483,14 +483,14 @@ START_TEST(bad_config_names_file_and_line_and_does_not_start)
 	char want[400];
 	pid_t pid;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exce = /bin/true\nstart = sometimes\n");
 	pid = h_spawn_broker(&H, -1);
 	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
-	snprintf(want, sizeof(want), "%s:4: [unit fake] unknown key 'exce'",
+	snprintf(want, sizeof(want), "%s:5: [unit fake] unknown key 'exce'",
 	    H.conf);
 	ck_assert_int_eq(h_log_count(&H, want), 1);
-	snprintf(want, sizeof(want), "%s:5: [unit fake] start: 'sometimes'",
+	snprintf(want, sizeof(want), "%s:6: [unit fake] start: 'sometimes'",
 	    H.conf);
 	ck_assert_int_eq(h_log_count(&H, want), 1);
 	ck_assert_int_ne(access(H.rt, F_OK), 0);	/* nothing bound */

@@ -68,7 +68,7 @@ START_TEST(crash_loop_fails_after_burst_starts_then_recovers)
 	long t0, took, pid;
 
 	touch(flag);
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
 	    "log_dir = %s/logs\n[fake]\nexec = %s\n"
 	    "args = --starts %s --fail-while %s --say \"cannot start: "
 	    "flag file\"\nsocket = a.socket sock-a\nstart_limit_burst = 4\n"
@@ -106,7 +106,7 @@ START_TEST(sigkill_with_100_queued_clients_all_served_next)
 	int fds[N + 1], served = 0;
 	long p1, p2 = 0;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nargs = --starts %s --stall-once %s\n"
 	    "socket = a.socket sock-a\n", h_fake_daemon(), starts, stall);
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -186,7 +186,7 @@ START_TEST(stderr_flood_rotates_and_keeps_the_broker_responsive)
 	log1 = in_dir("logs/flood.log.1");
 	log2 = in_dir("logs/flood.log.2");
 	log3 = in_dir("logs/flood.log.3");
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
 	    "log_dir = %s/logs\n"
 	    "[flood]\nexec = %s\nargs = --flood 52428800\n"
 	    "socket = f.socket sock-f\nlog_max_size = 1M\nlog_keep = 2\n"
@@ -232,7 +232,7 @@ START_TEST(log_stderr_prefixes_lines_with_the_unit)
 	char want[64];
 	long pid;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nargs = --say \"hello from the daemon\"\n"
 	    "socket = a.socket sock-a\nlog = stderr\n", h_fake_daemon());
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -251,15 +251,15 @@ START_TEST(reload_with_a_broken_config_keeps_serving)
 	char want[400];
 	long pid;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nsocket = a.socket sock-a\n", h_fake_daemon());
 	ck_assert_int_eq(h_start_broker(&H), 0);
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nsocket = a.socket sock-a\nbogus = 1\n",
 	    h_fake_daemon());
 	ck_assert_int_eq(h_reload(&H, "reload: keeping the running "
 	    "configuration", T_MS), 0);
-	snprintf(want, sizeof(want), "reload: %s:6: [unit fake] unknown key "
+	snprintf(want, sizeof(want), "reload: %s:7: [unit fake] unknown key "
 	    "'bogus'", H.conf);
 	ck_assert_int_eq(h_log_count(&H, want), 1);
 	ck_assert(h_wait_hello(a, &pid, T_MS));
@@ -283,7 +283,7 @@ START_TEST(reload_adds_changes_and_removes_units)
 	ino_t i1, i2;
 	long p3, p7, pid;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
 	    "[one]\nexec = %s\nsocket = one.socket sock-1\n"
 	    "[two]\nexec = %s\nargs = --report %s\nsocket = two.socket sock-2\n"
 	    "[three]\nexec = %s\nsocket = three.socket sock-3\n"
@@ -297,7 +297,7 @@ START_TEST(reload_adds_changes_and_removes_units)
 	ck_assert_int_gt(p7, 0);
 	i1 = h_inode(s1);
 	i2 = h_inode(s2);
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
 	    "[one]\nexec = %s\nsocket = one.socket sock-1\n"
 	    "[two]\nexec = %s\nargs = --report %s\nsocket = two.socket sock-2\n"
 	    "[four]\nexec = %s\nsocket = four.socket sock-4\n"
@@ -340,7 +340,7 @@ START_TEST(limit_nofile_reaches_the_daemon)
 {
 	char *a = rt("sock-a"), *report = in_dir("report"), *v;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nargs = --report %s\nsocket = a.socket sock-a\n"
 	    "limit_nofile = 1000\n", h_fake_daemon(), report);
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -364,7 +364,7 @@ START_TEST(limit_nofile_above_the_hard_limit)
 	char *a = rt("sock-a"), *report = in_dir("report"), *v;
 
 	H.nofile = 512;
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nargs = --report %s\nsocket = a.socket sock-a\n"
 	    "limit_nofile = 4096\n", h_fake_daemon(), report);
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -397,7 +397,7 @@ START_TEST(low_fd_limit_serves_what_could_be_bound)
 	H.nofile = 30;
 	fp = fopen(H.conf, "w");
 	ck_assert_ptr_nonnull(fp);
-	fprintf(fp, "[broker]\nsearch_path = /nonexistent\n");
+	fprintf(fp, "[broker]\nsearch_path = /nonexistent\npublish = none\n");
 	for (int i = 0; i < 10; i++)
 		fprintf(fp, "[u%d]\nexec = %s\nsocket = a%d.socket sock-a%d\n"
 		    "socket = b%d.socket sock-b%d\n", i, h_fake_daemon(), i, i,

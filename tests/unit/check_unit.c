@@ -81,6 +81,16 @@ static const int next_table[UNIT_STATE_MAX][UNIT_EV_MAX] = {
 		[UNIT_EV_STOP] = UNIT_FAILED,
 		[UNIT_EV_RESET] = UNIT_LISTENING,
 	},
+	[UNIT_ADOPTED] = {
+		[UNIT_EV_CONNECT] = INVALID,		/* not our sockets */
+		[UNIT_EV_LAUNCH] = UNIT_ADOPTED,	/* not ours to start */
+		[UNIT_EV_EXEC_OK] = INVALID,
+		[UNIT_EV_EXEC_FAILED] = INVALID,
+		[UNIT_EV_EXIT] = UNIT_LISTENING,	/* ours again */
+		[UNIT_EV_TIMER] = INVALID,
+		[UNIT_EV_STOP] = UNIT_ADOPTED,		/* not ours to stop */
+		[UNIT_EV_RESET] = UNIT_ADOPTED,
+	},
 };
 
 /* The actions of the same steps. */
@@ -312,6 +322,7 @@ START_TEST(state_and_event_names)
 	ck_assert_str_eq(unit_event_name(UNIT_EV_MAX), "?");
 	ck_assert_str_eq(unit_state_name(UNIT_LISTENING), "listening");
 	ck_assert_str_eq(unit_state_name(UNIT_FAILED), "failed");
+	ck_assert_str_eq(unit_state_name(UNIT_ADOPTED), "adopted");
 }
 END_TEST
 

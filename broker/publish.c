@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the published links (see publish.h).
+ *
+ * For each published dir P (e.g. /run/user/UID/libvirt when R is
+ * ~/.cache/libvirt): P is created only when its parent exists and is ours
+ * (so /run/user/UID, logind's, is never created by us; ~/.cache is, if the
+ * home dir is ours), never through a symlink; then P/NAME -> R/NAME for
+ * every socket NAME the broker serves in R. What is already at P/NAME is
+ * left alone unless it is dead: a live socket there is a daemon the broker
+ * did not start, which clients using P would reach instead of ours, and is
+ * reported with its pid. publish_sync() is idempotent and runs at start-up
+ * and on every inotify event, which is how logins, logouts and removed
+ * links are followed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "paths.h"
+#include "publish.h"
+#include "sock.h"
+#include "xalloc.h"
+
+static bool
+strv_has(const struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* Logs a problem once, until publish_set() starts afresh. */
+static void
+say_once(struct publisher *p, const char *msg)
+{
+	if (strv_has(&p->said, msg))
+		return;
+	log_warnx("%s", msg);
+	strv_add(&p->said, msg);
+}
+
+void
+publish_init(struct publisher *p, const char *runtime_dir,
+    const struct strv *dirs)
+{
+	memset(p, 0, sizeof(*p));
+	p->runtime_dir = xstrdup(runtime_dir);
+	strv_copy(&p->dirs, dirs);
+}
+
+static bool
+owned_dir(const char *path, struct stat *st)
+{
+	return lstat(path, st) == 0 && S_ISDIR(st->st_mode) &&
+	    st->st_uid == geteuid();
+}
+
+/* P exists (made if its parent is ours) as our directory: true. */
+static bool
+ensure_dir(struct publisher *p, const char *dir, struct fswatch *w)
+{
+	char *parent = paths_dirname(dir), *grand = paths_dirname(parent);
+	struct stat st;
+	char msg[4400];
+	bool ok = false;
+
+	fswatch_add(w, grand);		/* the parent may appear (login) */
+	if (lstat(parent, &st) < 0 && errno == ENOENT &&
+	    owned_dir(grand, &st) && mkdir(parent, 0700) < 0 &&
+	    errno != EEXIST)
+		log_warn("publish: create %s", parent);
+	if (!owned_dir(parent, &st))
+		goto out;		/* not (yet) there, or not ours */
+	fswatch_add(w, parent);		/* P may be removed (logout) */
+	if (lstat(dir, &st) < 0) {
+		if (errno != ENOENT || (mkdir(dir, 0700) < 0 &&
+		    errno != EEXIST)) {
+			snprintf(msg, sizeof(msg), "publish: create %s: %s", dir,
+			    strerror(errno));
+			say_once(p, msg);
+			goto out;
+		}
+		if (lstat(dir, &st) < 0)
+			goto out;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(msg, sizeof(msg), "publish: %s is %s; not publishing "
+		    "there", dir, S_ISLNK(st.st_mode) ? "a symlink" :
+		    !S_ISDIR(st.st_mode) ? "not a directory" :
+		    "owned by someone else");
+		say_once(p, msg);
+		goto out;
+	}
+	fswatch_add(w, dir);		/* a link may be removed */
+	ok = true;
+out:
+	free(parent);
+	free(grand);
+	return ok;
+}
+
+/* A live socket at path that is not ours: say who serves it, once. */
+static void
+report_foreign(struct publisher *p, const char *path)
+{
+	char msg[4400];
+	pid_t pid = sock_listener_pid(path);
+
+	if (pid > 0)
+		snprintf(msg, sizeof(msg), "publish: %s is a live socket served "
+		    "by pid %ld, not by the broker's daemon: clients that look "
+		    "there reach a duplicate daemon; stop it and the broker "
+		    "links the path to %s", path, (long)pid, p->runtime_dir);
+	else
+		snprintf(msg, sizeof(msg), "publish: %s is a live socket the "
+		    "broker did not bind; leaving it", path);
+	say_once(p, msg);
+}
+
+static void
+link_one(struct publisher *p, const char *dir, const char *name)
+{
+	char *path = paths_join(dir, name);
+	char *target = paths_join(p->runtime_dir, name);
+	char buf[4200], msg[4400];
+	struct stat st;
+	ssize_t n;
+
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode)) {
+			n = readlink(path, buf, sizeof(buf) - 1);
+			if (n > 0 && (size_t)n == strlen(target) &&
+			    memcmp(buf, target, (size_t)n) == 0)
+				goto made;		/* ours already */
+		}
+		if (!S_ISLNK(st.st_mode) && !S_ISSOCK(st.st_mode)) {
+			snprintf(msg, sizeof(msg), "publish: %s exists and is "
+			    "not a socket or a link; leaving it", path);
+			say_once(p, msg);
+			goto out;
+		}
+		if (sock_probe_live(path) == 1) {
+			report_foreign(p, path);
+			goto out;
+		}
+		if (unlink(path) < 0 && errno != ENOENT) {
+			log_warn("publish: remove dead %s", path);
+			goto out;
+		}
+	}
+	if (symlink(target, path) < 0) {
+		snprintf(msg, sizeof(msg), "publish: link %s: %s", path,
+		    strerror(errno));
+		say_once(p, msg);
+		goto out;
+	}
+	log_debug("publish: %s -> %s", path, target);
+made:
+	if (!strv_has(&p->made, path))
+		strv_add(&p->made, path);
+out:
+	free(path);
+	free(target);
+}
+
+/* Removes path if it is still a link to R/name that we made. */
+static void
+unlink_ours(struct publisher *p, const char *path)
+{
+	const char *name = strrchr(path, '/') + 1;
+	char *target = paths_join(p->runtime_dir, name);
+	char buf[4200];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n > 0 && (size_t)n == strlen(target) &&
+	    memcmp(buf, target, (size_t)n) == 0 && unlink(path) < 0)
+		log_warn("publish: remove %s", path);
+	free(target);
+}
+
+void
+publish_sync(struct publisher *p, struct fswatch *w)
+{
+	for (size_t i = 0; i < p->dirs.n; i++) {
+		if (!ensure_dir(p, p->dirs.v[i], w))
+			continue;
+		for (size_t j = 0; j < p->names.n; j++)
+			link_one(p, p->dirs.v[i], p->names.v[j]);
+	}
+}
+
+/*
+ * New dirs or socket names (start-up, reload): links that are no longer
+ * wanted are removed; publish_sync() makes the new ones.
+ */
+void
+publish_set(struct publisher *p, const struct strv *dirs,
+    const struct strv *names)
+{
+	struct strv keep = { 0 };
+
+	for (size_t i = 0; i < p->made.n; i++) {
+		const char *path = p->made.v[i];
+		char *dir = paths_dirname(path);
+		const char *name = strrchr(path, '/') + 1;
+
+		if (strv_has(dirs, dir) && strv_has(names, name))
+			strv_add(&keep, path);
+		else
+			unlink_ours(p, path);
+		free(dir);
+	}
+	strv_free(&p->made);
+	p->made = keep;
+	strv_free(&p->dirs);
+	strv_free(&p->names);
+	strv_free(&p->said);
+	strv_copy(&p->dirs, dirs);
+	strv_copy(&p->names, names);
+}
+
+/* At exit: removes our links, but those to sockets named in keep. */
+void
+publish_remove(struct publisher *p, const struct strv *keep)
+{
+	for (size_t i = 0; i < p->made.n; i++)
+		if (!strv_has(keep, strrchr(p->made.v[i], '/') + 1))
+			unlink_ours(p, p->made.v[i]);
+}
+
+void
+publish_free(struct publisher *p)
+{
+	strv_free(&p->dirs);
+	strv_free(&p->names);
+	strv_free(&p->made);
+	strv_free(&p->said);
+	free(p->runtime_dir);
+}

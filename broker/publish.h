@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: publishing. Clients compute libvirt's runtime dir from their own
+ * environment, so besides R the broker keeps, in every other place a client
+ * may look (plan->publish), one symlink per socket to the real socket in R.
+ */
+#ifndef VB_PUBLISH_H
+#define VB_PUBLISH_H
+
+#include "fswatch.h"
+#include "strv.h"
+
+struct publisher {
+	struct strv	 dirs;		/* the libvirt dirs we publish in */
+	struct strv	 names;		/* socket file names in R */
+	char		*runtime_dir;	/* R, the links' target dir */
+	struct strv	 made;		/* links we made: dir/name */
+	struct strv	 said;		/* problems reported once */
+};
+
+void	publish_init(struct publisher *p, const char *runtime_dir,
+	    const struct strv *dirs);
+void	publish_set(struct publisher *p, const struct strv *dirs,
+	    const struct strv *names);
+void	publish_sync(struct publisher *p, struct fswatch *w);
+void	publish_remove(struct publisher *p, const struct strv *keep);
+void	publish_free(struct publisher *p);
+
+#endif

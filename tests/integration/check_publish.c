@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration, one daemon whatever path a client takes: published links
+ * (made, restored, waiting for a parent that appears at login, never
+ * replacing a live foreign socket), a runtime dir removed under a running
+ * broker, adoption of a daemon the broker did not start, and the runtime
+ * dir checks. The real broker, the test daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS 10000
+
+static struct harness H;
+
+static void
+setup(void)
+{
+	h_setup(&H);
+}
+
+static void
+teardown(void)
+{
+	h_teardown(&H);
+}
+
+static char *
+rt(const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
+	return p;
+}
+
+static char *
+in_dir(const char *name)
+{
+	return h_path(&H, name);
+}
+
+static bool
+is_link_to(const char *path, const char *target)
+{
+	char buf[512];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strcmp(buf, target) == 0;
+}
+
+static bool
+wait_link(const char *path, const char *target, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		if (is_link_to(path, target))
+			return true;
+		(void)poll(NULL, 0, 10);
+	} while (h_now_ms() < end);
+	return false;
+}
+
+static int
+listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	return fd;
+}
+
+static void
+conf(const char *publish, const char *args)
+{
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = %s\n[fake]\nexec = %s\nargs = %s\n"
+	    "socket = a.socket sock-a\nsocket = b.socket sock-b\n",
+	    publish, h_fake_daemon(), args);
+}
+
+START_TEST(links_reach_the_same_daemon_and_are_restored)
+{
+	char *pub = in_dir("cache/libvirt"), *a = rt("sock-a"),
+	    *la = in_dir("cache/libvirt/sock-a"), *lb =
+	    in_dir("cache/libvirt/sock-b"), *b = rt("sock-b");
+	long p1, p2;
+	struct stat st;
+
+	conf(pub, "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(wait_link(la, a, T_MS));	/* cache/ made: H.dir is ours */
+	ck_assert(wait_link(lb, b, T_MS));
+	ck_assert_int_eq(lstat(pub, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	p1 = h_hello(la, T_MS);			/* through the link */
+	p2 = h_hello(a, T_MS);			/* directly */
+	ck_assert_int_gt(p1, 0);
+	ck_assert_int_eq(p1, p2);
+	ck_assert_int_eq(unlink(la), 0);
+	ck_assert(wait_link(la, a, T_MS));	/* restored (inotify) */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_ne(access(la, F_OK), 0);	/* ours: removed at exit */
+	ck_assert_int_ne(lstat(lb, &st), 0);
+	free(pub);
+	free(a);
+	free(b);
+	free(la);
+	free(lb);
+}
+END_TEST
+
+/*
+ * /run/user/UID is logind's: the broker never creates it, and links into
+ * it when it appears (login), and again after it is wiped (logout).
+ */
+START_TEST(links_follow_a_parent_that_comes_and_goes)
+{
+	char *runuser = in_dir("runuser"), *uid = in_dir("runuser/1000"),
+	    *pub = in_dir("runuser/1000/libvirt"), *a = rt("sock-a"),
+	    *la = in_dir("runuser/1000/libvirt/sock-a"), cmd[600];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "links_follow_a_parent: needs root to make a "
+		    "parent dir not owned by the test user; checked in CI\n");
+		return;
+	}
+	ck_assert_int_eq(mkdir(runuser, 0755), 0);
+	ck_assert_int_eq(chown(runuser, 65534, 65534), 0);	/* not ours */
+	conf(pub, "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_log(&H, "serving 1 unit", T_MS));
+	ck_assert_int_ne(access(uid, F_OK), 0);		/* never created */
+	ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login */
+	ck_assert(wait_link(la, a, T_MS));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", uid);	/* logout */
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login again */
+	ck_assert(wait_link(la, a, T_MS));
+	ck_assert_int_gt(h_hello(la, T_MS), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(runuser);
+	free(uid);
+	free(pub);
+	free(a);
+	free(la);
+}
+END_TEST
+
+START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
+{
+	char *pub = in_dir("pub"), *la = in_dir("pub/sock-a"),
+	    *lb = in_dir("pub/sock-b"), *b = rt("sock-b");
+	char want[600];
+	struct stat before, after;
+	int foreign, dead;
+
+	ck_assert_int_eq(mkdir(pub, 0700), 0);
+	foreign = listen_at(la);
+	dead = listen_at(lb);
+	close(dead);				/* a stale socket */
+	ck_assert_int_eq(lstat(la, &before), 0);
+	conf(pub, "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(wait_link(lb, b, T_MS));	/* the dead one is replaced */
+	snprintf(want, sizeof(want), "publish: %s is a live socket served by "
+	    "pid %ld", la, (long)getpid());
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(lstat(la, &after), 0);
+	ck_assert(S_ISSOCK(after.st_mode));
+	ck_assert_uint_eq(before.st_ino, after.st_ino);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_eq(lstat(la, &after), 0);	/* still not touched */
+	close(foreign);
+	free(pub);
+	free(la);
+	free(lb);
+	free(b);
+}
+END_TEST
+
+/* R deleted under the broker: idle units at once, busy ones at exit. */
+START_TEST(removed_runtime_dir_is_made_again_and_rebound)
+{
+	char *a = rt("sock-a"), *x = rt("sock-x"), cmd[600];
+	long busy, pid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[busy]\nexec = %s\nargs = --idle-ms 1500\n"
+	    "socket = a.socket sock-a\n[idle]\nexec = %s\n"
+	    "socket = x.socket sock-x\n", h_fake_daemon(), h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	busy = h_hello(a, T_MS);
+	ck_assert_int_gt(busy, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", H.rt);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(h_wait_log(&H, "was removed; creating it again", T_MS));
+	ck_assert(h_wait_file(x, T_MS));		/* idle: at once */
+	ck_assert(h_wait_log(&H, "unit busy: its socket files were removed "
+	    "while pid", T_MS));
+	ck_assert(h_wait_hello(x, &pid, T_MS));
+	ck_assert(h_wait_gone((pid_t)busy, T_MS));	/* idle exit */
+	ck_assert(h_wait_file(a, T_MS));		/* then bound */
+	ck_assert(h_wait_hello(a, &pid, T_MS));
+	ck_assert_int_ne(pid, busy);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(x);
+}
+END_TEST
+
+/* A broker killed with SIGKILL; the next one adopts its daemon. */
+START_TEST(next_broker_adopts_the_daemon_of_a_killed_one)
+{
+	char *a = rt("sock-a"), *pidfile = rt("fake-daemon.pid"),
+	    *starts = in_dir("starts"), want[128], args[600];
+	long d, p;
+
+	snprintf(args, sizeof(args), "--pidfile %s --starts %s", pidfile,
+	    starts);
+	conf("none", args);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	d = h_hello(a, T_MS);
+	ck_assert_int_gt(d, 0);
+	kill(H.broker, SIGKILL);
+	ck_assert_int_eq(h_wait_exit(H.broker, T_MS), 128 + SIGKILL);
+	H.broker = -1;
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "unit fake: adopted pid %ld", d);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(h_hello(a, T_MS), d);		/* no second daemon */
+	ck_assert_int_eq(h_count_lines(starts), 1);
+	kill((pid_t)d, SIGTERM);
+	ck_assert(h_wait_log(&H, "exited; binding its sockets", T_MS));
+	ck_assert(h_wait_hello(a, &p, T_MS));		/* ours now */
+	ck_assert_int_ne(p, d);
+	ck_assert_int_eq(h_count_lines(starts), 2);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(pidfile);
+	free(starts);
+}
+END_TEST
+
+/* A daemon started behind the broker's back (as libvirt's autospawn). */
+START_TEST(daemon_started_before_the_broker_is_adopted)
+{
+	char *a = rt("sock-a"), want[128];
+	pid_t d;
+	long p;
+
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	d = fork();
+	ck_assert_int_ge(d, 0);
+	if (d == 0) {
+		execl(h_fake_daemon(), "fake-daemon", "--listen", a,
+		    (char *)NULL);
+		_exit(127);
+	}
+	{
+		long end = h_now_ms() + T_MS;
+
+		while (h_hello(a, 1000) != d && h_now_ms() < end)
+			;
+	}
+	conf("none", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "unit fake: adopted pid %ld", (long)d);
+	ck_assert(h_wait_log(&H, want, T_MS));	/* found by SO_PEERCRED */
+	ck_assert_int_eq(h_hello(a, T_MS), d);
+	kill(d, SIGTERM);
+	waitpid(d, NULL, 0);
+	ck_assert(h_wait_hello(a, &p, T_MS));
+	ck_assert_int_ne(p, d);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+START_TEST(runtime_dir_that_is_a_file_is_refused)
+{
+	pid_t pid;
+	int fd;
+
+	fd = open(H.rt, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	conf("none", "");
+	pid = h_spawn_broker(&H, -1);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	ck_assert_int_eq(h_log_count(&H, "exists and is not a directory"), 1);
+}
+END_TEST
+
+START_TEST(runtime_dir_owned_by_another_user_is_refused)
+{
+	pid_t pid;
+	char want[512];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "runtime_dir_owned_by_another_user: needs root "
+		    "to chown; checked in CI\n");
+		return;
+	}
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	ck_assert_int_eq(chown(H.rt, 65534, 65534), 0);
+	conf("none", "");
+	pid = h_spawn_broker(&H, -1);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	snprintf(want, sizeof(want), "runtime directory %s is owned by uid "
+	    "65534, not by us", H.rt);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+}
+END_TEST
+
+static Suite *
+publish_suite(void)
+{
+	Suite *s = suite_create("publish");
+	TCase *links = tcase_create("links");
+	TCase *rtdir = tcase_create("runtime_dir");
+	TCase *adopt = tcase_create("adoption");
+	TCase *all[] = { links, rtdir, adopt };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tcase_add_checked_fixture(all[i], setup, teardown);
+		tcase_set_timeout(all[i], 120);
+		suite_add_tcase(s, all[i]);
+	}
+	tcase_add_test(links, links_reach_the_same_daemon_and_are_restored);
+	tcase_add_test(links, links_follow_a_parent_that_comes_and_goes);
+	tcase_add_test(links,
+	    live_foreign_socket_in_a_published_dir_is_reported_not_replaced);
+	tcase_add_test(rtdir, removed_runtime_dir_is_made_again_and_rebound);
+	tcase_add_test(rtdir, runtime_dir_that_is_a_file_is_refused);
+	tcase_add_test(rtdir, runtime_dir_owned_by_another_user_is_refused);
+	tcase_add_test(adopt, next_broker_adopts_the_daemon_of_a_killed_one);
+	tcase_add_test(adopt, daemon_started_before_the_broker_is_adopted);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(publish_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
