@@ -140,7 +140,7 @@ START_TEST(links_follow_a_parent_that_comes_and_goes)
 {
 	char *runuser = in_dir("runuser"), *uid = in_dir("runuser/1000"),
 	    *pub = in_dir("runuser/1000/libvirt"), *a = rt("sock-a"),
-	    *la = in_dir("runuser/1000/libvirt/sock-a"), cmd[600];
+	    *la = in_dir("runuser/1000/libvirt/sock-a"), cmd[1200];
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "links_follow_a_parent: needs root to make a "
@@ -155,7 +155,9 @@ START_TEST(links_follow_a_parent_that_comes_and_goes)
 	ck_assert_int_ne(access(uid, F_OK), 0);		/* never created */
 	ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login */
 	ck_assert(wait_link(la, a, T_MS));
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", uid);	/* logout */
+	/* logout: logind unmounts the tmpfs, all at once; so does this */
+	snprintf(cmd, sizeof(cmd), "mv '%s' '%s.gone' && rm -rf '%s.gone'",
+	    uid, uid, uid);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login again */
 	ck_assert(wait_link(la, a, T_MS));
@@ -204,7 +206,7 @@ END_TEST
 /* R deleted under the broker: idle units at once, busy ones at exit. */
 START_TEST(removed_runtime_dir_is_made_again_and_rebound)
 {
-	char *a = rt("sock-a"), *x = rt("sock-x"), cmd[600];
+	char *a = rt("sock-a"), *x = rt("sock-x"), cmd[1200];
 	long busy, pid;
 
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
@@ -214,7 +216,8 @@ START_TEST(removed_runtime_dir_is_made_again_and_rebound)
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	busy = h_hello(a, T_MS);
 	ck_assert_int_gt(busy, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", H.rt);
+	snprintf(cmd, sizeof(cmd), "mv '%s' '%s.gone' && rm -rf '%s.gone'",
+	    H.rt, H.rt, H.rt);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert(h_wait_log(&H, "was removed; creating it again", T_MS));
 	ck_assert(h_wait_file(x, T_MS));		/* idle: at once */
