@@ -99,6 +99,9 @@ cfg_new(const char *file)
 static void
 unit_conf_clear(struct unit_conf *u)
 {
+	free(u->socket_group);
+	free(u->listen_tcp);
+	free(u->listen_tls);
 	free(u->name);
 	free(u->exec);
 	strv_free(&u->args);
@@ -123,6 +126,7 @@ cfg_free(struct config *cfg)
 	free(cfg->runtime_dir);
 	free(cfg->search_path);
 	free(cfg->log_dir);
+	free(cfg->socket_group);
 	strv_free(&cfg->publish);
 	strv_free(&cfg->errors);
 	free(cfg);
@@ -270,13 +274,63 @@ parse_bool(const char *s, bool *ret)
 	return -EINVAL;
 }
 
-/* A socket path: absolute and clean, or relative with no "." or "..". */
+/*
+ * An inet listener "tcp:PORT", "tcp:HOST:PORT" or "tcp:[V6]:PORT" with a
+ * numeric host (no name lookups in a boot-time daemon). Returns 0 with the
+ * host (CFG_DEFAULT_TCP_HOST when none) and port, or -EINVAL.
+ */
+int
+cfg_parse_inet(const char *spec, char *ret_host, size_t host_size,
+    unsigned *ret_port)
+{
+	const char *p = spec, *colon;
+	size_t hlen;
+	unsigned port;
+
+	if (strncmp(p, CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) != 0)
+		return -EINVAL;
+	p += strlen(CFG_TCP_PREFIX);
+	if (*p == '[') {
+		const char *end = strchr(p, ']');
+
+		if (end == NULL || end[1] != ':')
+			return -EINVAL;
+		hlen = (size_t)(end - p - 1);
+		p++;
+		colon = end + 1;
+	} else {
+		colon = strrchr(p, ':');
+		hlen = colon != NULL ? (size_t)(colon - p) : 0;
+	}
+	if (parse_uint(colon != NULL ? colon + 1 : p, 1, 65535, 10,
+	    &port) < 0)
+		return -EINVAL;
+	if (colon == NULL || hlen == 0) {
+		p = CFG_DEFAULT_TCP_HOST;
+		hlen = strlen(p);
+	}
+	if (hlen >= host_size || hlen >= 64 ||
+	    strspn(p, "0123456789abcdefABCDEF.:") < hlen)
+		return -EINVAL;
+	memcpy(ret_host, p, hlen);
+	ret_host[hlen] = '\0';
+	*ret_port = port;
+	return 0;
+}
+
+/*
+ * A socket path: absolute and clean, relative with no "." or "..", or an
+ * inet listener (cfg_parse_inet).
+ */
 static bool
 sock_path_is_valid(const char *path)
 {
-	char *abs;
+	char *abs, host[64];
+	unsigned port;
 	bool ok;
 
+	if (strncmp(path, CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) == 0)
+		return cfg_parse_inet(path, host, sizeof(host), &port) == 0;
 	if (path[0] == '\0' || strlen(path) >= 108)	/* sun_path */
 		return false;
 	abs = path[0] == '/' ? xstrdup(path) : xasprintf("/%s", path);
@@ -306,7 +360,8 @@ parse_socket(struct cfg_ctx *ctx, struct unit_conf *u, const char *value)
 	}
 	if (!sock_path_is_valid(w.v[1])) {
 		cfg_error(ctx->cfg, line, "[unit %s] socket: invalid path '%s' "
-		    "(no '.' or '..' parts, under 108 bytes)", u->name, w.v[1]);
+		    "(no '.' or '..' parts, under 108 bytes; or tcp:[HOST:]PORT)",
+		    u->name, w.v[1]);
 		goto out;
 	}
 	if (w.n >= 3 && parse_uint(w.v[2], 0, 0777, 8, &s.mode) < 0) {
@@ -356,6 +411,39 @@ once(struct cfg_ctx *ctx, unsigned *set, unsigned bit, const char *section,
 	}
 	*set |= bit;
 	return true;
+}
+
+/*
+ * listen_tcp/listen_tls = no | yes | HOST | HOST:PORT | [V6]:PORT: an
+ * inet listener added to the unit's sockets (virtproxyd, libvirtd).
+ */
+static void
+parse_listen(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
+    const char *value, unsigned def_port, char **ret)
+{
+	char host[64], *spec;
+	unsigned port;
+	bool on;
+
+	if (parse_bool(value, &on) == 0) {
+		if (on)
+			*ret = xasprintf(CFG_TCP_PREFIX "%s:%u",
+			    CFG_DEFAULT_TCP_HOST, def_port);
+		return;
+	}
+	if (strchr(value, ':') == NULL || (value[0] == '[' &&
+	    strstr(value, "]:") == NULL))
+		spec = xasprintf(CFG_TCP_PREFIX "%s:%u", value, def_port);
+	else
+		spec = xasprintf(CFG_TCP_PREFIX "%s", value);
+	if (cfg_parse_inet(spec, host, sizeof(host), &port) < 0) {
+		cfg_error(ctx->cfg, ctx->line, "[unit %s] %s: '%s' is not yes, "
+		    "no, or a numeric address with an optional port", u->name,
+		    key, value);
+		free(spec);
+		return;
+	}
+	*ret = spec;
 }
 
 /* Supervision keys: start limits, resource limits, daemon logs. */
@@ -421,6 +509,23 @@ unit_key_more(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
 		    parse_uint(value, 0, 100, 10, &u->log_keep) < 0)
 			cfg_error(cfg, line, "[unit %s] log_keep: '%s' is not a "
 			    "number from 0 to 100", u->name, value);
+	} else if (strcmp(key, "socket_mode") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_SOCKET_MODE, section, key) &&
+		    parse_uint(value, 0, 0777, 8, &u->socket_mode) < 0)
+			cfg_error(cfg, line, "[unit %s] socket_mode: '%s' is not "
+			    "an octal mode from 0 to 0777", u->name, value);
+	} else if (strcmp(key, "socket_group") == 0) {
+		if (once(ctx, &u->set, CFG_KEY_SOCKET_GROUP, section, key))
+			u->socket_group = xstrdup(value);
+	} else if (strcmp(key, "listen_tcp") == 0 ||
+	    strcmp(key, "listen_tls") == 0) {
+		bool tls = strcmp(key, "listen_tls") == 0;
+
+		if (once(ctx, &u->set, tls ? CFG_KEY_LISTEN_TLS :
+		    CFG_KEY_LISTEN_TCP, section, key))
+			parse_listen(ctx, u, key, value, tls ?
+			    CFG_DEFAULT_TLS_PORT : CFG_DEFAULT_TCP_PORT,
+			    tls ? &u->listen_tls : &u->listen_tcp);
 	} else {
 		return false;
 	}
@@ -593,6 +698,14 @@ broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 		if (parse_uint(value, 1, 65535, 10, &cfg->backlog) < 0)
 			cfg_error(cfg, line, "[broker] backlog: '%s' is not a "
 			    "number from 1 to 65535", value);
+	} else if (strcmp(key, "socket_mode") == 0) {
+		if (once(ctx, &cfg->set, CFG_KEY_SOCKET_MODE, "broker", key) &&
+		    parse_uint(value, 0, 0777, 8, &cfg->socket_mode) < 0)
+			cfg_error(cfg, line, "[broker] socket_mode: '%s' is not "
+			    "an octal mode from 0 to 0777", value);
+	} else if (strcmp(key, "socket_group") == 0) {
+		if (once(ctx, &cfg->set, CFG_KEY_SOCKET_GROUP, "broker", key))
+			cfg->socket_group = xstrdup(value);
 	} else if (strcmp(key, "publish") == 0) {
 		if (!once(ctx, &cfg->set, CFG_KEY_PUBLISH, "broker", key))
 			return;

@@ -56,7 +56,16 @@ enum cfg_key {
 	CFG_KEY_LOG_KEEP	= 1 << 18,
 	CFG_KEY_LOG_DIR		= 1 << 19,
 	CFG_KEY_PUBLISH		= 1 << 20,
+	CFG_KEY_SOCKET_MODE	= 1 << 21,
+	CFG_KEY_SOCKET_GROUP	= 1 << 22,
+	CFG_KEY_LISTEN_TCP	= 1 << 23,
+	CFG_KEY_LISTEN_TLS	= 1 << 24,
 };
+
+#define CFG_TCP_PREFIX		"tcp:"
+#define CFG_DEFAULT_TCP_PORT	16509	/* libvirt's tcp_port */
+#define CFG_DEFAULT_TLS_PORT	16514	/* libvirt's tls_port */
+#define CFG_DEFAULT_TCP_HOST	"0.0.0.0"
 
 /* Where a daemon's stdout and stderr go, line by line. */
 enum daemon_log {
@@ -109,6 +118,10 @@ struct unit_conf {
 	enum daemon_log		 log;
 	uint64_t		 log_max_size;		/* bytes */
 	unsigned		 log_keep;
+	unsigned		 socket_mode;		/* of the first socket */
+	char			*socket_group;		/* of every socket */
+	char			*listen_tcp;		/* "tcp:HOST:PORT" */
+	char			*listen_tls;
 };
 
 struct config {
@@ -120,6 +133,8 @@ struct config {
 	bool			 log_syslog;
 	char			*log_dir;	/* daemons' log files */
 	struct strv		 publish;	/* dirs; "none": empty + set */
+	unsigned		 socket_mode;	/* default for every unit */
+	char			*socket_group;
 	unsigned		 backlog;
 	struct unit_conf	*units;
 	size_t			 nunits;
@@ -140,5 +155,7 @@ const char	*start_policy_name(enum start_policy p);
 const char	*restart_policy_name(enum restart_policy p);
 const char	*daemon_log_name(enum daemon_log d);
 int		 cfg_parse_size(const char *s, uint64_t *ret);
+int		 cfg_parse_inet(const char *spec, char *ret_host,
+		    size_t host_size, unsigned *ret_port);
 
 #endif

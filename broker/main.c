@@ -16,12 +16,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "fd.h"
 #include "fswatch.h"
 #include "log.h"
 #include "paths.h"
 #include "pidfile.h"
+#include "proc.h"
 #include "plan.h"
 #include "publish.h"
 #include "sock.h"
@@ -350,6 +352,42 @@ raise_fd_limit(void)
 	}
 }
 
+/*
+ * System mode: a monolithic libvirtd we did not start serving
+ * /run/libvirt/libvirt-sock conflicts with the modular daemons (libvirt's
+ * units declare Conflicts=libvirtd.service): refuse, and say who.
+ */
+static void
+check_libvirtd_conflict(const struct plan *plan)
+{
+	char *path;
+	bool modular = false;
+	pid_t pid;
+
+	if (plan->mode != BROKER_MODE_SYSTEM || plan_find(plan, "libvirtd"))
+		return;
+	for (size_t i = 0; i < plan->nunits; i++) {
+		const struct catalog_entry *e =
+		    catalog_find(plan->units[i].name);
+
+		modular |= e != NULL && catalog_is_modular(e);
+	}
+	if (!modular)
+		return;
+	path = paths_join(plan->runtime_dir, "libvirt-sock");
+	if (sock_probe_live(path) == 1) {
+		pid = proc_read_pidfile("/run/libvirtd.pid");
+		if (!proc_is(pid, "libvirtd"))
+			pid = sock_listener_pid(path);
+		if (proc_is(pid, "libvirtd"))
+			fatalx("a monolithic libvirtd (pid %ld) serves %s: it "
+			    "conflicts with the modular daemons, as libvirt's "
+			    "own units declare; stop it, then start "
+			    "virt-broker", (long)pid, path);
+	}
+	free(path);
+}
+
 static void
 notify_ready(int fd)
 {
@@ -402,6 +440,7 @@ main(int argc, char **argv)
 	if (b.plan->nunits == 0)
 		fatalx("no libvirt daemon found (search_path); nothing to "
 		    "serve");
+	check_libvirtd_conflict(b.plan);
 	if (sock_prepare_dir(b.plan->runtime_dir, b.plan->mode) < 0)
 		fatalx("cannot use runtime directory %s", b.plan->runtime_dir);
 	lock_path = paths_join(b.plan->runtime_dir, "virt-broker.pid");

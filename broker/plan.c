@@ -264,6 +264,60 @@ resolve_publish(const struct config *cfg, struct plan *plan,
 	strv_free(&cand);
 }
 
+/* A socket's full path: under R when relative; inet listeners as given. */
+static char *
+socket_path(const struct plan *plan, const char *path)
+{
+	if (strncmp(path, CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) == 0)
+		return xstrdup(path);
+	return paths_join(plan->runtime_dir, path);
+}
+
+static void
+add_socket(struct unit_spec *u, char *name, char *path, unsigned mode)
+{
+	u->sockets = xreallocarray(u->sockets, u->nsockets + 1,
+	    sizeof(*u->sockets));
+	memset(&u->sockets[u->nsockets], 0, sizeof(*u->sockets));
+	u->sockets[u->nsockets].name = name;
+	u->sockets[u->nsockets].path = path;
+	u->sockets[u->nsockets].mode = mode;
+	u->nsockets++;
+}
+
+/*
+ * socket_mode (the first, read-write socket: 0666 in polkit set-ups) and
+ * socket_group (every UNIX socket), from the section, else [broker]; and
+ * listen_tcp/listen_tls listeners, named as libvirt's units name them.
+ */
+static void
+resolve_socket_options(const struct config *cfg, const struct unit_conf *uc,
+    struct unit_spec *u)
+{
+	const char *group = cfg->socket_group;
+	bool set_mode = (cfg->set & CFG_KEY_SOCKET_MODE) != 0;
+	unsigned mode = cfg->socket_mode;
+
+	if (uc != NULL && (uc->set & CFG_KEY_SOCKET_MODE)) {
+		set_mode = true;
+		mode = uc->socket_mode;
+	}
+	if (uc != NULL && uc->socket_group != NULL)
+		group = uc->socket_group;
+	if (set_mode && u->nsockets > 0)
+		u->sockets[0].mode = mode;
+	for (size_t i = 0; i < u->nsockets && group != NULL; i++)
+		if (u->sockets[i].group == NULL && strncmp(u->sockets[i].path,
+		    CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) != 0)
+			u->sockets[i].group = xstrdup(group);
+	if (uc != NULL && uc->listen_tcp != NULL)
+		add_socket(u, xasprintf("%s-tcp.socket", u->name),
+		    xstrdup(uc->listen_tcp), 0);
+	if (uc != NULL && uc->listen_tls != NULL)
+		add_socket(u, xasprintf("%s-tls.socket", u->name),
+		    xstrdup(uc->listen_tls), 0);
+}
+
 /* The sockets: the section's own, else the catalog's for this mode. */
 static void
 resolve_sockets(const struct plan *plan, const struct unit_conf *uc,
@@ -273,7 +327,7 @@ resolve_sockets(const struct plan *plan, const struct unit_conf *uc,
 		u->sockets = xcalloc(uc->nsockets, sizeof(*u->sockets));
 		for (size_t i = 0; i < uc->nsockets; i++) {
 			u->sockets[i].name = xstrdup(uc->sockets[i].name);
-			u->sockets[i].path = paths_join(plan->runtime_dir,
+			u->sockets[i].path = socket_path(plan,
 			    uc->sockets[i].path);
 			u->sockets[i].mode = uc->sockets[i].mode;
 			if (uc->sockets[i].group != NULL)
@@ -326,6 +380,8 @@ resolve_unit(struct config *cfg, struct plan *plan,
 		    ce->role == CATALOG_MONOLITHIC) {
 			u->start = START_AT_LAUNCH;
 			u->limit_nofile = PLAN_HYPERVISOR_NOFILE;
+			if (plan->mode == BROKER_MODE_SYSTEM)
+				u->limit_memlock = PLAN_HYPERVISOR_MEMLOCK;
 		}
 		if (ce->role == CATALOG_HELPER)
 			u->stop_on_exit = false;
@@ -384,6 +440,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
 		}
 	}
 	resolve_sockets(plan, uc, ce, u);
+	resolve_socket_options(cfg, uc, u);
 	if (u->nsockets == 0) {
 		if (ce == NULL) {
 			cfg_error(cfg, line, "[unit %s] at least one 'socket' "

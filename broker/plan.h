@@ -82,5 +82,6 @@ bool	 unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b);
 
 #define PLAN_HYPERVISOR_NOFILE	8192	/* libvirt's units: LimitNOFILE */
 #define PLAN_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
+#define PLAN_HYPERVISOR_MEMLOCK	(64ULL << 20)	/* LimitMEMLOCK=64M */
 
 #endif

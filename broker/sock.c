@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,56 @@ set_group(const char *unit, const char *path, const char *group)
 	return 0;
 }
 
+static bool
+is_inet(const char *path)
+{
+	return strncmp(path, CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) == 0;
+}
+
+/*
+ * An inet listener (virtproxyd-tcp.socket): numeric address, SO_REUSEADDR
+ * as systemd sets it. An address in use is an error for the unit (-EBUSY,
+ * said), never an adoption: nothing says who holds it.
+ */
+static int
+sock_bind_inet(const char *unit, const struct sock_spec *s, unsigned backlog,
+    struct bound_sock *ret_b)
+{
+	struct addrinfo hints = {
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+		.ai_socktype = SOCK_STREAM,
+	}, *ai = NULL;
+	char host[64], port[8];
+	unsigned p;
+	int fd = -1, one = 1, r;
+
+	if (cfg_parse_inet(s->path, host, sizeof(host), &p) < 0) {
+		log_warnx("unit %s: %s: not an inet address", unit, s->path);
+		return -EINVAL;
+	}
+	snprintf(port, sizeof(port), "%u", p);
+	r = getaddrinfo(host, port, &hints, &ai);
+	if (r != 0) {
+		log_warnx("unit %s: %s: %s", unit, s->path, gai_strerror(r));
+		return -EINVAL;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, backlog > 0 ? (int)backlog : SOMAXCONN) < 0) {
+		r = errno == EADDRINUSE ? -EBUSY : -errno;
+		log_warn("unit %s: bind %s", unit, s->path);
+		fd_close(&fd);
+		freeaddrinfo(ai);
+		return r;
+	}
+	freeaddrinfo(ai);
+	ret_b->fd = fd;
+	ret_b->dev = 0;
+	ret_b->ino = 0;
+	return 0;
+}
+
 /*
  * Binds and listens on s->path. Returns 0 with ret_b filled, or -errno,
  * having said why, except -EADDRINUSE: a live daemon we did not start
@@ -219,6 +270,8 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	mode_t old;
 	int fd, r;
 
+	if (is_inet(s->path))
+		return sock_bind_inet(unit, s, backlog, ret_b);
 	r = fill_addr(s->path, &sa);
 	if (r < 0) {
 		log_warnx("unit %s: %s: path too long for a UNIX socket", unit,
@@ -272,7 +325,7 @@ sock_unlink_ours(const char *path, const struct bound_sock *b)
 {
 	struct stat st;
 
-	if (lstat(path, &st) < 0)
+	if (is_inet(path) || lstat(path, &st) < 0)
 		return;
 	if (!S_ISSOCK(st.st_mode) || st.st_dev != b->dev ||
 	    st.st_ino != b->ino) {

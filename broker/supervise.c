@@ -26,6 +26,7 @@
 #include "fd.h"
 #include "listenfds.h"
 #include "log.h"
+#include "proc.h"
 #include "spawn.h"
 #include "supervise.h"
 #include "xalloc.h"
@@ -184,30 +185,17 @@ static void
 driver_pid_hint(const struct unit *u, char *buf, size_t size)
 {
 	char path[4200], comm[64] = "?";
-	FILE *fp;
-	long pid = 0;
+	pid_t pid;
 
 	buf[0] = '\0';
 	snprintf(path, sizeof(path), "%s/qemu/run/driver.pid",
 	    u->sup->plan->runtime_dir);
-	fp = fopen(path, "re");
-	if (fp == NULL)
+	pid = proc_read_pidfile(path);
+	if (pid <= 0 || !proc_running(pid))
 		return;
-	if (fscanf(fp, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(fp);
-	if (pid <= 0 || kill((pid_t)pid, 0) < 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
-	fp = fopen(path, "re");
-	if (fp != NULL) {
-		if (fgets(comm, sizeof(comm), fp) != NULL)
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(fp);
-	}
-	snprintf(buf, size, "; %s/qemu/run/driver.pid is held by pid %ld "
-	    "(%s): another libvirt daemon owns the QEMU driver",
-	    u->sup->plan->runtime_dir, pid, comm);
+	(void)proc_comm(pid, comm, sizeof(comm));
+	snprintf(buf, size, "; %s is held by pid %ld (%s): another libvirt "
+	    "daemon owns the QEMU driver", path, (long)pid, comm);
 }
 
 static void
@@ -491,38 +479,13 @@ static pid_t
 adopt_read_pidfile(const struct unit *u, const char *name)
 {
 	char path[4200];
-	FILE *fp;
-	long pid = 0;
 
 	if (u->sup->plan->mode == BROKER_MODE_SYSTEM)
 		snprintf(path, sizeof(path), "/run/%s.pid", name);
 	else
 		snprintf(path, sizeof(path), "%s/%s.pid",
 		    u->sup->plan->runtime_dir, name);
-	fp = fopen(path, "re");
-	if (fp == NULL)
-		return 0;
-	if (fscanf(fp, "%ld", &pid) != 1)
-		pid = 0;
-	fclose(fp);
-	return (pid_t)pid;
-}
-
-/* Is pid a process whose command name is name (as /proc shows it)? */
-static bool
-adopt_is_daemon(pid_t pid, const char *name)
-{
-	char path[64], comm[32] = "";
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
-	fp = fopen(path, "re");
-	if (fp == NULL)
-		return false;
-	if (fgets(comm, sizeof(comm), fp) != NULL)
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(fp);
-	return strncmp(comm, name, 15) == 0;	/* comm is cut at 15 */
+	return proc_read_pidfile(path);
 }
 
 static int unit_bind(struct unit *u, size_t *ret_live);
@@ -558,25 +521,6 @@ adopt_cb(struct ev_loop *loop, ev_io *w, int revents)
 	adopt_gone(w->data);
 }
 
-/* Alive and not a zombie (orphans may never be reaped in a container). */
-static bool
-pid_running(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	FILE *fp;
-	bool running = false;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fp = fopen(path, "re");
-	if (fp == NULL)
-		return false;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
-		running = p[2] != 'Z' && p[2] != 'X';
-	fclose(fp);
-	return running;
-}
-
 /* Without pidfd_open (valgrind, Linux < 5.3): a once-a-second look. */
 static void
 adopt_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -585,7 +529,7 @@ adopt_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (!pid_running(u->adopted_pid))
+	if (!proc_running(u->adopted_pid))
 		adopt_gone(u);
 }
 
@@ -605,9 +549,9 @@ unit_adopt(struct unit *u, size_t live)
 	pid_t pid = adopt_read_pidfile(u, name);
 	int fd;
 
-	if (pid <= 0 || !adopt_is_daemon(pid, name))
+	if (!proc_is(pid, name))
 		pid = sock_listener_pid(path);
-	if (pid <= 0 || !adopt_is_daemon(pid, name)) {
+	if (!proc_is(pid, name)) {
 		log_warnx("unit %s: %s is served by a daemon the broker did not "
 		    "start, and no %s process owns it (pidfile %s.pid); not "
 		    "serving this unit", u->spec.name, path, name, name);
@@ -923,7 +867,7 @@ unit_paths_intact(const struct unit *u)
 		const struct unit_sock *s = &u->socks[i];
 		struct stat st;
 
-		if (s->b.fd < 0)
+		if (s->b.fd < 0 || s->b.ino == 0)	/* inet: no path */
 			continue;
 		if (lstat(s->spec->path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
 		    st.st_dev != s->b.dev || st.st_ino != s->b.ino)

@@ -5,7 +5,10 @@
  * re-arming after exit, failure handling, shutdown, and the path rules.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -139,6 +142,81 @@ START_TEST(sockets_have_their_modes_in_a_private_dir)
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(a);
 	free(c);
+}
+END_TEST
+
+/* A free loopback port: bind to port 0 and ask. */
+static unsigned
+free_tcp_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	unsigned port;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* listen_tcp adds an inet listener named UNIT-tcp.socket, after the rest. */
+START_TEST(listen_tcp_passes_an_inet_socket_by_name)
+{
+	char *report = dir_path("report"), line[64];
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	unsigned port = free_tcp_port();
+	long pid;
+	int fd;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\nargs = --report %s\n"
+	    "socket = a.socket sock-a\nlisten_tcp = 127.0.0.1:%u\n",
+	    h_fake_daemon(), report, port);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_gt(h_read_line(fd, line, sizeof(line), T_MS), 0);
+	ck_assert_int_eq(sscanf(line, "hello %ld", &pid), 1);
+	close(fd);
+	assert_report(report, "listen_fds", "2");
+	assert_report(report, "listen_fdnames", "a.socket:fake-tcp.socket");
+	assert_report(report, "fd4.listening", "1");
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(report);
+}
+END_TEST
+
+/* socket_mode (the first socket) and socket_group (all of them). */
+START_TEST(socket_mode_and_group_apply)
+{
+	char *a = rt_path("sock-a"), *b = rt_path("sock-b");
+	struct group *gr = getgrnam("nogroup");
+	struct stat st;
+
+	if (geteuid() != 0 || gr == NULL) {
+		fprintf(stderr, "socket_mode_and_group_apply: needs root and "
+		    "group nogroup to chown; checked in CI\n");
+		return;
+	}
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\nsocket_mode = 0660\nsocket_group = nogroup\n"
+	    "[fake]\nexec = %s\nsocket = a.socket sock-a\n"
+	    "socket = b.socket sock-b 0600\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(lstat(a, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0660);
+	ck_assert_uint_eq(st.st_gid, gr->gr_gid);
+	ck_assert_int_eq(lstat(b, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_uint_eq(st.st_gid, gr->gr_gid);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(b);
 }
 END_TEST
 
@@ -517,6 +595,8 @@ broker_suite(void)
 	tcase_add_test(act, clients_queued_before_the_start_are_all_served);
 	tcase_add_test(act, daemon_exit_rearms_and_next_client_starts_a_new_one);
 	tcase_add_test(act, storm_of_200_connects_makes_one_start);
+	tcase_add_test(act, listen_tcp_passes_an_inet_socket_by_name);
+	tcase_add_test(act, socket_mode_and_group_apply);
 	tcase_add_test(fail, missing_binary_gives_one_clear_error_and_refuses);
 	tcase_add_test(fail, quick_failures_stop_at_the_start_limit);
 	tcase_add_test(fail, crashing_daemon_never_takes_the_broker_down);

@@ -589,10 +589,10 @@ START_TEST(error_socket_path_with_dotdot)
 {
 	assert_error("[u]\nsocket = u.socket ../u-sock\n",
 	    F ":2: [unit u] socket: invalid path '../u-sock' (no '.' or '..' "
-	    "parts, under 108 bytes)");
+	    "parts, under 108 bytes; or tcp:[HOST:]PORT)");
 	assert_error("[u]\nsocket = u.socket /run/../u-sock\n",
 	    F ":2: [unit u] socket: invalid path '/run/../u-sock' (no '.' or "
-	    "'..' parts, under 108 bytes)");
+	    "'..' parts, under 108 bytes; or tcp:[HOST:]PORT)");
 }
 END_TEST
 
@@ -1075,6 +1075,60 @@ START_TEST(error_inih_only_syntax_error_among_others)
 }
 END_TEST
 
+START_TEST(inet_specs_parse)
+{
+	char host[64];
+	unsigned port;
+
+	ck_assert_int_eq(cfg_parse_inet("tcp:16509", host, sizeof(host),
+	    &port), 0);
+	ck_assert_str_eq(host, "0.0.0.0");
+	ck_assert_uint_eq(port, 16509);
+	ck_assert_int_eq(cfg_parse_inet("tcp:127.0.0.1:80", host,
+	    sizeof(host), &port), 0);
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_uint_eq(port, 80);
+	ck_assert_int_eq(cfg_parse_inet("tcp:[::1]:16514", host, sizeof(host),
+	    &port), 0);
+	ck_assert_str_eq(host, "::1");
+	ck_assert_int_lt(cfg_parse_inet("tcp:host.example:80", host,
+	    sizeof(host), &port), 0);		/* numeric only */
+	ck_assert_int_lt(cfg_parse_inet("tcp:1.2.3.4:0", host, sizeof(host),
+	    &port), 0);
+	ck_assert_int_lt(cfg_parse_inet("tcp:1.2.3.4:65536", host,
+	    sizeof(host), &port), 0);
+	ck_assert_int_lt(cfg_parse_inet("tcp:[::1]16514", host, sizeof(host),
+	    &port), 0);
+	ck_assert_int_lt(cfg_parse_inet("udp:1", host, sizeof(host), &port),
+	    0);
+}
+END_TEST
+
+START_TEST(listen_and_socket_options_parse)
+{
+	parse("[u]\nlisten_tcp = yes\nlisten_tls = 10.0.0.1:999\n"
+	    "socket_mode = 0666\nsocket_group = libvirt\n"
+	    "socket = t.socket tcp:127.0.0.1:5000\n");
+	ck_assert_msg(t_cfg->errors.n == 0, "%s", t_cfg->errors.v[0]);
+	ck_assert_str_eq(cfg_find_unit(t_cfg, "u")->listen_tcp,
+	    "tcp:0.0.0.0:16509");
+	ck_assert_str_eq(cfg_find_unit(t_cfg, "u")->listen_tls,
+	    "tcp:10.0.0.1:999");
+	ck_assert_uint_eq(cfg_find_unit(t_cfg, "u")->socket_mode, 0666);
+	ck_assert_str_eq(cfg_find_unit(t_cfg, "u")->socket_group, "libvirt");
+	ck_assert_str_eq(cfg_find_unit(t_cfg, "u")->sockets[0].path,
+	    "tcp:127.0.0.1:5000");
+}
+END_TEST
+
+START_TEST(error_listen_tcp_not_an_address)
+{
+	assert_error("[u]\nlisten_tcp = localhost\n",
+	    F ":2: [unit u] listen_tcp: 'localhost' is not yes, no, or a "
+	    "numeric address with an optional port");
+}
+END_TEST
+
 START_TEST(cfg_error_without_line)
 {
 	t_cfg = cfg_new(F);
@@ -1212,6 +1266,9 @@ config_suite(void)
 	tcase_add_test(tc, error_limit_nofile_zero_or_words);
 	tcase_add_test(tc, error_limit_memlock_bad_suffix);
 	tcase_add_test(tc, error_limit_memlock_zero);
+	tcase_add_test(tc, inet_specs_parse);
+	tcase_add_test(tc, listen_and_socket_options_parse);
+	tcase_add_test(tc, error_listen_tcp_not_an_address);
 	tcase_add_test(tc, error_unit_log_target);
 	tcase_add_test(tc, error_log_max_size_too_small_or_infinite);
 	tcase_add_test(tc, error_log_keep_out_of_range);

@@ -209,6 +209,98 @@ assert_sock(const struct unit_spec *u, size_t i, const char *name,
 	ck_assert_uint_eq(u->sockets[i].mode, mode);
 }
 
+/* --- system mode: socket options, listeners, publish --- */
+
+START_TEST(socket_mode_and_group_from_broker_and_section)
+{
+	const struct plan_input in = system_input(qemu_net);
+	const struct unit_spec *q, *n;
+
+	build_ok("[broker]\nsocket_mode = 0666\nsocket_group = libvirt\n"
+	    "[virtnetworkd]\nsocket_mode = 0660\nsocket_group = net\n", &in);
+	q = must_find("virtqemud");
+	assert_sock(q, 0, "virtqemud.socket", "/run/libvirt/virtqemud-sock",
+	    0666);
+	assert_sock(q, 1, "virtqemud-ro.socket",
+	    "/run/libvirt/virtqemud-sock-ro", 0666);
+	assert_sock(q, 2, "virtqemud-admin.socket",
+	    "/run/libvirt/virtqemud-admin-sock", 0600);
+	for (size_t i = 0; i < q->nsockets; i++)
+		ck_assert_str_eq(q->sockets[i].group, "libvirt");
+	n = must_find("virtnetworkd");
+	ck_assert_uint_eq(n->sockets[0].mode, 0660);
+	ck_assert_str_eq(n->sockets[0].group, "net");
+}
+END_TEST
+
+START_TEST(listen_tcp_and_tls_add_named_inet_sockets)
+{
+	const char *proxy[] = { "/usr/sbin/virtqemud", "/usr/sbin/virtproxyd",
+	    NULL };
+	const struct plan_input in = system_input(proxy);
+	const struct unit_spec *p;
+
+	build_ok("[virtproxyd]\nlisten_tcp = 127.0.0.1\n"
+	    "listen_tls = [::1]:1234\n", &in);
+	p = must_find("virtproxyd");
+	ck_assert_uint_eq(p->nsockets, 5);
+	assert_sock(p, 0, "virtproxyd.socket", "/run/libvirt/libvirt-sock",
+	    0600);
+	assert_sock(p, 3, "virtproxyd-tcp.socket", "tcp:127.0.0.1:16509", 0);
+	assert_sock(p, 4, "virtproxyd-tls.socket", "tcp:[::1]:1234", 0);
+	ck_assert_ptr_null(p->sockets[3].group);
+	ck_assert_ptr_null(plan_find(t_plan, "libvirtd"));
+}
+END_TEST
+
+START_TEST(listen_tcp_is_off_by_default)
+{
+	const char *proxy[] = { "/usr/sbin/virtproxyd", NULL };
+	const struct plan_input in = system_input(proxy);
+
+	build_ok("", &in);
+	ck_assert_uint_eq(must_find("virtproxyd")->nsockets, 3);
+	build_ok("[virtproxyd]\nlisten_tcp = no\n", &in);
+	ck_assert_uint_eq(must_find("virtproxyd")->nsockets, 3);
+}
+END_TEST
+
+START_TEST(hypervisor_gets_memlock_in_system_mode_only)
+{
+	const struct plan_input sys = system_input(qemu);
+	const struct plan_input ses = session_input(qemu);
+
+	build_ok("", &sys);
+	ck_assert_uint_eq(must_find("virtqemud")->limit_memlock, 64 << 20);
+	ck_assert_uint_eq(must_find("virtqemud")->limit_nofile, 8192);
+	build_ok("", &ses);
+	ck_assert_uint_eq(must_find("virtqemud")->limit_memlock, 0);
+}
+END_TEST
+
+START_TEST(publish_defaults_to_the_other_places_less_r)
+{
+	struct plan_input in = session_input(qemu);
+
+	in.uid = 1000;
+	build_ok("", &in);	/* R = /run/user/1000/libvirt */
+	ck_assert_uint_eq(t_plan->publish.n, 1);
+	ck_assert_str_eq(t_plan->publish.v[0], "/home/u/.cache/libvirt");
+	in.xdg_runtime_dir = NULL;	/* R = ~/.cache/libvirt */
+	build_ok("", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 1);
+	ck_assert_str_eq(t_plan->publish.v[0], "/run/user/1000/libvirt");
+	build_ok("[broker]\npublish = none\n", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 0);
+	build_ok("[broker]\npublish = /a/libvirt /b/libvirt\n", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 2);
+	ck_assert_str_eq(t_plan->publish.v[1], "/b/libvirt");
+	in = system_input(qemu);
+	build_ok("", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 0);
+}
+END_TEST
+
 /* --- which daemons are served --- */
 
 START_TEST(only_found_daemons_become_units)
@@ -1119,6 +1211,15 @@ plan_suite(void)
 	tcase_add_test(tc, log_dir_home_root_and_no_home);
 	tcase_add_test(tc, spec_copy_is_deep_and_equal);
 	tcase_add_test(tc, spec_equal_notices_any_change);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("system_and_publish");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, socket_mode_and_group_from_broker_and_section);
+	tcase_add_test(tc, listen_tcp_and_tls_add_named_inet_sockets);
+	tcase_add_test(tc, listen_tcp_is_off_by_default);
+	tcase_add_test(tc, hypervisor_gets_memlock_in_system_mode_only);
+	tcase_add_test(tc, publish_defaults_to_the_other_places_less_r);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("print");

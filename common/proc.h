@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* Edge: what /proc says about a process (Linux). */
+#ifndef VB_PROC_H
+#define VB_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+bool	proc_comm(pid_t pid, char *buf, size_t size);
+bool	proc_is(pid_t pid, const char *name);
+bool	proc_running(pid_t pid);
+pid_t	proc_read_pidfile(const char *path);
+
+#endif
