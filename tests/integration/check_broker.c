@@ -25,20 +25,6 @@
 
 #define T_MS 10000		/* generous deadline for one step */
 
-static struct harness H;
-
-static void
-setup(void)
-{
-	h_setup(&H);
-}
-
-static void
-teardown(void)
-{
-	h_teardown(&H);
-}
-
 /* A unit "fake" with three sockets, and extra config lines. */
 static void
 conf_fake(const char *fake_args, const char *extra)
@@ -56,21 +42,6 @@ conf_fake(const char *fake_args, const char *extra)
 	    h_fake_daemon(), H.dir, H.dir, fake_args, extra);
 }
 
-static char *
-rt_path(const char *name)
-{
-	char *p = NULL;
-
-	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
-	return p;
-}
-
-static char *
-dir_path(const char *name)
-{
-	return h_path(&H, name);
-}
-
 static void
 assert_report(const char *report, const char *key, const char *want)
 {
@@ -83,7 +54,7 @@ assert_report(const char *report, const char *key, const char *want)
 
 START_TEST(activation_passes_fds_names_and_own_pid)
 {
-	char *sock_b = rt_path("sock-b"), *report = dir_path("report");
+	char *sock_b = h_rt("sock-b"), *report = h_dir("report");
 	char want[512], pidstr[32];
 	long pid;
 
@@ -124,7 +95,7 @@ END_TEST
 
 START_TEST(sockets_have_their_modes_in_a_private_dir)
 {
-	char *a = rt_path("sock-a"), *c = rt_path("sock-c");
+	char *a = h_rt("sock-a"), *c = h_rt("sock-c");
 	struct stat st;
 
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
@@ -165,7 +136,7 @@ free_tcp_port(void)
 /* listen_tcp adds an inet listener named UNIT-tcp.socket, after the rest. */
 START_TEST(listen_tcp_passes_an_inet_socket_by_name)
 {
-	char *report = dir_path("report"), line[64];
+	char *report = h_dir("report"), line[64];
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	unsigned port = free_tcp_port();
 	long pid;
@@ -194,7 +165,7 @@ END_TEST
 /* socket_mode (the first socket) and socket_group (all of them). */
 START_TEST(socket_mode_and_group_apply)
 {
-	char *a = rt_path("sock-a"), *b = rt_path("sock-b");
+	char *a = h_rt("sock-a"), *b = h_rt("sock-b");
 	struct group *gr = getgrnam("nogroup");
 	struct stat st;
 
@@ -222,7 +193,7 @@ END_TEST
 
 START_TEST(clients_queued_before_the_start_are_all_served)
 {
-	char *a = rt_path("sock-a"), *starts = dir_path("starts");
+	char *a = h_rt("sock-a"), *starts = h_dir("starts");
 	int fds[5];
 	long first = 0;
 
@@ -253,7 +224,7 @@ END_TEST
 
 START_TEST(daemon_exit_rearms_and_next_client_starts_a_new_one)
 {
-	char *a = rt_path("sock-a"), *starts = dir_path("starts");
+	char *a = h_rt("sock-a"), *starts = h_dir("starts");
 	long p1, p2;
 
 	conf_fake("--idle-ms 100", "");
@@ -274,7 +245,7 @@ END_TEST
 
 START_TEST(missing_binary_gives_one_clear_error_and_refuses)
 {
-	char *a = rt_path("sock-a");
+	char *a = h_rt("sock-a");
 
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[ghost]\n"
 	    "exec = /nonexistent/ghostd\nsocket = g.socket sock-a\n");
@@ -293,7 +264,7 @@ END_TEST
 START_TEST(storm_of_200_connects_makes_one_start)
 {
 	enum { N = 200 };
-	char *b = rt_path("sock-b"), *starts = dir_path("starts");
+	char *b = h_rt("sock-b"), *starts = h_dir("starts");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fds[N], served = 0;
 
@@ -326,7 +297,7 @@ END_TEST
 /* A daemon that exits without accepting: bounded retries, then refusal. */
 START_TEST(quick_failures_stop_at_the_start_limit)
 {
-	char *a = rt_path("sock-a"), *starts = dir_path("starts");
+	char *a = h_rt("sock-a"), *starts = h_dir("starts");
 	long t0;
 
 	conf_fake("--exit-on-start 6", "");
@@ -349,7 +320,7 @@ END_TEST
 
 START_TEST(crashing_daemon_never_takes_the_broker_down)
 {
-	char *a = rt_path("sock-a");
+	char *a = h_rt("sock-a");
 	long p1, p2;
 
 	conf_fake("--crash-after 1", "");
@@ -368,9 +339,9 @@ END_TEST
 
 START_TEST(sigterm_stops_daemons_and_removes_only_our_paths)
 {
-	char *a = rt_path("sock-a"), *b = rt_path("sock-b"),
-	    *c = rt_path("sock-c"), *pidfile = rt_path("virt-broker.pid"),
-	    *other = rt_path("not-ours");
+	char *a = h_rt("sock-a"), *b = h_rt("sock-b"),
+	    *c = h_rt("sock-c"), *pidfile = h_rt("virt-broker.pid"),
+	    *other = h_rt("not-ours");
 	long pid;
 	int fd;
 
@@ -399,7 +370,7 @@ END_TEST
 
 START_TEST(stop_on_exit_no_leaves_the_daemon_on_its_socket)
 {
-	char *a = rt_path("sock-a");
+	char *a = h_rt("sock-a");
 	long pid;
 
 	conf_fake("", "stop_on_exit = no\n");
@@ -417,7 +388,7 @@ END_TEST
 
 START_TEST(daemon_ignoring_sigterm_is_killed_after_stop_timeout)
 {
-	char *a = rt_path("sock-a");
+	char *a = h_rt("sock-a");
 	long pid, t0;
 
 	conf_fake("--ignore-term", "stop_timeout = 1\n");
@@ -468,7 +439,7 @@ listen_at(const char *path)
 /* A live socket we did not bind blocks its unit only, and stays put. */
 START_TEST(live_foreign_socket_blocks_only_its_unit)
 {
-	char *a = rt_path("sock-a"), *x = rt_path("sock-x");
+	char *a = h_rt("sock-a"), *x = h_rt("sock-x");
 	struct stat before, after;
 	int foreign;
 
@@ -491,7 +462,7 @@ END_TEST
 
 START_TEST(stale_socket_is_replaced)
 {
-	char *a = rt_path("sock-a");
+	char *a = h_rt("sock-a");
 
 	conf_fake("", "");
 	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
@@ -505,8 +476,8 @@ END_TEST
 
 START_TEST(file_or_symlink_at_a_socket_path_is_left_alone)
 {
-	char *a = rt_path("sock-a"), *b = rt_path("sock-b"),
-	    *target = dir_path("target");
+	char *a = h_rt("sock-a"), *b = h_rt("sock-b"),
+	    *target = h_dir("target");
 	char buf[256];
 	ssize_t n;
 	int fd;
@@ -542,7 +513,7 @@ END_TEST
 
 START_TEST(symlinked_runtime_dir_is_refused)
 {
-	char *elsewhere = dir_path("elsewhere");
+	char *elsewhere = h_dir("elsewhere");
 	pid_t pid;
 
 	conf_fake("", "");
@@ -585,11 +556,7 @@ broker_suite(void)
 	TCase *paths = tcase_create("paths");
 	TCase *all[] = { act, fail, life, paths };
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_checked_fixture(all[i], setup, teardown);
-		tcase_set_timeout(all[i], 60);
-		suite_add_tcase(s, all[i]);
-	}
+	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 60);
 	tcase_add_test(act, activation_passes_fds_names_and_own_pid);
 	tcase_add_test(act, sockets_have_their_modes_in_a_private_dir);
 	tcase_add_test(act, clients_queued_before_the_start_are_all_served);
@@ -616,11 +583,5 @@ broker_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(broker_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return h_run(broker_suite());
 }

@@ -25,35 +25,6 @@
 
 #define T_MS 10000
 
-static struct harness H;
-
-static void
-setup(void)
-{
-	h_setup(&H);
-}
-
-static void
-teardown(void)
-{
-	h_teardown(&H);
-}
-
-static char *
-rt(const char *name)
-{
-	char *p = NULL;
-
-	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
-	return p;
-}
-
-static char *
-in_dir(const char *name)
-{
-	return h_path(&H, name);
-}
-
 static bool
 is_link_to(const char *path, const char *target)
 {
@@ -103,9 +74,9 @@ conf(const char *publish, const char *args)
 
 START_TEST(links_reach_the_same_daemon_and_are_restored)
 {
-	char *pub = in_dir("cache/libvirt"), *a = rt("sock-a"),
-	    *la = in_dir("cache/libvirt/sock-a"), *lb =
-	    in_dir("cache/libvirt/sock-b"), *b = rt("sock-b");
+	char *pub = h_dir("cache/libvirt"), *a = h_rt("sock-a"),
+	    *la = h_dir("cache/libvirt/sock-a"), *lb =
+	    h_dir("cache/libvirt/sock-b"), *b = h_rt("sock-b");
 	long p1, p2;
 	struct stat st;
 
@@ -138,9 +109,9 @@ END_TEST
  */
 START_TEST(links_follow_a_parent_that_comes_and_goes)
 {
-	char *runuser = in_dir("runuser"), *uid = in_dir("runuser/1000"),
-	    *pub = in_dir("runuser/1000/libvirt"), *a = rt("sock-a"),
-	    *la = in_dir("runuser/1000/libvirt/sock-a"), cmd[1200];
+	char *runuser = h_dir("runuser"), *uid = h_dir("runuser/1000"),
+	    *pub = h_dir("runuser/1000/libvirt"), *a = h_rt("sock-a"),
+	    *la = h_dir("runuser/1000/libvirt/sock-a"), cmd[1200];
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "links_follow_a_parent: needs root to make a "
@@ -173,8 +144,8 @@ END_TEST
 
 START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 {
-	char *pub = in_dir("pub"), *la = in_dir("pub/sock-a"),
-	    *lb = in_dir("pub/sock-b"), *b = rt("sock-b");
+	char *pub = h_dir("pub"), *la = h_dir("pub/sock-a"),
+	    *lb = h_dir("pub/sock-b"), *b = h_rt("sock-b");
 	char want[600];
 	struct stat before, after;
 	int foreign, dead;
@@ -206,7 +177,7 @@ END_TEST
 /* R deleted under the broker: idle units at once, busy ones at exit. */
 START_TEST(removed_runtime_dir_is_made_again_and_rebound)
 {
-	char *a = rt("sock-a"), *x = rt("sock-x"), cmd[1200];
+	char *a = h_rt("sock-a"), *x = h_rt("sock-x"), cmd[1200];
 	long busy, pid;
 
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
@@ -237,8 +208,8 @@ END_TEST
 /* A broker killed with SIGKILL; the next one adopts its daemon. */
 START_TEST(next_broker_adopts_the_daemon_of_a_killed_one)
 {
-	char *a = rt("sock-a"), *pidfile = rt("fake-daemon.pid"),
-	    *starts = in_dir("starts"), want[128], args[600];
+	char *a = h_rt("sock-a"), *pidfile = h_rt("fake-daemon.pid"),
+	    *starts = h_dir("starts"), want[128], args[600];
 	long d, p;
 
 	snprintf(args, sizeof(args), "--pidfile %s --starts %s", pidfile,
@@ -270,7 +241,7 @@ END_TEST
 /* A daemon started behind the broker's back (as libvirt's autospawn). */
 START_TEST(daemon_started_before_the_broker_is_adopted)
 {
-	char *a = rt("sock-a"), want[128];
+	char *a = h_rt("sock-a"), want[128];
 	pid_t d;
 	long p;
 
@@ -347,11 +318,7 @@ publish_suite(void)
 	TCase *adopt = tcase_create("adoption");
 	TCase *all[] = { links, rtdir, adopt };
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_checked_fixture(all[i], setup, teardown);
-		tcase_set_timeout(all[i], 120);
-		suite_add_tcase(s, all[i]);
-	}
+	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	tcase_add_test(links, links_reach_the_same_daemon_and_are_restored);
 	tcase_add_test(links, links_follow_a_parent_that_comes_and_goes);
 	tcase_add_test(links,
@@ -367,11 +334,5 @@ publish_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(publish_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return h_run(publish_suite());
 }

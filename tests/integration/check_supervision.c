@@ -22,35 +22,6 @@
 
 #define T_MS 10000
 
-static struct harness H;
-
-static void
-setup(void)
-{
-	h_setup(&H);
-}
-
-static void
-teardown(void)
-{
-	h_teardown(&H);
-}
-
-static char *
-rt(const char *name)
-{
-	char *p = NULL;
-
-	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
-	return p;
-}
-
-static char *
-in_dir(const char *name)
-{
-	return h_path(&H, name);
-}
-
 static void
 touch(const char *path)
 {
@@ -63,8 +34,8 @@ touch(const char *path)
 /* Exactly start_limit_burst starts, refusal, then recovery. */
 START_TEST(crash_loop_fails_after_burst_starts_then_recovers)
 {
-	char *a = rt("sock-a"), *starts = in_dir("starts"),
-	    *flag = in_dir("broken");
+	char *a = h_rt("sock-a"), *starts = h_dir("starts"),
+	    *flag = h_dir("broken");
 	long t0, took, pid;
 
 	touch(flag);
@@ -99,8 +70,8 @@ END_TEST
 START_TEST(sigkill_with_100_queued_clients_all_served_next)
 {
 	enum { N = 100 };
-	char *a = rt("sock-a"), *starts = in_dir("starts"),
-	    *stall = in_dir("stalled");
+	char *a = h_rt("sock-a"), *starts = h_dir("starts"),
+	    *stall = h_dir("stalled");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char line[64], *first;
 	int fds[N + 1], served = 0;
@@ -177,15 +148,15 @@ last_line_is(const char *path, const char *want)
 /* 50 MB of stderr: rotation holds, the last line is kept, others serve. */
 START_TEST(stderr_flood_rotates_and_keeps_the_broker_responsive)
 {
-	char *f = rt("sock-f"), *q = rt("sock-q"), *log0, *log1, *log2, *log3;
+	char *f = h_rt("sock-f"), *q = h_rt("sock-q"), *log0, *log1, *log2, *log3;
 	long fpid, qpid;
 	int ffd;
 	char line[64];
 
-	log0 = in_dir("logs/flood.log");
-	log1 = in_dir("logs/flood.log.1");
-	log2 = in_dir("logs/flood.log.2");
-	log3 = in_dir("logs/flood.log.3");
+	log0 = h_dir("logs/flood.log");
+	log1 = h_dir("logs/flood.log.1");
+	log2 = h_dir("logs/flood.log.2");
+	log3 = h_dir("logs/flood.log.3");
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
 	    "log_dir = %s/logs\n"
 	    "[flood]\nexec = %s\nargs = --flood 52428800\n"
@@ -228,7 +199,7 @@ END_TEST
 
 START_TEST(log_stderr_prefixes_lines_with_the_unit)
 {
-	char *a = rt("sock-a");
+	char *a = h_rt("sock-a");
 	char want[64];
 	long pid;
 
@@ -247,7 +218,7 @@ END_TEST
 
 START_TEST(reload_with_a_broken_config_keeps_serving)
 {
-	char *a = rt("sock-a");
+	char *a = h_rt("sock-a");
 	char want[400];
 	long pid;
 
@@ -276,10 +247,10 @@ END_TEST
 START_TEST(reload_adds_changes_and_removes_units)
 {
 	const char *fake = h_fake_daemon();
-	char *s1 = rt("sock-1"), *s2 = rt("sock-2"), *s3 = rt("sock-3"),
-	    *s4 = rt("sock-4"), *s6 = rt("sock-6"), *s6b = rt("sock-6b"),
-	    *s7 = rt("sock-7"), *s7b = rt("sock-7b"), *r2 = in_dir("r2"),
-	    *r2b = in_dir("r2b");
+	char *s1 = h_rt("sock-1"), *s2 = h_rt("sock-2"), *s3 = h_rt("sock-3"),
+	    *s4 = h_rt("sock-4"), *s6 = h_rt("sock-6"), *s6b = h_rt("sock-6b"),
+	    *s7 = h_rt("sock-7"), *s7b = h_rt("sock-7b"), *r2 = h_dir("r2"),
+	    *r2b = h_dir("r2b");
 	ino_t i1, i2;
 	long p3, p7, pid;
 
@@ -338,7 +309,7 @@ END_TEST
 
 START_TEST(limit_nofile_reaches_the_daemon)
 {
-	char *a = rt("sock-a"), *report = in_dir("report"), *v;
+	char *a = h_rt("sock-a"), *report = h_dir("report"), *v;
 
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
 	    "exec = %s\nargs = --report %s\nsocket = a.socket sock-a\n"
@@ -361,7 +332,7 @@ END_TEST
  */
 START_TEST(limit_nofile_above_the_hard_limit)
 {
-	char *a = rt("sock-a"), *report = in_dir("report"), *v;
+	char *a = h_rt("sock-a"), *report = h_dir("report"), *v;
 
 	H.nofile = 512;
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n[fake]\n"
@@ -408,7 +379,7 @@ START_TEST(low_fd_limit_serves_what_could_be_bound)
 		char name[64], *path;
 
 		snprintf(name, sizeof(name), "sock-a%d", i);
-		path = rt(name);
+		path = h_rt(name);
 		snprintf(name, sizeof(name), "unit u%d: ", i);
 		if (access(path, F_OK) == 0) {
 			ck_assert_int_gt(h_hello(path, T_MS), 0);
@@ -425,7 +396,7 @@ START_TEST(low_fd_limit_serves_what_could_be_bound)
 	ck_assert_int_gt(served, 0);
 	ck_assert_int_gt(named, 0);
 	ck_assert_int_eq(served + named, 10);
-	s0 = rt("sock-a0");
+	s0 = h_rt("sock-a0");
 	ck_assert(h_wait_hello(s0, &pid, T_MS));	/* still serving */
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(s0);
@@ -442,11 +413,7 @@ supervision_suite(void)
 	TCase *limits = tcase_create("limits");
 	TCase *all[] = { faults, logs, reload, limits };
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		tcase_add_checked_fixture(all[i], setup, teardown);
-		tcase_set_timeout(all[i], 120);
-		suite_add_tcase(s, all[i]);
-	}
+	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	/* valgrind keeps fds of its own: a tiny fd limit is not for it. */
 	tcase_set_tags(limits, "no-valgrind");
 	tcase_add_test(faults, crash_loop_fails_after_burst_starts_then_recovers);
@@ -464,11 +431,5 @@ supervision_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(supervision_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return h_run(supervision_suite());
 }

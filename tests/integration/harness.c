@@ -21,6 +21,62 @@
 
 #include "harness.h"
 
+struct harness H;
+
+void
+h_fixture_setup(void)
+{
+	h_setup(&H);
+}
+
+void
+h_fixture_teardown(void)
+{
+	h_teardown(&H);
+}
+
+/* Adds the test cases, each with the fixture and a timeout in seconds. */
+void
+h_add_tcases(Suite *s, TCase *const *tcs, size_t n, int timeout)
+{
+	for (size_t i = 0; i < n; i++) {
+		tcase_add_checked_fixture(tcs[i], h_fixture_setup,
+		    h_fixture_teardown);
+		tcase_set_timeout(tcs[i], timeout);
+		suite_add_tcase(s, tcs[i]);
+	}
+}
+
+/* Runs the suite as CK_ENV says; the exit status for main(). */
+int
+h_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? 0 : 1;
+}
+
+/* A path in the broker's runtime dir R (free it). */
+char *
+h_rt(const char *name)
+{
+	char *p = NULL;
+
+	ck_assert_int_ge(asprintf(&p, "%s/%s", H.rt, name), 0);
+	return p;
+}
+
+/* A path in the test's temp dir (free it). */
+char *
+h_dir(const char *name)
+{
+	return h_path(&H, name);
+}
+
 long
 h_now_ms(void)
 {

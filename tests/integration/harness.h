@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <check.h>
+
 struct harness {
 	char	dir[256];	/* private temp dir, removed at the end */
 	char	xdg[300];	/* XDG_RUNTIME_DIR */
@@ -22,6 +24,15 @@ struct harness {
 	long	nofile;		/* > 0: the broker's RLIMIT_NOFILE */
 };
 
+/* The test's harness; h_fixture_setup/teardown make and remove it. */
+extern struct harness H;
+
+void	 h_fixture_setup(void);
+void	 h_fixture_teardown(void);
+void	 h_add_tcases(Suite *s, TCase *const *tcs, size_t n, int timeout);
+int	 h_run(Suite *s);
+char	*h_rt(const char *name);
+char	*h_dir(const char *name);
 void	 h_setup(struct harness *h);
 void	 h_teardown(struct harness *h);
 void	 h_write_conf(struct harness *h, const char *fmt, ...)
