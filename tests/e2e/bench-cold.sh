@@ -48,6 +48,7 @@ bench_broker() {
 	cat >"$conf" <<EOF
 [broker]
 search_path = $VB_PREFIX/sbin
+publish = none
 
 [virtqemud]
 args = --timeout 1

@@ -167,7 +167,7 @@ body_libvirtd() {
 	VIRSH=/usr/bin/virsh
 
 	local conf=$T/broker.conf r pid sockets
-	printf '[broker]\nsearch_path = /usr/sbin\n' >"$conf"
+	printf '[broker]\nsearch_path = /usr/sbin\npublish = none\n' >"$conf"
 	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
 
 	start_broker "$conf"
@@ -195,6 +195,7 @@ write_modular_conf() {	# FILE TIMEOUT
 	cat >"$1" <<EOF
 [broker]
 search_path = $VB_PREFIX/sbin
+publish = none
 
 [virtqemud]
 args = --timeout $2
@@ -251,6 +252,23 @@ body_modular() {
 	assert_parent "$qemud2" virtqemud
 	vsh list | grep -qw "$GUEST" || die "guest not listed by the new virtqemud"
 	log "(c) virtqemud $qemud2 took over the running guest"
+
+	# (c2) virtqemud crashes (SIGKILL) with the guest running: the broker
+	#      survives and restarts it (at-launch, restart = on-failure); QEMU
+	#      survives; the new virtqemud sees the guest running.
+	kill -KILL "$qemud2"
+	wait_for pid_dead "$qemud2"
+	wait_for one_daemon virtqemud
+	qemud=$(the_daemon_pid virtqemud)
+	[[ $qemud != "$qemud2" ]] || die "virtqemud pid did not change after SIGKILL"
+	assert_parent "$qemud" virtqemud
+	pid_alive "$BROKER_PID" || die "the broker died with virtqemud"
+	pid_alive "$qemu" || die "guest's QEMU $qemu died with virtqemud"
+	[[ $(guest_pid) == "$qemu" ]] || die "the guest's QEMU pid changed"
+	guest_state_is running || die "guest is $(vsh domstate "$GUEST") after the crash"
+	grep -q "unit virtqemud: pid $qemud2 killed by signal 9" "$T/broker.log" ||
+		die "the broker did not log virtqemud's death by SIGKILL"
+	log "(c2) virtqemud $qemud2 killed; the broker restarted it as $qemud; the guest runs on"
 
 	# (d) secondary drivers are activated by the broker, not autospawned
 	vsh net-list --all >/dev/null || die "virsh net-list failed"
