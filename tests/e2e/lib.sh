@@ -176,6 +176,14 @@ start_broker() {
 	log "broker $BROKER_PID ready${line:+ (said: $line)}"
 }
 
+# assert_parent PID: PID was started by the broker itself.
+assert_parent() {
+	local pid=$1 name=$2 ppid
+	ppid=$(ppid_of "$pid")
+	[[ $ppid == "$BROKER_PID" ]] ||
+		die "$name $pid has parent $ppid ($(ps -o comm= -p "$ppid" 2>/dev/null || echo gone)), not the broker $BROKER_PID"
+}
+
 # stop_broker: SIGTERM, wait for the exit, check that the status is 0.
 stop_broker() {
 	local pid=$BROKER_PID rc=0
@@ -191,6 +199,9 @@ stop_broker() {
 # ---------------------------------------------------------------- cleanup
 
 add_cleanup() { CLEANUP_HOOKS+=("$1"); }
+# Run by the outer (root) cleanup: for what outer_prep started.
+OUTER_HOOKS=()
+add_outer_cleanup() { OUTER_HOOKS+=("$1"); }
 
 dump_logs() {
 	local f
@@ -222,9 +233,12 @@ inner_cleanup() {
 }
 
 outer_cleanup() {
-	local rc=$?
+	local rc=$? hook
 	trap - EXIT
 	set +e
+	for hook in "${OUTER_HOOKS[@]}"; do
+		"$hook"
+	done
 	if [[ $(id -u) -eq 0 ]] && id -u "$TEST_USER" >/dev/null 2>&1; then
 		# A dedicated user: whatever it still runs was started by the test.
 		# shellcheck disable=SC2046
@@ -328,6 +342,10 @@ e2e_main() {
 		bdir=$(reachable_dir "$(dirname "$broker")" "$OUTER_ROOT/bin" "$(basename "$broker")")
 		broker=$bdir/$(basename "$broker")
 		run_as=(runuser -u "$user" --)
+		# A script's own preparation that needs root (OUTER_ROOT exists).
+		if declare -F outer_prep >/dev/null; then
+			outer_prep "$user"
+		fi
 	else
 		user=$(id -un)
 		home=$OUTER_ROOT/home	# keeps ~/.config/libvirt etc. private
@@ -341,3 +359,96 @@ e2e_main() {
 		bash "$sdir/$script" "$broker" "$@" || rc=$?
 	return "$rc"
 }
+
+# ---------------------------------------------------------------- guests
+
+GUEST=vb-e2e-guest
+MONITOR_PID=
+
+# A background watch that records the most virtqemud daemons of this user
+# seen at once; assert_qemud_max checks it never exceeded one.
+start_qemud_monitor() {
+	echo 0 >"$T/qemud-max"
+	(
+		max=0
+		while :; do
+			n=$(daemon_count virtqemud) || n=0
+			if ((n > max)); then
+				max=$n
+				echo "$max" >"$T/qemud-max"
+				ps -u "$(my_uid)" -o pid=,ppid=,comm=,args= >"$T/qemud-max.ps"
+			fi
+			sleep 0.05
+		done
+	) &
+	MONITOR_PID=$!
+	add_cleanup stop_qemud_monitor
+}
+
+stop_qemud_monitor() {
+	[[ -n $MONITOR_PID ]] || return 0
+	kill "$MONITOR_PID" 2>/dev/null || true
+	wait "$MONITOR_PID" 2>/dev/null || true
+	MONITOR_PID=
+}
+
+assert_qemud_max() {
+	local max
+	pid_alive "$MONITOR_PID" || die "the virtqemud monitor died"
+	stop_qemud_monitor
+	max=$(<"$T/qemud-max")
+	if ((max > 1)); then
+		cat "$T/qemud-max.ps" >&2
+		die "$max virtqemud daemons ran at the same time"
+	fi
+	((max == 1)) || die "the virtqemud monitor never saw virtqemud running"
+	log "at most $max virtqemud ran at any time"
+}
+
+guest_xml() {
+	cat <<EOF
+<domain type='qemu'>
+  <name>$GUEST</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$T/disk.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <serial type='pty'/>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+EOF
+}
+
+guest_pid() {
+	local f
+	f="$(runtime_dir)/qemu/run/$GUEST.pid"
+	[[ -s $f ]] || die "no pidfile $f"
+	cat "$f"
+}
+
+guest_state_is() {
+	[[ $(vsh domstate "$GUEST" 2>/dev/null) == "$1" ]]
+}
+
+# Remove a guest left defined by an earlier, interrupted run (its daemon is
+# gone by now: only the persistent definition may remain).
+forget_stale_guest() {
+	rm -f "$HOME/.config/libvirt/qemu/$GUEST.xml"
+}
+
+check_tcg_available() {
+	vsh capabilities >"$T/caps.xml" || die "virsh capabilities failed"
+	grep -q "<domain type='qemu'" "$T/caps.xml" ||
+		skip "libvirt reports no QEMU (TCG) domain type; is qemu-system-x86 installed?"
+	grep -q "<arch name='x86_64'>" "$T/caps.xml" ||
+		skip "no x86_64 QEMU emulator in libvirt's capabilities"
+	grep -Eq "<machine[^>]*>pc</machine>" "$T/caps.xml" ||
+		skip "QEMU offers no 'pc' machine type"
+}
+

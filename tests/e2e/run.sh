@@ -12,8 +12,6 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-GUEST=vb-e2e-guest
-MONITOR_PID=
 
 usage() {
 	echo "usage: $0 BROKER_BINARY libvirtd|modular" >&2
@@ -25,14 +23,6 @@ usage() {
 # Sockets currently in the runtime dir (absolute paths, sorted).
 list_sockets() {
 	find "$(runtime_dir)" -maxdepth 1 -type s 2>/dev/null | sort
-}
-
-# assert_parent PID: PID was started by the broker itself.
-assert_parent() {
-	local pid=$1 name=$2 ppid
-	ppid=$(ppid_of "$pid")
-	[[ $ppid == "$BROKER_PID" ]] ||
-		die "$name $pid has parent $ppid ($(ps -o comm= -p "$ppid" 2>/dev/null || echo gone)), not the broker $BROKER_PID"
 }
 
 # After the broker stopped: every socket it had bound is gone, except those
@@ -64,96 +54,6 @@ report_leftover_links() {
 		[[ -L $l ]] || continue
 		log "note: link $l -> $(readlink "$l") left after the broker stopped"
 	done
-}
-
-# ------------------------------------------------------- virtqemud monitor
-
-# Poll in the background that never two virtqemud daemons run at once.
-start_qemud_monitor() {
-	echo 0 >"$T/qemud-max"
-	(
-		max=0
-		while :; do
-			n=$(daemon_count virtqemud) || n=0
-			if ((n > max)); then
-				max=$n
-				echo "$max" >"$T/qemud-max"
-				ps -u "$(my_uid)" -o pid=,ppid=,comm=,args= >"$T/qemud-max.ps"
-			fi
-			sleep 0.05
-		done
-	) &
-	MONITOR_PID=$!
-	add_cleanup stop_qemud_monitor
-}
-
-stop_qemud_monitor() {
-	[[ -n $MONITOR_PID ]] || return 0
-	kill "$MONITOR_PID" 2>/dev/null || true
-	wait "$MONITOR_PID" 2>/dev/null || true
-	MONITOR_PID=
-}
-
-assert_qemud_max() {
-	local max
-	pid_alive "$MONITOR_PID" || die "the virtqemud monitor died"
-	stop_qemud_monitor
-	max=$(<"$T/qemud-max")
-	if ((max > 1)); then
-		cat "$T/qemud-max.ps" >&2
-		die "$max virtqemud daemons ran at the same time"
-	fi
-	((max == 1)) || die "the virtqemud monitor never saw virtqemud running"
-	log "at most $max virtqemud ran at any time"
-}
-
-# ---------------------------------------------------------------- guest
-
-guest_xml() {
-	cat <<EOF
-<domain type='qemu'>
-  <name>$GUEST</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$T/disk.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOF
-}
-
-guest_pid() {
-	local f
-	f="$(runtime_dir)/qemu/run/$GUEST.pid"
-	[[ -s $f ]] || die "no pidfile $f"
-	cat "$f"
-}
-
-guest_state_is() {
-	[[ $(vsh domstate "$GUEST" 2>/dev/null) == "$1" ]]
-}
-
-# Remove a guest left defined by an earlier, interrupted run (its daemon is
-# gone by now: only the persistent definition may remain).
-forget_stale_guest() {
-	rm -f "$HOME/.config/libvirt/qemu/$GUEST.xml"
-}
-
-check_tcg_available() {
-	vsh capabilities >"$T/caps.xml" || die "virsh capabilities failed"
-	grep -q "<domain type='qemu'" "$T/caps.xml" ||
-		skip "libvirt reports no QEMU (TCG) domain type; is qemu-system-x86 installed?"
-	grep -q "<arch name='x86_64'>" "$T/caps.xml" ||
-		skip "no x86_64 QEMU emulator in libvirt's capabilities"
-	grep -Eq "<machine[^>]*>pc</machine>" "$T/caps.xml" ||
-		skip "QEMU offers no 'pc' machine type"
 }
 
 # ---------------------------------------------------------------- libvirtd
