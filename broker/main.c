@@ -18,6 +18,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "daemonize.h"
 #include "fd.h"
 #include "fswatch.h"
 #include "log.h"
@@ -39,6 +40,8 @@ struct options {
 	bool			 verbose;	/* -v */
 	bool			 syslog;	/* -s */
 	int			 ready_fd;	/* --ready-fd, -1: none */
+	bool			 daemon;	/* -d */
+	const char		*pidfile;	/* --pidfile */
 	bool			 mode_forced;
 	enum broker_mode	 mode;
 };
@@ -60,8 +63,11 @@ struct broker {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: virt-broker [-nsv] [-f file] [--ready-fd N] "
-	    "[--session | --system]\n"
+	fprintf(out, "usage: virt-broker [-dnsv] [-f file] [--ready-fd N] "
+	    "[--pidfile file] [--session | --system]\n"
+	    "  -d, --daemon       detach; the parent exits once every socket "
+	    "is bound\n"
+	    "      --pidfile FILE write the broker's pid to FILE\n"
 	    "  -f, --config FILE  configuration file\n"
 	    "  -n, --dry-run      print the resolved units and exit\n"
 	    "  -s, --syslog       log to syslog instead of stderr\n"
@@ -76,7 +82,7 @@ usage(FILE *out)
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_READY_FD = 256, OPT_SESSION, OPT_SYSTEM };
+	enum { OPT_READY_FD = 256, OPT_SESSION, OPT_SYSTEM, OPT_PIDFILE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -85,6 +91,8 @@ parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "ready-fd", required_argument, NULL, OPT_READY_FD },
+		{ "daemon", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "session", no_argument, NULL, OPT_SESSION },
 		{ "system", no_argument, NULL, OPT_SYSTEM },
 		{ NULL, 0, NULL, 0 },
@@ -95,7 +103,7 @@ parse_options(int argc, char **argv, struct options *o)
 
 	o->ready_fd = -1;
 	o->mode = geteuid() == 0 ? BROKER_MODE_SYSTEM : BROKER_MODE_SESSION;
-	while ((c = getopt_long(argc, argv, "f:nsvVh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "df:nsvVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->file = optarg;
@@ -108,6 +116,15 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 's':
 			o->syslog = true;
+			break;
+		case 'd':
+			o->daemon = true;
+			break;
+		case OPT_PIDFILE:
+			if (optarg[0] != '/')
+				fatalx("--pidfile: '%s' is not an absolute path",
+				    optarg);
+			o->pidfile = optarg;
 			break;
 		case 'V':
 			printf("virt-broker %s\n", VB_VERSION);
@@ -388,13 +405,14 @@ check_libvirtd_conflict(const struct plan *plan)
 	free(path);
 }
 
+/* A newline on a ready fd (--ready-fd, or -d's pipe to the parent). */
 static void
 notify_ready(int fd)
 {
 	if (fd < 0)
 		return;
 	if (write(fd, "\n", 1) != 1)
-		log_warn("--ready-fd %d", fd);
+		log_warn("ready fd %d", fd);
 	fd_close(&fd);
 }
 
@@ -418,7 +436,7 @@ main(int argc, char **argv)
 	char *lock_path;
 	size_t serving;
 	pid_t holder = 0;
-	int r;
+	int r, daemon_fd = -1;
 
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
 	parse_options(argc, argv, o);
@@ -434,7 +452,13 @@ main(int argc, char **argv)
 		cfg_free(b.cfg);
 		return 0;
 	}
-	if (b.plan->log_syslog || o->syslog)
+	if (o->daemon)
+		daemon_fd = daemonize();
+	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
+		errno = -r;
+		fatal("--pidfile %s", o->pidfile);
+	}
+	if (b.plan->log_syslog || o->syslog || o->daemon)
 		log_init("virt-broker", o->verbose ? LOG_LEVEL_DEBUG :
 		    LOG_LEVEL_INFO, true);
 	if (b.plan->nunits == 0)
@@ -470,6 +494,11 @@ main(int argc, char **argv)
 	    serving == 1 ? "" : "s", b.plan->runtime_dir,
 	    broker_mode_name(b.plan->mode));
 	notify_ready(o->ready_fd);
+	notify_socket_ready();
+	if (daemon_fd >= 0) {
+		notify_ready(daemon_fd);
+		daemonize_detach();
+	}
 	sup_launch(b.sup);
 	warn_linger(b.plan);
 	fswatch_init(&b.fswatch, b.loop, fs_changed, &b);
@@ -492,6 +521,8 @@ main(int argc, char **argv)
 	ev_loop_destroy(b.loop);
 	plan_free(b.plan);
 	cfg_free(b.cfg);
+	if (o->pidfile != NULL)
+		daemon_pidfile_remove(o->pidfile);
 	log_info("stopped");
 	return 0;
 }

@@ -423,6 +423,111 @@ START_TEST(second_broker_on_the_same_dir_names_the_first)
 }
 END_TEST
 
+/* Forks the broker with extra arguments and environment, stderr to log. */
+static pid_t
+spawn_with(const char *const *args, const char *envvar)
+{
+	const char *argv[16];
+	int n = 0, logfd;
+	pid_t pid;
+
+	argv[n++] = getenv("VB_BROKER");
+	argv[n++] = "--session";
+	argv[n++] = "-f";
+	argv[n++] = H.conf;
+	for (size_t i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	logfd = open(H.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	ck_assert_int_ge(logfd, 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("XDG_RUNTIME_DIR", H.xdg, 1);
+		setenv("HOME", H.dir, 1);
+		if (envvar != NULL)
+			putenv((char *)envvar);
+		dup2(logfd, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(logfd);
+	return pid;
+}
+
+/* -d: the parent exits 0 only once the sockets exist; --pidfile names
+ * the daemon, which SIGTERM stops, removing the pidfile. */
+START_TEST(daemon_mode_returns_when_ready_and_writes_the_pidfile)
+{
+	char *a = h_rt("sock-a"), *pidfile = h_dir("broker.pid");
+	const char *args[] = { "-d", "--pidfile", pidfile, NULL };
+	pid_t parent;
+	long pid = 0;
+	FILE *fp;
+
+	conf_fake("", "");
+	parent = spawn_with(args, NULL);
+	ck_assert_int_eq(h_wait_exit(parent, T_MS), 0);
+	ck_assert_int_eq(access(a, F_OK), 0);		/* bound before */
+	fp = fopen(pidfile, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(fscanf(fp, "%ld", &pid), 1);
+	fclose(fp);
+	ck_assert_int_ne(pid, parent);
+	ck_assert(h_pid_alive((pid_t)pid));
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	kill((pid_t)pid, SIGTERM);
+	ck_assert(h_wait_gone((pid_t)pid, T_MS));
+	ck_assert_int_ne(access(pidfile, F_OK), 0);
+	ck_assert_int_ne(access(a, F_OK), 0);
+	free(a);
+	free(pidfile);
+}
+END_TEST
+
+START_TEST(daemon_mode_reports_a_failed_start)
+{
+	const char *args[] = { "-d", NULL };
+	pid_t parent;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\nbogus = 1\n");
+	parent = spawn_with(args, NULL);
+	ck_assert_int_eq(h_wait_exit(parent, T_MS), 1);
+	ck_assert_int_eq(h_log_count(&H, "unknown key 'bogus'"), 1);
+}
+END_TEST
+
+/* NOTIFY_SOCKET: READY=1 once the sockets are bound. */
+START_TEST(notify_socket_gets_ready)
+{
+	char *ns = h_dir("notify"), *a = h_rt("sock-a"), buf[64], env[600];
+	const char *args[] = { NULL };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd pfd;
+	ssize_t n;
+	int fd;
+
+	conf_fake("", "");
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ns);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", ns);
+	H.broker = spawn_with(args, env);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, T_MS), 1);
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "READY=1");
+	ck_assert_int_eq(access(a, F_OK), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	close(fd);
+	free(ns);
+	free(a);
+}
+END_TEST
+
 static int
 listen_at(const char *path)
 {
@@ -572,6 +677,10 @@ broker_suite(void)
 	tcase_add_test(life,
 	    daemon_ignoring_sigterm_is_killed_after_stop_timeout);
 	tcase_add_test(life, second_broker_on_the_same_dir_names_the_first);
+	tcase_add_test(life,
+	    daemon_mode_returns_when_ready_and_writes_the_pidfile);
+	tcase_add_test(life, daemon_mode_reports_a_failed_start);
+	tcase_add_test(life, notify_socket_gets_ready);
 	tcase_add_test(paths, live_foreign_socket_blocks_only_its_unit);
 	tcase_add_test(paths, stale_socket_is_replaced);
 	tcase_add_test(paths, file_or_symlink_at_a_socket_path_is_left_alone);

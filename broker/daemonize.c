@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: readiness for init systems.
+ *
+ * daemonize() forks; the parent waits on a pipe and exits 0 only when the
+ * child writes its ready newline (every socket bound), so sysvinit's and
+ * OpenRC's start-stop-daemon return when clients can connect; if the child
+ * dies first, the parent exits with its status, and the child's errors
+ * have reached the terminal (stderr is kept until daemonize_detach()).
+ * NOTIFY_SOCKET is the sd_notify(3) protocol (s6's and others' too).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemonize.h"
+#include "fd.h"
+#include "log.h"
+
+/*
+ * Returns, in the child, the write end of the ready pipe (to be given to
+ * the ready notification); never returns in the parent.
+ */
+int
+daemonize(void)
+{
+	int p[2], st;
+	pid_t pid;
+	char c;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fatal("daemonize: pipe");
+	pid = fork();
+	if (pid < 0)
+		fatal("daemonize: fork");
+	if (pid > 0) {
+		fd_close(&p[1]);
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1)
+			_exit(0);		/* ready */
+		if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+			_exit(WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : 1);
+		_exit(1);
+	}
+	fd_close(&p[0]);
+	if (setsid() < 0)
+		fatal("daemonize: setsid");
+	return p[1];
+}
+
+/* After the ready newline: no terminal any more. */
+void
+daemonize_detach(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	(void)dup2(fd, STDIN_FILENO);
+	(void)dup2(fd, STDOUT_FILENO);
+	(void)dup2(fd, STDERR_FILENO);
+	fd_close(&fd);
+}
+
+/* --pidfile: the pid, for start-stop-daemon; not a lock (that is R's). */
+int
+daemon_pidfile_write(const char *path)
+{
+	char buf[32];
+	int fd, len, r = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)len) != len)
+		r = -EIO;
+	fd_close(&fd);
+	return r;
+}
+
+/* Removes the pidfile if it still names us. */
+void
+daemon_pidfile_remove(const char *path)
+{
+	char buf[32] = "";
+	FILE *fp = fopen(path, "re");
+
+	if (fp == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    strtol(buf, NULL, 10) == (long)getpid())
+		(void)unlink(path);
+	fclose(fp);
+}
+
+/*
+ * READY=1 to $NOTIFY_SOCKET (a path, or @abstract), then unset it, as
+ * sd_notify(3) with unset_environment does.
+ */
+void
+notify_socket_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if (strlen(path) >= sizeof(sa.sun_path) ||
+	    (path[0] != '/' && path[0] != '@')) {
+		log_warnx("NOTIFY_SOCKET '%s' is not a usable socket path", path);
+		goto out;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL,
+	    (struct sockaddr *)&sa, len) < 0)
+		log_warn("NOTIFY_SOCKET %s", path);
+	fd_close(&fd);
+out:
+	unsetenv("NOTIFY_SOCKET");
+}
