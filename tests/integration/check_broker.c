@@ -528,19 +528,6 @@ START_TEST(notify_socket_gets_ready)
 }
 END_TEST
 
-static int
-listen_at(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
-	return fd;
-}
-
 /* A live socket we did not bind blocks its unit only, and stays put. */
 START_TEST(live_foreign_socket_blocks_only_its_unit)
 {
@@ -550,7 +537,7 @@ START_TEST(live_foreign_socket_blocks_only_its_unit)
 
 	conf_fake("", "[other]\nexec = /bin/true\nsocket = x.socket sock-x\n");
 	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
-	foreign = listen_at(a);
+	foreign = h_listen_at(a);
 	ck_assert_int_eq(lstat(a, &before), 0);
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert_int_eq(h_log_count(&H, "is served by a daemon the broker "
@@ -571,7 +558,7 @@ START_TEST(stale_socket_is_replaced)
 
 	conf_fake("", "");
 	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
-	close(listen_at(a));		/* bound, nobody listening now */
+	close(h_listen_at(a));		/* bound, nobody listening now */
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert_int_gt(h_hello(a, T_MS), 0);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);

@@ -50,19 +50,6 @@ wait_link(const char *path, const char *target, int timeout_ms)
 	return false;
 }
 
-static int
-listen_at(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
-	return fd;
-}
-
 static void
 conf(const char *publish, const char *args)
 {
@@ -151,8 +138,8 @@ START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 	int foreign, dead;
 
 	ck_assert_int_eq(mkdir(pub, 0700), 0);
-	foreign = listen_at(la);
-	dead = listen_at(lb);
+	foreign = h_listen_at(la);
+	dead = h_listen_at(lb);
 	close(dead);				/* a stale socket */
 	ck_assert_int_eq(lstat(la, &before), 0);
 	conf(pub, "");

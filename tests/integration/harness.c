@@ -507,3 +507,17 @@ h_inode(const char *path)
 
 	return lstat(path, &st) == 0 ? st.st_ino : 0;
 }
+
+/* A listening UNIX socket of the test's own at path: "a foreign daemon". */
+int
+h_listen_at(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	return fd;
+}

@@ -44,6 +44,7 @@ pid_t	 h_spawn_broker(struct harness *h, int ready_fd);
 int	 h_stop_broker(struct harness *h, int timeout_ms);
 int	 h_wait_exit(pid_t pid, int timeout_ms);
 int	 h_connect(const char *path);
+int	 h_listen_at(const char *path);
 int	 h_read_line(int fd, char *buf, size_t size, int timeout_ms);
 long	 h_hello(const char *path, int timeout_ms);
 char	*h_report_get(const char *file, const char *key);
