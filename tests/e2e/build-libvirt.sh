@@ -6,6 +6,11 @@
 # Debian ships only the monolithic libvirtd (see design/LIBVIRT.md), so the
 # end-to-end tests of the modular mode need this build.
 #
+# With --system, a second build whose daemons use the system paths
+# (/run/libvirt, /run/<daemon>.pid, /var/lib/libvirt) for the system-mode
+# test, cached in .../libvirt-<debian-version>-system/; its configuration
+# files stay in the prefix (sysconfdir), never in /etc.
+#
 # stdout: only the install prefix.  Messages go to stderr.
 # Exit:   0 ok, 1 failure (log tail printed), 77 cache missing and not root.
 #
@@ -143,7 +148,7 @@ build() {
 	rm -rf "$prefix"
 	meson setup "$work/build" "$srcdir" --prefix="$prefix" \
 		-Dremote_default_mode=direct -Dinit_script=none \
-		"${driver_args[@]}" \
+		"${driver_args[@]}" "${VARIANT_ARGS[@]}" \
 		-Ddocs=disabled -Dtests=disabled -Dnls=disabled -Dpolkit=disabled \
 		-Dsasl=disabled -Dselinux=disabled -Dapparmor=disabled \
 		>>"$LOG" 2>&1 || fail_with_log "meson setup failed"
@@ -159,11 +164,18 @@ build() {
 	msg "done: $prefix"
 }
 
+SUFFIX=
+VARIANT_ARGS=()
+
 main() {
 	local version prefix
+	if [[ ${1:-} == --system ]]; then
+		SUFFIX=-system
+		VARIANT_ARGS=(-Dlocalstatedir=/var -Drunstatedir=/run)
+	fi
 	version=$(detect_version)
-	if [[ -n $version && -f $CACHE_ROOT/libvirt-$version/.complete ]]; then
-		printf '%s\n' "$CACHE_ROOT/libvirt-$version"
+	if [[ -n $version && -f $CACHE_ROOT/libvirt-$version$SUFFIX/.complete ]]; then
+		printf '%s\n' "$CACHE_ROOT/libvirt-$version$SUFFIX"
 		exit 0
 	fi
 	if [[ $(id -u) -ne 0 ]]; then
@@ -181,14 +193,14 @@ main() {
 	# System tools only (a user's pyenv or ~/.local must not leak into
 	# meson's install scripts).
 	export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-	LOG=$CACHE_ROOT/build-libvirt.log
+	LOG=$CACHE_ROOT/build-libvirt$SUFFIX.log
 	: >"$LOG"
 	add_deb_src
 	msg "apt-get update (log: $LOG)"
 	apt-get update >>"$LOG" 2>&1 || fail_with_log "apt-get update failed"
 	version=$(strip_epoch "$(source_version)")
 	[[ -n $version ]] || die "apt knows no source package libvirt"
-	prefix=$CACHE_ROOT/libvirt-$version
+	prefix=$CACHE_ROOT/libvirt-$version$SUFFIX
 	if [[ ! -f $prefix/.complete ]]; then
 		build "$version" "$prefix"
 	fi
