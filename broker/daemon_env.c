@@ -78,6 +78,9 @@ denv_build(const struct plan *plan, const struct unit_spec *u,
 	if (plan->daemon_xdg_runtime_dir != NULL)
 		strv_push(&env, xasprintf("XDG_RUNTIME_DIR=%s",
 		    plan->daemon_xdg_runtime_dir));
+	if (plan->notify_socket != NULL)	/* READY=1: see notify.c */
+		strv_push(&env, xasprintf("NOTIFY_SOCKET=%s",
+		    plan->notify_socket));
 	for (size_t i = 0; i < u->env.n; i++)
 		denv_set(&env, u->env.v[i]);
 	strv_free(ret_env);

@@ -18,10 +18,12 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "control.h"
 #include "daemonize.h"
 #include "fd.h"
 #include "fswatch.h"
 #include "log.h"
+#include "notify.h"
 #include "paths.h"
 #include "pidfile.h"
 #include "proc.h"
@@ -55,6 +57,8 @@ struct broker {
 	struct pidfile		 pidfile;
 	struct fswatch		 fswatch;
 	struct publisher	 publisher;
+	struct control		 control;
+	struct notify		 notify;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
 	ev_signal		 sighup;
@@ -314,20 +318,23 @@ warn_linger(const struct plan *plan)
 }
 
 /*
- * SIGHUP: a config that fails to parse or resolve changes nothing; a good
- * one is applied by sup_reload() (see there for what changes when).
+ * SIGHUP, or virt-brokerctl reload: a config that fails to parse or
+ * resolve changes nothing (errors, if wanted, go to ret_errors too); a
+ * good one is applied by sup_reload() (see there for what changes when).
  */
-static void
-reload(struct broker *b)
+static int
+reload(struct broker *b, struct strv *ret_errors)
 {
 	struct config *cfg = load_config(&b->opts);
 	struct plan *plan = make_plan(cfg, &b->opts, "reload: ");
 
+	if (ret_errors != NULL)
+		strv_copy(ret_errors, &cfg->errors);
 	if (plan == NULL || sup_reload(b->sup, plan) < 0) {
 		log_warnx("reload: keeping the running configuration");
 		plan_free(plan);
 		cfg_free(cfg);
-		return;
+		return -EINVAL;
 	}
 	plan_free(b->plan);
 	cfg_free(b->cfg);
@@ -335,6 +342,21 @@ reload(struct broker *b)
 	b->cfg = cfg;
 	republish(b);
 	log_info("reload: done");
+	return 0;
+}
+
+static int
+control_reload(void *arg, struct strv *ret_errors)
+{
+	return reload(arg, ret_errors);
+}
+
+static void
+daemon_ready(void *arg, pid_t pid)
+{
+	struct broker *b = arg;
+
+	sup_unit_ready(b->sup, pid);
 }
 
 static void
@@ -345,7 +367,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	if (w->signum == SIGHUP) {
 		log_info("SIGHUP: reloading the configuration");
-		reload(b);
+		(void)reload(b, NULL);
 		return;
 	}
 	log_info("%s: stopping", strsignal(w->signum));
@@ -493,6 +515,10 @@ main(int argc, char **argv)
 	log_info("serving %zu unit%s in %s (%s mode)", serving,
 	    serving == 1 ? "" : "s", b.plan->runtime_dir,
 	    broker_mode_name(b.plan->mode));
+	(void)notify_open(&b.notify, b.loop, b.plan->notify_socket, daemon_ready,
+	    &b);
+	(void)control_open(&b.control, b.loop, b.plan->control_socket, &b.sup,
+	    control_reload, &b);
 	notify_ready(o->ready_fd);
 	notify_socket_ready();
 	if (daemon_fd >= 0) {
@@ -506,6 +532,9 @@ main(int argc, char **argv)
 	republish(&b);
 
 	ev_run(b.loop, 0);
+
+	control_close(&b.control);
+	notify_close(&b.notify);
 
 	{
 		struct strv keep = { 0 };

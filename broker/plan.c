@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "ctlproto.h"
 #include "listenfds.h"
 #include "paths.h"
 #include "plan.h"
@@ -128,6 +129,8 @@ plan_free(struct plan *plan)
 	free(plan->runtime_dir);
 	free(plan->daemon_xdg_runtime_dir);
 	free(plan->log_dir);
+	free(plan->notify_socket);
+	free(plan->control_socket);
 	strv_free(&plan->publish);
 	strv_free(&plan->notices);
 	free(plan);
@@ -579,6 +582,10 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		goto fail;
 	resolve_log_dir(cfg, plan, in);
 	resolve_publish(cfg, plan, in);
+	plan->notify_socket = paths_join(plan->runtime_dir,
+	    PLAN_NOTIFY_SOCKET);
+	plan->control_socket = paths_join(plan->runtime_dir,
+	    CTLPROTO_SOCKET);
 	err = plan_catalog(cfg, plan, in);
 	for (size_t i = 0; i < cfg->nunits; i++) {
 		const struct unit_conf *uc = &cfg->units[i];

@@ -48,6 +48,8 @@ struct plan {
 	char			*runtime_dir;	/* R */
 	char			*daemon_xdg_runtime_dir; /* session: R/.. */
 	char			*log_dir;	/* daemons' log files */
+	char			*notify_socket;	/* daemons' NOTIFY_SOCKET */
+	char			*control_socket; /* virt-brokerctl's */
 	struct strv		 publish;	/* other dirs clients look in */
 	unsigned		 backlog;	/* 0: SOMAXCONN */
 	bool			 log_syslog;
@@ -82,6 +84,7 @@ bool	 unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b);
 
 #define PLAN_HYPERVISOR_NOFILE	8192	/* libvirt's units: LimitNOFILE */
 #define PLAN_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
+#define PLAN_NOTIFY_SOCKET	"virt-broker-notify-sock"
 #define PLAN_HYPERVISOR_MEMLOCK	(64ULL << 20)	/* LimitMEMLOCK=64M */
 
 #endif

@@ -78,6 +78,8 @@ unit_set_state(struct unit *u, enum unit_state next)
 
 	u->sm.state = next;
 	if (prev != next)
+		u->since = time(NULL);
+	if (prev != next)
 		log_debug("unit %s: %s -> %s", u->spec.name,
 		    unit_state_name(prev), unit_state_name(next));
 	unit_watch(u, !u->sup->shutting_down &&
@@ -171,6 +173,8 @@ unit_spawn(struct unit *u)
 	u->pid = pid;
 	u->log.pid = pid;
 	u->activations++;
+	u->exec_ms = now_ms();
+	u->ready_ms = -1;
 	ev_child_set(&u->child, pid, 0);
 	ev_child_start(u->sup->loop, &u->child);
 	ev_io_set(&u->status_io, u->status_fd, EV_READ);
@@ -358,11 +362,16 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		status_cb(loop, &u->status_io, EV_READ);
 	dlog_drain(&u->log);		/* its last words, before we judge */
 	u->last_status = w->rstatus;
+	u->exited_once = true;
 	describe_status(w->rstatus, desc, sizeof(desc));
 	log_info("unit %s: pid %ld %s", u->spec.name, (long)u->pid, desc);
 	u->pid = 0;
 	failed = !WIFEXITED(w->rstatus) || WEXITSTATUS(w->rstatus) != 0;
 	unit_feed(u, UNIT_EV_EXIT, sock_any_pending(u->fds, u->nsocks), failed);
+	if (u->restart_pending && !sup->shutting_down) {
+		u->restart_pending = false;
+		unit_feed(u, UNIT_EV_LAUNCH, false, false);
+	}
 	unit_settle(u);			/* may free u */
 	check_shutdown(sup);
 }
@@ -602,6 +611,8 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	u->sup = sup;
 	u->status_fd = -1;
 	u->pidfd = -1;
+	u->ready_ms = -1;
+	u->since = time(NULL);
 	unit_spec_copy(&u->spec, spec);
 	unit_sm_init(&u->sm);
 	ev_init(&u->status_io, status_cb);
@@ -761,8 +772,8 @@ sup_launch(struct supervisor *sup)
 		unit_launch_if(sup->units[i]);
 }
 
-static struct unit *
-sup_find(const struct supervisor *sup, const char *name)
+struct unit *
+sup_unit(const struct supervisor *sup, const char *name)
 {
 	for (size_t i = 0; i < sup->nunits; i++)
 		if (strcmp(sup->units[i]->spec.name, name) == 0)
@@ -849,7 +860,7 @@ sup_reload(struct supervisor *sup, const struct plan *plan)
 	for (size_t i = 0; i < plan->nunits; i++) {
 		struct unit *u;
 
-		if (sup_find(sup, plan->units[i].name) != NULL)
+		if (sup_unit(sup, plan->units[i].name) != NULL)
 			continue;
 		u = unit_new(sup, &plan->units[i]);
 		sup_add(sup, u);
@@ -985,5 +996,68 @@ sup_socket_names(const struct supervisor *sup, const char *dir,
 			    strchr(path + dlen + 1, '/') == NULL)
 				strv_add(ret_names, path + dlen + 1);
 		}
+	}
+}
+
+/* "exited with status 0", "killed by signal 9 (Killed)", or "-". */
+void
+unit_describe_exit(const struct unit *u, char *buf, size_t size)
+{
+	if (!u->exited_once)
+		snprintf(buf, size, "-");
+	else
+		describe_status(u->last_status, buf, size);
+}
+
+/*
+ * An operator's command (virt-brokerctl): start, stop, restart, reset.
+ * Returns 0, or -EINVAL with a message for one that cannot apply.
+ */
+int
+sup_unit_command(struct unit *u, const char *cmd, const char **reterr_msg)
+{
+	if (!u->serving && u->adopted_pid <= 0) {
+		*reterr_msg = "the unit is not served (see the broker's log)";
+		return -EINVAL;
+	}
+	if (u->adopted_pid > 0 && strcmp(cmd, "reset") != 0) {
+		*reterr_msg = "the unit's daemon was adopted, not started by "
+		    "this broker: stop it yourself, the broker then serves it";
+		return -EINVAL;
+	}
+	if (strcmp(cmd, "start") == 0) {
+		unit_feed(u, UNIT_EV_LAUNCH, false, false);
+	} else if (strcmp(cmd, "stop") == 0) {
+		u->restart_pending = false;
+		unit_feed(u, UNIT_EV_STOP, false, false);
+	} else if (strcmp(cmd, "restart") == 0) {
+		if (unit_has_process(u)) {
+			u->restart_pending = true;
+			unit_feed(u, UNIT_EV_STOP, false, false);
+		} else {
+			unit_feed(u, UNIT_EV_LAUNCH, false, false);
+		}
+	} else if (strcmp(cmd, "reset") == 0) {
+		unit_feed(u, UNIT_EV_RESET, false, false);
+	} else {
+		*reterr_msg = "unknown command";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* READY=1 from a daemon (NOTIFY_SOCKET): how long its start took. */
+void
+sup_unit_ready(struct supervisor *sup, pid_t pid)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+
+		if (u->pid != pid || pid <= 0 || u->ready_ms >= 0)
+			continue;
+		u->ready_ms = (long)(now_ms() - u->exec_ms);
+		log_info("unit %s: pid %ld ready after %ld ms", u->spec.name,
+		    (long)pid, u->ready_ms);
+		return;
 	}
 }

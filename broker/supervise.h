@@ -10,7 +10,9 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "daemonlog.h"
 #include "plan.h"
@@ -51,6 +53,11 @@ struct unit {
 	ev_io			 adopt_io;
 	ev_timer		 adopt_timer;	/* no pidfd (valgrind, < 5.3) */
 	unsigned		 activations;
+	time_t			 since;		/* wall clock of the last change */
+	uint64_t		 exec_ms;	/* monotonic, at the last start */
+	long			 ready_ms;	/* start to READY=1, -1: not yet */
+	bool			 restart_pending; /* start again after the exit */
+	bool			 exited_once;	/* last_status is meaningful */
 	int			 last_status;	/* wait status of the last exit */
 	int			 exec_errno;	/* of the last failed exec */
 };
@@ -71,6 +78,13 @@ void			 sup_launch(struct supervisor *sup);
 int			 sup_reload(struct supervisor *sup,
 			    const struct plan *plan);
 void			 sup_check_paths(struct supervisor *sup);
+struct unit		*sup_unit(const struct supervisor *sup,
+			    const char *name);
+int			 sup_unit_command(struct unit *u, const char *cmd,
+			    const char **reterr_msg);
+void			 sup_unit_ready(struct supervisor *sup, pid_t pid);
+void			 unit_describe_exit(const struct unit *u, char *buf,
+			    size_t size);
 void			 sup_socket_names(const struct supervisor *sup,
 			    const char *dir, bool left_only,
 			    struct strv *ret_names);

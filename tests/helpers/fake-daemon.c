@@ -9,7 +9,7 @@
  *             [--exit-on-start STATUS] [--ignore-term] [--crash-after N]
  *             [--strict] [--fail-while FILE] [--stall-once FILE]
  *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
- *             [--listen PATH]
+ *             [--listen PATH] [--notify]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -25,6 +25,7 @@
  *   --pidfile FILE     write its pid to FILE, as libvirt's daemons do
  *   --listen PATH      without LISTEN_FDS: bind and listen on PATH itself
  *                      (a daemon started behind the broker's back)
+ *   --notify           send READY=1 to $NOTIFY_SOCKET once serving
  */
 #include <dirent.h>
 #include <errno.h>
@@ -56,6 +57,7 @@ struct opts {
 	const char	*say;
 	const char	*pidfile;
 	const char	*listen;
+	int		 notify;
 };
 
 static void
@@ -75,6 +77,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "say", required_argument, NULL, 'Y' },
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "listen", required_argument, NULL, 'B' },
+		{ "notify", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -95,6 +98,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'Y': o->say = optarg; break;
 		case 'P': o->pidfile = optarg; break;
 		case 'B': o->listen = optarg; break;
+		case 'N': o->notify = 1; break;
 		default: exit(2);
 		}
 	}
@@ -315,6 +319,16 @@ main(int argc, char **argv)
 	for (int i = 0; i < nfds; i++) {
 		pfd[i].fd = 3 + i;
 		pfd[i].events = POLLIN;
+	}
+	if (o.notify && getenv("NOTIFY_SOCKET") != NULL) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+		    getenv("NOTIFY_SOCKET"));
+		(void)sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+		    sizeof(sa));
+		close(fd);
 	}
 	for (;;) {
 		int r = poll(pfd, (nfds_t)nfds, o.idle_ms > 0 ?

@@ -69,7 +69,8 @@ dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 DESTDIR=$dest cmake --install "$build" --prefix /usr >/dev/null ||
 	bad "cmake --install into DESTDIR failed"
-for f in usr/sbin/virt-broker usr/share/man/man8/virt-broker.8 \
+for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
+	usr/share/man/man1/virt-brokerctl.1 usr/share/man/man8/virt-broker.8 \
 	usr/share/man/man5/virt-broker.conf.5 \
 	usr/share/doc/virt-broker/examples/virt-broker.conf \
 	usr/share/virt-broker/init/openrc/virt-broker \

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the control socket virt-brokerctl talks to (ctlproto.h), in the
+ * runtime dir, mode 0600, served by the broker's loop; callers must have
+ * the broker's uid, or be root.
+ */
+#ifndef VB_CONTROL_H
+#define VB_CONTROL_H
+
+#include <ev.h>
+
+#include "strv.h"
+#include "supervise.h"
+
+struct control {
+	int		 fd;		/* listening, -1: none */
+	char		*path;
+	ev_io		 io;
+	struct ev_loop	*loop;
+	struct supervisor **sup;	/* the broker's (reload may replace) */
+	/* SIGHUP's path: 0, or -EINVAL with the errors in ret_errors. */
+	int		(*reload)(void *arg, struct strv *ret_errors);
+	void		*arg;
+};
+
+int	control_open(struct control *c, struct ev_loop *loop, const char *path,
+	    struct supervisor **sup, int (*reload)(void *, struct strv *),
+	    void *arg);
+void	control_close(struct control *c);
+
+#endif

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: virt-brokerctl, the control client. It speaks ctlproto.h to the
+ * broker's control socket (R/virt-broker-ctl-sock) and prints what it got,
+ * for people (a table and details) or scripts (--json).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdnoreturn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlproto.h"
+#include "paths.h"
+#include "strv.h"
+#include "xalloc.h"
+
+#define EXIT_INACTIVE	3	/* as systemctl is-active */
+
+struct reply {
+	struct strv	 lines;		/* without the final OK/ERR */
+	char		*error;		/* ERR's message, or NULL */
+};
+
+static noreturn void
+die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static noreturn void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("virt-brokerctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static noreturn void
+usage(FILE *out, int status)
+{
+	fprintf(out, "usage: virt-brokerctl [-s SOCKET] [--session|--system] "
+	    "COMMAND\n"
+	    "  status [--json] [UNIT...]   units, or one unit in detail\n"
+	    "  start|stop|restart UNIT     act on a unit's daemon\n"
+	    "  reset UNIT                  leave the failed state\n"
+	    "  reload                      reread the configuration\n"
+	    "  log UNIT [-n N] [-f]        the unit's output\n");
+	exit(status);
+}
+
+static char *
+default_socket(bool system)
+{
+	char *r = NULL, *s;
+
+	if (system)
+		return xstrdup(PATHS_SYSTEM_RUNTIME_DIR "/" CTLPROTO_SOCKET);
+	if (paths_session_runtime_dir(getenv("XDG_RUNTIME_DIR"),
+	    getenv("XDG_CACHE_HOME"), getenv("HOME"), &r) < 0)
+		die("cannot find the runtime directory: set XDG_RUNTIME_DIR "
+		    "or HOME, or use -s SOCKET");
+	s = paths_join(r, CTLPROTO_SOCKET);
+	free(r);
+	return s;
+}
+
+/* Sends one request, reads the whole reply. */
+static void
+request(const char *path, const char *const *args, size_t n,
+    struct reply *ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *body = ctlproto_join(args, n), *line, buf[4096];
+	struct strv all = { 0 };
+	size_t len = 0, cap = 0;
+	char *data = NULL;
+	ssize_t got;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		die("%s: path too long", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			die("no broker is running: nothing listens on %s (%s)",
+			    path, strerror(errno));
+		die("connect %s: %s", path, strerror(errno));
+	}
+	line = xasprintf(CTLPROTO_VERSION " %s\n", body);
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		die("write %s: %s", path, strerror(errno));
+	free(line);
+	free(body);
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		if (len + (size_t)got + 1 > cap) {
+			cap = (len + (size_t)got + 1) * 2;
+			data = xreallocarray(data, cap, 1);
+		}
+		memcpy(data + len, buf, (size_t)got);
+		len += (size_t)got;
+	}
+	close(fd);
+	if (data == NULL)
+		die("the broker closed %s without an answer", path);
+	data[len] = '\0';
+	memset(ret, 0, sizeof(*ret));
+	for (char *p = data, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (strcmp(p, "OK") == 0)
+			break;
+		if (strncmp(p, "ERR ", 4) == 0) {
+			if (ctlproto_unescape(p + 4, &ret->error) < 0)
+				ret->error = xstrdup(p + 4);
+			break;
+		}
+		strv_add(&all, p);
+	}
+	free(data);
+	ret->lines = all;
+}
+
+static void
+reply_free(struct reply *r)
+{
+	strv_free(&r->lines);
+	free(r->error);
+}
+
+/* The reply's lines of a kind, split into words (kind first). */
+static size_t
+lines_of(const struct reply *r, const char *kind, const char *unit,
+    struct strv *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->lines.n && n < max; i++) {
+		struct strv w = { 0 };
+
+		if (ctlproto_split(r->lines.v[i], &w) < 0 || w.n == 0 ||
+		    strcmp(w.v[0], kind) != 0 || (unit != NULL &&
+		    (ctlproto_kv(&w, "unit") == NULL ||
+		    strcmp(ctlproto_kv(&w, "unit"), unit) != 0))) {
+			strv_free(&w);
+			continue;
+		}
+		out[n++] = w;
+	}
+	return n;
+}
+
+static const char *
+kv(const struct strv *w, const char *key)
+{
+	const char *v = ctlproto_kv(w, key);
+
+	return v != NULL ? v : "";
+}
+
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static bool
+active(const char *state)
+{
+	return strcmp(state, "running") == 0 ||
+	    strcmp(state, "listening") == 0 || strcmp(state, "adopted") == 0 ||
+	    strcmp(state, "starting") == 0;
+}
+
+static void
+fmt_since(const char *epoch, char *buf, size_t size)
+{
+	time_t t = (time_t)strtoll(epoch, NULL, 10);
+	struct tm tm;
+
+	if (t <= 0 || localtime_r(&t, &tm) == NULL)
+		snprintf(buf, size, "-");
+	else
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void
+fmt_ready(const struct strv *u, char *buf, size_t size)
+{
+	long ms = strtol(kv(u, "ready_ms"), NULL, 10);
+
+	if (strcmp(kv(u, "pid"), "0") == 0)
+		snprintf(buf, size, "-");
+	else if (ms < 0)
+		snprintf(buf, size, "no");
+	else
+		snprintf(buf, size, "yes (%ld ms)", ms);
+}
+
+static void
+print_detail(const struct reply *r, const char *name)
+{
+	struct strv w[64];
+	size_t n;
+
+	n = lines_of(r, "exec", name, w, 64);
+	for (size_t i = 0; i < n; i++) {
+		printf("  exec: %s\n", kv(&w[i], "argv"));
+		strv_free(&w[i]);
+	}
+	n = lines_of(r, "socket", name, w, 64);
+	for (size_t i = 0; i < n; i++) {
+		printf("  socket: %s %s\n", kv(&w[i], "name"),
+		    kv(&w[i], "path"));
+		strv_free(&w[i]);
+	}
+	n = lines_of(r, "log", name, w, 64);
+	for (size_t i = 0; i < n; i++) {
+		printf("  log: %s %s\n", kv(&w[i], "dest"), kv(&w[i], "path"));
+		strv_free(&w[i]);
+	}
+	n = lines_of(r, "tail", NULL, w, 64);
+	if (n > 0)
+		printf("  last output:\n");
+	for (size_t i = 0; i < n; i++) {
+		printf("    %s\n", kv(&w[i], "line"));
+		strv_free(&w[i]);
+	}
+}
+
+static int
+cmd_status(const char *path, int argc, char **argv, bool json)
+{
+	struct strv args = { 0 }, units[4096];
+	struct reply r;
+	size_t n;
+	int status = 0;
+
+	strv_add(&args, "status");
+	for (int i = 0; i < argc; i++)
+		strv_add(&args, argv[i]);
+	request(path, (const char *const *)args.v, args.n, &r);
+	strv_free(&args);
+	if (r.error != NULL)
+		die("%s", r.error);
+	n = lines_of(&r, "unit", NULL, units, 4096);
+	if (json)
+		printf("{\"units\":[");
+	else
+		printf("%-16s %-10s %7s  %-19s %5s  %-34s %s\n", "UNIT",
+		    "STATE", "PID", "SINCE", "ACT", "LAST EXIT", "READY");
+	for (size_t i = 0; i < n; i++) {
+		const struct strv *u = &units[i];
+		char since[32], ready[32];
+
+		if (!active(kv(u, "state")))
+			status = EXIT_INACTIVE;
+		if (json) {
+			printf("%s{\"name\":", i > 0 ? "," : "");
+			json_string(kv(u, "name"));
+			printf(",\"state\":");
+			json_string(kv(u, "state"));
+			printf(",\"pid\":%s,\"since\":%s,\"activations\":%s,"
+			    "\"last_exit\":", kv(u, "pid"), kv(u, "since"),
+			    kv(u, "activations"));
+			json_string(kv(u, "last"));
+			printf(",\"ready_ms\":%s}", kv(u, "ready_ms"));
+			continue;
+		}
+		fmt_since(kv(u, "since"), since, sizeof(since));
+		fmt_ready(u, ready, sizeof(ready));
+		printf("%-16s %-10s %7s  %-19s %5s  %-34s %s\n", kv(u, "name"),
+		    kv(u, "state"), kv(u, "pid"), since,
+		    kv(u, "activations"), kv(u, "last"), ready);
+		if (argc > 0)
+			print_detail(&r, kv(u, "name"));
+	}
+	if (json) {
+		struct strv w[256];
+		size_t m = lines_of(&r, "tail", NULL, w, 256);
+
+		printf("],\"last_output\":[");
+		for (size_t i = 0; i < m; i++) {
+			printf("%s", i > 0 ? "," : "");
+			json_string(kv(&w[i], "line"));
+			strv_free(&w[i]);
+		}
+		printf("]}\n");
+	}
+	for (size_t i = 0; i < n; i++)
+		strv_free(&units[i]);
+	reply_free(&r);
+	return status;
+}
+
+static int
+cmd_simple(const char *path, const char *cmd, const char *unit)
+{
+	const char *args[2] = { cmd, unit };
+	struct reply r;
+	struct strv w[256];
+	size_t n;
+
+	request(path, args, unit != NULL ? 2 : 1, &r);
+	n = lines_of(&r, "error", NULL, w, 256);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(stderr, "%s\n", kv(&w[i], "text"));
+		strv_free(&w[i]);
+	}
+	if (r.error != NULL)
+		die("%s%s%s", unit != NULL ? unit : "", unit != NULL ? ": " : "",
+		    r.error);
+	reply_free(&r);
+	return 0;
+}
+
+/* The last n lines of a file (small files: reads it all). */
+static long
+print_tail(FILE *fp, long n)
+{
+	struct strv lines = { 0 };
+	char buf[4200];
+
+	while (fgets(buf, sizeof(buf), fp) != NULL)
+		strv_add(&lines, buf);
+	for (size_t i = lines.n > (size_t)n ? lines.n - (size_t)n : 0;
+	    i < lines.n; i++)
+		fputs(lines.v[i], stdout);
+	fflush(stdout);
+	strv_free(&lines);
+	return ftell(fp);
+}
+
+/* -f: new lines as they come; a rotation (rename) reopens the file. */
+static noreturn void
+follow(const char *file, FILE *fp)
+{
+	int in = inotify_init1(IN_CLOEXEC);
+	char ev[4096], buf[4200];
+
+	if (in < 0 || inotify_add_watch(in, file, IN_MODIFY | IN_MOVE_SELF |
+	    IN_DELETE_SELF) < 0)
+		die("inotify %s: %s", file, strerror(errno));
+	for (;;) {
+		ssize_t n = read(in, ev, sizeof(ev));
+		bool moved = false;
+
+		if (n <= 0)
+			exit(1);
+		for (ssize_t off = 0; off < n; ) {
+			const struct inotify_event *e =
+			    (const struct inotify_event *)(ev + off);
+
+			moved |= (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF)) != 0;
+			off += (ssize_t)sizeof(*e) + e->len;
+		}
+		clearerr(fp);
+		while (fgets(buf, sizeof(buf), fp) != NULL)
+			fputs(buf, stdout);
+		fflush(stdout);
+		if (moved) {
+			FILE *nfp = NULL;
+			int wd = -1;
+
+			while (nfp == NULL || wd < 0) {	/* the new file */
+				struct pollfd p = { .fd = -1 };
+
+				(void)poll(&p, 0, 100);
+				if (nfp == NULL)
+					nfp = fopen(file, "re");
+				if (nfp != NULL)
+					wd = inotify_add_watch(in, file,
+					    IN_MODIFY | IN_MOVE_SELF |
+					    IN_DELETE_SELF);
+			}
+			fclose(fp);
+			fp = nfp;
+		}
+	}
+}
+
+static int
+cmd_log(const char *path, const char *unit, long n, bool follow_it)
+{
+	const char *args[2] = { "status", unit };
+	struct reply r;
+	struct strv w[64];
+	char *dest, *file;
+	size_t m;
+	FILE *fp;
+
+	request(path, args, 2, &r);
+	if (r.error != NULL)
+		die("%s", r.error);
+	m = lines_of(&r, "log", unit, w, 1);
+	if (m == 0)
+		die("%s: the broker did not say where its log is", unit);
+	dest = xstrdup(kv(&w[0], "dest"));
+	file = xstrdup(kv(&w[0], "path"));
+	strv_free(&w[0]);
+	if (strcmp(dest, "file") != 0) {
+		printf("(%s logs to %s; its last lines:)\n", unit, dest);
+		m = lines_of(&r, "tail", NULL, w, 64);
+		for (size_t i = 0; i < m; i++) {
+			printf("%s\n", kv(&w[i], "line"));
+			strv_free(&w[i]);
+		}
+		reply_free(&r);
+		free(dest);
+		free(file);
+		return 0;
+	}
+	reply_free(&r);
+	fp = fopen(file, "re");
+	if (fp == NULL)
+		die("%s: %s (has the unit run yet?)", file, strerror(errno));
+	(void)print_tail(fp, n);
+	if (follow_it)
+		follow(file, fp);
+	fclose(fp);
+	free(dest);
+	free(file);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { OPT_SESSION = 256, OPT_SYSTEM, OPT_JSON };
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "session", no_argument, NULL, OPT_SESSION },
+		{ "system", no_argument, NULL, OPT_SYSTEM },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool system = geteuid() == 0, json = false, follow_it = false;
+	const char *sock = NULL, *cmd;
+	char *path;
+	long lines = 20;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "+s:n:fh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case OPT_SESSION: system = false; break;
+		case OPT_SYSTEM: system = true; break;
+		case OPT_JSON: json = true; break;
+		case 'n': lines = strtol(optarg, NULL, 10); break;
+		case 'f': follow_it = true; break;
+		case 'h': usage(stdout, 0);
+		default: usage(stderr, 2);
+		}
+	}
+	if (optind >= argc)
+		usage(stderr, 2);
+	cmd = argv[optind];
+	/*
+	 * Options may follow the command too (status --json, log U -n 5):
+	 * parse what follows it as its own argv, with the command as argv[0].
+	 */
+	argc -= optind;
+	argv += optind;
+	optind = 0;				/* re-initialise getopt */
+	while ((c = getopt_long(argc, argv, "s:n:fh", lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: json = true; break;
+		case 'n': lines = strtol(optarg, NULL, 10); break;
+		case 'f': follow_it = true; break;
+		default: usage(stderr, 2);
+		}
+	}
+	path = sock != NULL ? xstrdup(sock) : default_socket(system);
+	if (strcmp(cmd, "status") == 0)
+		r = cmd_status(path, argc - optind, argv + optind, json);
+	else if (strcmp(cmd, "reload") == 0 && optind == argc)
+		r = cmd_simple(path, cmd, NULL);
+	else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
+	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "reset") == 0) &&
+	    optind + 1 == argc)
+		r = cmd_simple(path, cmd, argv[optind]);
+	else if (strcmp(cmd, "log") == 0 && optind + 1 == argc)
+		r = cmd_log(path, argv[optind], lines, follow_it);
+	else
+		usage(stderr, 2);
+	free(path);
+	return r;
+}

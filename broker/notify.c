@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: NOTIFY_SOCKET for the daemons. The sender is known by its
+ * credentials (SO_PASSCRED), not by what it claims, so a READY=1 counts
+ * only for the pid the broker started.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "log.h"
+#include "notify.h"
+#include "xalloc.h"
+
+static void
+notify_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct notify *n = w->data;
+	char buf[4096], cbuf[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	pid_t pid = 0;
+	ssize_t len;
+
+	(void)loop;
+	(void)revents;
+	len = recvmsg(n->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (len < 0)
+		return;
+	buf[len] = '\0';
+	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			pid = cred.pid;
+		}
+	for (char *line = strtok(buf, "\n"); line != NULL;
+	    line = strtok(NULL, "\n"))
+		if (strcmp(line, "READY=1") == 0 && pid > 0)
+			n->ready(n->arg, pid);
+}
+
+/* Binds path (a stale socket of an earlier broker is replaced). */
+int
+notify_open(struct notify *n, struct ev_loop *loop, const char *path,
+    void (*ready)(void *arg, pid_t pid), void *arg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int one = 1, r;
+
+	memset(n, 0, sizeof(*n));
+	n->fd = -1;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* We hold R's lock: a socket here is a dead broker's. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
+	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (n->fd < 0 || setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one,
+	    sizeof(one)) < 0 || bind(n->fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) < 0) {
+		r = -errno;
+		log_warn("notify socket %s: daemons' readiness is not "
+		    "tracked", path);
+		fd_close(&n->fd);
+		return r;
+	}
+	(void)chmod(path, 0600);
+	n->path = xstrdup(path);
+	n->loop = loop;
+	n->ready = ready;
+	n->arg = arg;
+	ev_io_init(&n->io, notify_cb, n->fd, EV_READ);
+	n->io.data = n;
+	ev_io_start(loop, &n->io);
+	return 0;
+}
+
+void
+notify_close(struct notify *n)
+{
+	if (n->fd < 0)
+		return;
+	ev_io_stop(n->loop, &n->io);
+	fd_close(&n->fd);
+	(void)unlink(n->path);
+	free(n->path);
+	n->path = NULL;
+}
