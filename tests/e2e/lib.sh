@@ -339,7 +339,7 @@ e2e_main() {
 		home=$(getent passwd "$user" | cut -d: -f6)
 		install -d -o "$user" -g "$user" -m 0700 "$OUTER_ROOT/run" "$OUTER_ROOT/work"
 		sdir=$(reachable_dir "$E2E_DIR" "$OUTER_ROOT/e2e" "${scripts[@]}")
-		bdir=$(reachable_dir "$(dirname "$broker")" "$OUTER_ROOT/bin" "$(basename "$broker")")
+		bdir=$(reachable_dir "$(dirname "$broker")" "$OUTER_ROOT/bin" "$(basename "$broker")" virt-brokerctl)
 		broker=$bdir/$(basename "$broker")
 		run_as=(runuser -u "$user" --)
 		# A script's own preparation that needs root (OUTER_ROOT exists).

@@ -56,6 +56,11 @@ report_leftover_links() {
 	done
 }
 
+# virt-brokerctl says the unit's daemon sent READY=1.
+ctl_ready() {	# CTL UNIT
+	"$1" --session status "$2" 2>/dev/null | grep -q "yes ("
+}
+
 # ---------------------------------------------------------------- libvirtd
 
 body_libvirtd() {
@@ -109,7 +114,7 @@ body_modular() {
 		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 	VIRSH=$VB_PREFIX/bin/virsh
 
-	local conf=$T/broker.conf r qemud qemud2 qemu pid sockets d
+	local conf=$T/broker.conf r qemud qemud2 qemu pid sockets d ctl
 	write_modular_conf "$conf" 5
 	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
 	forget_stale_guest
@@ -128,6 +133,14 @@ body_modular() {
 	qemud=$(the_daemon_pid virtqemud)
 	assert_parent "$qemud" virtqemud
 	log "(a) virtqemud $qemud serves qemu:///session, started by the broker"
+	# virt-brokerctl sees it running, ready (READY=1 on NOTIFY_SOCKET)
+	ctl=$(dirname "$BROKER")/virt-brokerctl
+	wait_for ctl_ready "$ctl" virtqemud
+	"$ctl" --session status virtqemud >"$T/ctl-status.txt" ||
+		die "virt-brokerctl status virtqemud: $(cat "$T/ctl-status.txt")"
+	grep -Eq "^virtqemud +running +$qemud " "$T/ctl-status.txt" ||
+		die "virt-brokerctl does not show virtqemud $qemud running: $(cat "$T/ctl-status.txt")"
+	log "(a) virt-brokerctl: $(grep '^virtqemud' "$T/ctl-status.txt" | tr -s ' ')"
 
 	# (b) a TCG guest runs (the first define probes QEMU, ~7 s)
 	check_tcg_available
