@@ -9,7 +9,7 @@
  *             [--exit-on-start STATUS] [--ignore-term] [--crash-after N]
  *             [--strict] [--fail-while FILE] [--stall-once FILE]
  *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
- *             [--listen PATH] [--notify]
+ *             [--listen PATH] [--notify] [--exit-after N]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -26,6 +26,7 @@
  *   --listen PATH      without LISTEN_FDS: bind and listen on PATH itself
  *                      (a daemon started behind the broker's back)
  *   --notify           send READY=1 to $NOTIFY_SOCKET once serving
+ *   --exit-after N     exit 0 after serving N connections (benchmarks)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -58,6 +59,7 @@ struct opts {
 	const char	*pidfile;
 	const char	*listen;
 	int		 notify;
+	long		 exit_after;	/* 0: never */
 };
 
 static void
@@ -78,6 +80,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "pidfile", required_argument, NULL, 'P' },
 		{ "listen", required_argument, NULL, 'B' },
 		{ "notify", no_argument, NULL, 'N' },
+		{ "exit-after", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -99,6 +102,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'P': o->pidfile = optarg; break;
 		case 'B': o->listen = optarg; break;
 		case 'N': o->notify = 1; break;
+		case 'X': o->exit_after = atol(optarg); break;
 		default: exit(2);
 		}
 	}
@@ -351,7 +355,10 @@ main(int argc, char **argv)
 			    (long)getpid());
 			(void)!write(c, line, (size_t)len);
 			close(c);
-			if (o.crash_after > 0 && ++served >= o.crash_after) {
+			served++;
+			if (o.exit_after > 0 && served >= o.exit_after)
+				return 0;
+			if (o.crash_after > 0 && served >= o.crash_after) {
 				signal(SIGSEGV, SIG_DFL);	/* not ASan's */
 				raise(SIGSEGV);
 			}
