@@ -18,10 +18,6 @@ bad() {
 	fail=1
 }
 
-# OpenRC service scripts are sh with variables openrc-run reads
-# (description, command, command_args, pidfile, extra_started_commands)
-# and functions it provides (ebegin, eend): SC2034 and SC2154 would flag
-# exactly those.
 check_sh() {	# FILE [SHELLCHECK ARGS...]
 	local f=$1
 	shift
@@ -29,14 +25,17 @@ check_sh() {	# FILE [SHELLCHECK ARGS...]
 	shellcheck -s sh "$@" "$f" || bad "$f: shellcheck"
 }
 
-for tool in shellcheck guile; do
-	command -v "$tool" >/dev/null || {
-		echo "SKIP: $tool is not installed (tests/run installs it)"
-		exit 77
-	}
-done
+# shellcheck source-path=SCRIPTDIR source=need.sh
+. "$(dirname "${BASH_SOURCE[0]}")/need.sh"
+need shellcheck shellcheck
+need guile-3.0 guile-3.0
 
-check_sh "$init/openrc/virt-broker" -e SC2034,SC2154
+# An OpenRC service script is POSIX sh run by openrc-run, which reads the
+# variables it sets (description, command, command_args, pidfile,
+# extra_started_commands) and provides functions (ebegin, eend) and
+# variables (RC_SVCNAME). shellcheck sees those variables as unused:
+# SC2034 is excluded for that file, and only it.
+check_sh "$init/openrc/virt-broker" -e SC2034
 check_sh "$init/sysvinit/virt-broker"
 check_sh "$init/runit/virt-broker/run"
 check_sh "$init/runit/virt-broker-user/run"
@@ -49,20 +48,22 @@ grep -q '^### BEGIN INIT INFO' "$init/sysvinit/virt-broker" ||
 grep -q -- '--ready-fd 3' "$init/s6/virt-broker/run" ||
 	bad "the s6 run script does not pass --ready-fd 3"
 
-# Guile reads every form (the Guix modules they use are not on Debian, so
-# the files are parsed, not evaluated). Guix's reader adds #~ (gexp), #$
+# Debian's Guile 3.0 reads every form until EOF. The files use Guix's
+# modules ((gnu services), (guix gexp)), which Debian does not ship, so they
+# are parsed only, never evaluated. Guix's reader adds #~ (gexp), #$
 # (ungexp) and #+: registered here the way (guix gexp) does.
-for f in "$init"/shepherd/*.scm; do
-	guile --no-auto-compile -c "
+read_all='
 (for-each (lambda (c)
-            (read-hash-extend c (lambda (chr port) (list 'gexp (read port)))))
-          (list #\\~ #\\$ #\\+))
-(call-with-input-file \"$f\"
+            (read-hash-extend c (lambda (chr port) (list (quote gexp) (read port)))))
+          (list #\~ #\$ #\+))
+(call-with-input-file (cadr (command-line))
   (lambda (port)
     (let loop ((form (read port)) (n 0))
       (if (eof-object? form)
-          (when (< n 2) (error \"too few forms\" n))
-          (loop (read port) (+ n 1))))))" || bad "$f: guile cannot read it"
+          (when (< n 2) (error "too few forms" n))
+          (loop (read port) (+ n 1))))))'
+for f in "$init"/shepherd/*.scm; do
+	guile-3.0 --no-auto-compile -c "$read_all" "$f" || bad "$f: guile cannot read it"
 done
 
 dest=$(mktemp -d)
@@ -76,20 +77,27 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/openrc/virt-broker \
 	usr/share/virt-broker/init/sysvinit/virt-broker \
 	usr/share/virt-broker/init/runit/virt-broker/run \
+	usr/share/virt-broker/init/runit/virt-broker-user/run \
 	usr/share/virt-broker/init/s6/virt-broker/run \
 	usr/share/virt-broker/init/s6/virt-broker/notification-fd \
+	usr/share/virt-broker/init/s6/virt-broker/type \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \
 	usr/share/virt-broker/init/profile/virt-broker.sh; do
 	[[ -f $dest/$f ]] || bad "not installed: /$f"
 done
-for f in usr/sbin/virt-broker usr/share/virt-broker/init/runit/virt-broker/run \
+for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
+	usr/share/virt-broker/init/runit/virt-broker/run \
+	usr/share/virt-broker/init/runit/virt-broker-user/run \
 	usr/share/virt-broker/init/s6/virt-broker/run \
+	usr/share/virt-broker/init/sysvinit/virt-broker \
 	usr/share/virt-broker/init/openrc/virt-broker; do
 	[[ -x $dest/$f ]] || bad "not executable: /$f"
 done
 cmp -s "$dest/usr/share/doc/virt-broker/examples/virt-broker.conf" \
 	"$src/conf/virt-broker.conf" || bad "installed example config differs"
+diff -r "$init" "$dest/usr/share/virt-broker/init" >&2 ||
+	bad "the installed init files differ from conf/init"
 
 ((fail == 0)) && echo "init files: ok"
 exit "$fail"
