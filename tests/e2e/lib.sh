@@ -392,15 +392,28 @@ stop_qemud_monitor() {
 	MONITOR_PID=
 }
 
-assert_qemud_max() {
+# Fail if the monitor ever saw two virtqemud at once; prints the maximum.
+qemud_max_seen() {
 	local max
-	pid_alive "$MONITOR_PID" || die "the virtqemud monitor died"
-	stop_qemud_monitor
 	max=$(<"$T/qemud-max")
 	if ((max > 1)); then
 		cat "$T/qemud-max.ps" >&2
 		die "$max virtqemud daemons ran at the same time"
 	fi
+	printf '%s\n' "$max"
+}
+
+# Mid-run: the monitor runs on and has never seen two virtqemud so far.
+assert_qemud_max_so_far() {
+	pid_alive "$MONITOR_PID" || die "the virtqemud monitor died"
+	qemud_max_seen >/dev/null
+}
+
+assert_qemud_max() {
+	local max
+	pid_alive "$MONITOR_PID" || die "the virtqemud monitor died"
+	stop_qemud_monitor
+	max=$(qemud_max_seen)
 	((max == 1)) || die "the virtqemud monitor never saw virtqemud running"
 	log "at most $max virtqemud ran at any time"
 }

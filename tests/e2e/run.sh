@@ -56,6 +56,21 @@ report_leftover_links() {
 	done
 }
 
+# The broker still runs (it is our child: a zombie would pass kill -0).
+assert_broker_alive() {	# WHEN
+	! pid_gone "$BROKER_PID" || die "the broker $BROKER_PID died $1"
+}
+
+# wait_for predicates that fail the test at once if the broker dies.
+reaped_by_broker() {	# PID: gone, not even a zombie: the broker waited
+	assert_broker_alive "while its child $1 was dying"
+	pid_dead "$1"
+}
+daemon_back() {	# NAME: some NAME daemon runs again
+	assert_broker_alive "while $1 was down"
+	! no_daemon "$1"
+}
+
 # virt-brokerctl says the unit's daemon sent READY=1.
 ctl_ready() {	# CTL UNIT
 	"$1" --session status "$2" 2>/dev/null | grep -q "yes ("
@@ -72,7 +87,7 @@ body_libvirtd() {
 	VIRSH=/usr/bin/virsh
 
 	local conf=$T/broker.conf r pid sockets
-	printf '[broker]\nsearch_path = /usr/sbin\npublish = none\n' >"$conf"
+	printf '[broker]\nsearch_path = /usr/sbin\npublish = none\nlog_dir = %s\n' "$T" >"$conf"
 	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
 
 	start_broker "$conf"
@@ -96,11 +111,13 @@ body_libvirtd() {
 
 # ---------------------------------------------------------------- modular
 
+# Daemons log into the work dir (log_dir), so a failure's dump shows them.
 write_modular_conf() {	# FILE TIMEOUT
 	cat >"$1" <<EOF
 [broker]
 search_path = $VB_PREFIX/sbin
 publish = none
+log_dir = $T
 
 [virtqemud]
 args = --timeout $2
@@ -114,7 +131,7 @@ body_modular() {
 		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 	VIRSH=$VB_PREFIX/bin/virsh
 
-	local conf=$T/broker.conf r qemud qemud2 qemu pid sockets d ctl
+	local conf=$T/broker.conf r qemud qemud2 qemu pid sockets d ctl t0 state
 	write_modular_conf "$conf" 5
 	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
 	forget_stale_guest
@@ -166,22 +183,36 @@ body_modular() {
 	vsh list | grep -qw "$GUEST" || die "guest not listed by the new virtqemud"
 	log "(c) virtqemud $qemud2 took over the running guest"
 
-	# (c2) virtqemud crashes (SIGKILL) with the guest running: the broker
-	#      survives and restarts it (at-launch, restart = on-failure); QEMU
-	#      survives; the new virtqemud sees the guest running.
-	kill -KILL "$qemud2"
-	wait_for pid_dead "$qemud2"
-	wait_for one_daemon virtqemud
+	# (c2) crash of virtqemud with a guest running: SIGKILL the broker's
+	#      virtqemud (at-launch, restart = on-failure: the defaults).  The
+	#      broker survives, reaps it, logs the signal and, with no client
+	#      asking, starts a new virtqemud after its back-off (100 ms); QEMU
+	#      runs on with the same pid and the new virtqemud sees it running.
 	qemud=$(the_daemon_pid virtqemud)
-	[[ $qemud != "$qemud2" ]] || die "virtqemud pid did not change after SIGKILL"
 	assert_parent "$qemud" virtqemud
-	pid_alive "$BROKER_PID" || die "the broker died with virtqemud"
-	pid_alive "$qemu" || die "guest's QEMU $qemu died with virtqemud"
-	[[ $(guest_pid) == "$qemu" ]] || die "the guest's QEMU pid changed"
-	guest_state_is running || die "guest is $(vsh domstate "$GUEST") after the crash"
-	grep -q "unit virtqemud: pid $qemud2 killed by signal 9" "$T/broker.log" ||
-		die "the broker did not log virtqemud's death by SIGKILL"
-	log "(c2) virtqemud $qemud2 killed; the broker restarted it as $qemud; the guest runs on"
+	t0=$(now_ms)
+	kill -KILL "$qemud"
+	wait_for reaped_by_broker "$qemud"
+	wait_for -t 10 daemon_back virtqemud
+	qemud2=$(the_daemon_pid virtqemud)
+	log "(c2) virtqemud $qemud killed; $qemud2 runs $(($(now_ms) - t0)) ms later"
+	[[ $qemud2 != "$qemud" ]] || die "virtqemud pid $qemud did not change after SIGKILL"
+	assert_parent "$qemud2" virtqemud
+	assert_broker_alive "after virtqemud was killed"
+	! pid_gone "$qemu" || die "guest's QEMU $qemu died with virtqemud"
+	[[ $(guest_pid) == "$qemu" ]] || die "the guest's QEMU pid changed from $qemu to $(guest_pid)"
+	state=$(vsh domstate "$GUEST") || die "virsh domstate failed after the crash"
+	[[ $state == running ]] || die "guest is $state after virtqemud's crash, not running"
+	vsh list | grep -qw "$GUEST" || die "guest not listed by the new virtqemud"
+	grep -qF "unit virtqemud: pid $qemud killed by signal 9" "$T/broker.log" ||
+		die "the broker did not log 'unit virtqemud: pid $qemud killed by signal 9'"
+	wait_for ctl_ready "$ctl" virtqemud
+	"$ctl" --session status virtqemud >"$T/ctl-status.txt" ||
+		die "virt-brokerctl status virtqemud: $(cat "$T/ctl-status.txt")"
+	grep -Eq "^virtqemud +running +$qemud2 .*killed by signal 9" "$T/ctl-status.txt" ||
+		die "virt-brokerctl does not show virtqemud $qemud2 running after a SIGKILL: $(cat "$T/ctl-status.txt")"
+	assert_qemud_max_so_far
+	log "(c2) the broker restarted virtqemud as $qemud2; QEMU $qemu and the guest run on"
 
 	# (d) secondary drivers are activated by the broker, not autospawned
 	vsh net-list --all >/dev/null || die "virsh net-list failed"
