@@ -66,7 +66,7 @@ must_find(const char *name)
 	return u;
 }
 
-/* "KEY = /xxx...": a line of exactly len bytes, its value one word. */
+/* "KEY = /aaa...": a line of exactly len bytes, its value one word. */
 static char *
 line_of(const char *key, size_t len)
 {
