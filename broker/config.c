@@ -666,9 +666,12 @@ broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 	} else if (strcmp(key, "runtime_dir") == 0) {
 		if (!once(ctx, &cfg->set, CFG_KEY_RUNTIME_DIR, "broker", key))
 			return;
-		if (!paths_is_clean_absolute(value) || strlen(value) > 80)
+		if (strcmp(value, CFG_RUNTIME_DIR_XDG) == 0)
+			cfg->runtime_dir_xdg = true;
+		else if (!paths_is_clean_absolute(value) || strlen(value) > 80)
 			cfg_error(cfg, line, "[broker] runtime_dir: '%s' is not "
-			    "a clean absolute path of at most 80 bytes", value);
+			    "xdg or a clean absolute path of at most 80 bytes",
+			    value);
 		else
 			cfg->runtime_dir = xstrdup(value);
 	} else if (strcmp(key, "search_path") == 0) {

@@ -128,7 +128,8 @@ struct config {
 	char			*file;
 	unsigned		 set;		/* enum cfg_key bits */
 	enum broker_mode	 mode;
-	char			*runtime_dir;
+	char			*runtime_dir;	/* a path; NULL: default */
+	bool			 runtime_dir_xdg; /* runtime_dir = xdg */
 	char			*search_path;
 	bool			 log_syslog;
 	char			*log_dir;	/* daemons' log files */
@@ -140,6 +141,9 @@ struct config {
 	size_t			 nunits;
 	struct strv		 errors;	/* "FILE:LINE: message" */
 };
+
+/* runtime_dir = xdg: R follows XDG_RUNTIME_DIR, as libvirt's client does. */
+#define CFG_RUNTIME_DIR_XDG	"xdg"
 
 struct config		*cfg_new(const char *file);
 void			 cfg_free(struct config *cfg);

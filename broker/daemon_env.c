@@ -3,11 +3,16 @@
  * Pure: a daemon's environment. Like libvirt's own autospawn
  * (virNetSocketForkDaemon), a daemon gets a small set of the broker's
  * variables, not all of them: user identity, PATH, locale, and the XDG
- * directories. In session mode XDG_RUNTIME_DIR is always set so that the
- * daemon resolves the same runtime dir R as the broker; otherwise its own
- * client connections (virtqemud -> virtnetworkd, virtlogd) and its pidfile
- * would land elsewhere, the split state LIBVIRT.md describes. The unit's
- * env lines come last and win.
+ * directories. In session mode the daemon must resolve the same runtime
+ * dir R as the broker; otherwise its own client connections (virtqemud ->
+ * virtnetworkd, virtlogd) and its pidfile would land elsewhere, the split
+ * state LIBVIRT.md describes. With R = ~/.cache/libvirt (the default),
+ * XDG_RUNTIME_DIR is left unset, as when libvirt resolves its fallback;
+ * with another R it is set to R's parent. What XDG_RUNTIME_DIR would have
+ * told QEMU's audio (PIPEWIRE_RUNTIME_DIR) is handed over explicitly. The
+ * desktop's session bus (DBUS_SESSION_BUS_ADDRESS) is not: a session daemon
+ * on it exits (9.0) or saves its guests (11.2+) when that bus goes away at
+ * logout. The unit's env lines come last and win.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@ static const char *const denv_keep[] = {
 	"LC_ALL", "LC_CTYPE", "LC_MESSAGES", "LC_NUMERIC", "LC_TIME",
 	"LC_COLLATE", "LC_MONETARY", "TZ", "XDG_CACHE_HOME",
 	"XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+	"PIPEWIRE_RUNTIME_DIR",
 };
 
 static bool
@@ -78,6 +84,10 @@ denv_build(const struct plan *plan, const struct unit_spec *u,
 	if (plan->daemon_xdg_runtime_dir != NULL)
 		strv_push(&env, xasprintf("XDG_RUNTIME_DIR=%s",
 		    plan->daemon_xdg_runtime_dir));
+	if (plan->pipewire_runtime_dir != NULL &&
+	    denv_find(&env, "PIPEWIRE_RUNTIME_DIR=") < 0)
+		strv_push(&env, xasprintf("PIPEWIRE_RUNTIME_DIR=%s",
+		    plan->pipewire_runtime_dir));
 	if (plan->notify_socket != NULL)	/* READY=1: see notify.c */
 		strv_push(&env, xasprintf("NOTIFY_SOCKET=%s",
 		    plan->notify_socket));

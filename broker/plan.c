@@ -128,6 +128,7 @@ plan_free(struct plan *plan)
 	free(plan->units);
 	free(plan->runtime_dir);
 	free(plan->daemon_xdg_runtime_dir);
+	free(plan->pipewire_runtime_dir);
 	free(plan->log_dir);
 	free(plan->notify_socket);
 	free(plan->control_socket);
@@ -167,10 +168,19 @@ find_binary(const char *search_path, const char *name,
 	}
 }
 
+/*
+ * R. Session mode: libvirt's own fallback, $XDG_CACHE_HOME/libvirt (or
+ * ~/.cache/libvirt), whatever XDG_RUNTIME_DIR says, so that no logout
+ * deletes the guests' state (ARCHITECTURE.md "Sockets and paths");
+ * runtime_dir = xdg resolves as libvirt's client does. Daemons get an
+ * environment that resolves to R: no XDG_RUNTIME_DIR when R is the
+ * fallback, else XDG_RUNTIME_DIR = R's parent.
+ */
 static int
 resolve_runtime_dir(struct config *cfg, struct plan *plan,
     const struct plan_input *in)
 {
+	char *fallback = NULL;
 	int r;
 
 	if (cfg->runtime_dir != NULL)
@@ -178,12 +188,13 @@ resolve_runtime_dir(struct config *cfg, struct plan *plan,
 	else if (plan->mode == BROKER_MODE_SYSTEM)
 		plan->runtime_dir = xstrdup(PATHS_SYSTEM_RUNTIME_DIR);
 	else {
-		r = paths_session_runtime_dir(in->xdg_runtime_dir,
-		    in->xdg_cache_home, in->home, &plan->runtime_dir);
+		r = paths_session_runtime_dir(cfg->runtime_dir_xdg ?
+		    in->xdg_runtime_dir : NULL, in->xdg_cache_home, in->home,
+		    &plan->runtime_dir);
 		if (r < 0) {
 			cfg_error(cfg, 0, "cannot resolve the runtime directory:"
-			    " neither XDG_RUNTIME_DIR, XDG_CACHE_HOME nor HOME "
-			    "is set");
+			    " neither %sXDG_CACHE_HOME nor HOME is set",
+			    cfg->runtime_dir_xdg ? "XDG_RUNTIME_DIR, " : "");
 			return r;
 		}
 	}
@@ -193,7 +204,9 @@ resolve_runtime_dir(struct config *cfg, struct plan *plan,
 		    plan->runtime_dir);
 		return -EINVAL;
 	}
-	if (plan->mode == BROKER_MODE_SESSION) {
+	if (plan->mode != BROKER_MODE_SESSION)
+		return 0;
+	{
 		/* Daemons find R as $XDG_RUNTIME_DIR/libvirt: keep it so. */
 		const char *base = strrchr(plan->runtime_dir, '/');
 
@@ -205,8 +218,13 @@ resolve_runtime_dir(struct config *cfg, struct plan *plan,
 			    plan->runtime_dir);
 			return -EINVAL;
 		}
-		plan->daemon_xdg_runtime_dir = paths_dirname(plan->runtime_dir);
 	}
+	if (paths_session_runtime_dir(NULL, in->xdg_cache_home, in->home,
+	    &fallback) < 0 || strcmp(fallback, plan->runtime_dir) != 0)
+		plan->daemon_xdg_runtime_dir = paths_dirname(plan->runtime_dir);
+	free(fallback);
+	if (in->xdg_runtime_dir != NULL && in->xdg_runtime_dir[0] == '/')
+		plan->pipewire_runtime_dir = xstrdup(in->xdg_runtime_dir);
 	return 0;
 }
 
@@ -234,8 +252,9 @@ resolve_log_dir(const struct config *cfg, struct plan *plan,
 
 /*
  * Where else clients may look for R (ARCHITECTURE.md "One daemon whatever
- * path a client takes"): publish, else in session mode both places libvirt
- * may compute, /run/user/UID/libvirt and the cache dir's libvirt, less R.
+ * path a client takes"): publish, else in session mode every place libvirt
+ * may compute, $XDG_RUNTIME_DIR/libvirt, /run/user/UID/libvirt and the
+ * cache dir's libvirt, less R.
  */
 static void
 resolve_publish(const struct config *cfg, struct plan *plan,
@@ -248,6 +267,9 @@ resolve_publish(const struct config *cfg, struct plan *plan,
 	} else if (plan->mode == BROKER_MODE_SESSION) {
 		char *cache = NULL;
 
+		if (in->xdg_runtime_dir != NULL && in->xdg_runtime_dir[0] == '/')
+			strv_push(&cand, paths_join(in->xdg_runtime_dir,
+			    PATHS_LIBVIRT_SUBDIR));
 		strv_addf(&cand, "/run/user/%lu/%s", in->uid,
 		    PATHS_LIBVIRT_SUBDIR);
 		if (paths_session_runtime_dir(NULL, in->xdg_cache_home,
@@ -638,6 +660,10 @@ plan_print(const struct plan *plan, FILE *out)
 	fprintf(out, "runtime_dir %s\n", plan->runtime_dir);
 	for (size_t i = 0; i < plan->publish.n; i++)
 		fprintf(out, "publish %s\n", plan->publish.v[i]);
+	if (plan->mode == BROKER_MODE_SESSION)
+		fprintf(out, "daemons' XDG_RUNTIME_DIR %s\n",
+		    plan->daemon_xdg_runtime_dir != NULL ?
+		    plan->daemon_xdg_runtime_dir : "unset");
 	for (size_t i = 0; i < plan->nunits; i++) {
 		const struct unit_spec *u = &plan->units[i];
 		const char **names = xcalloc(u->nsockets, sizeof(*names));

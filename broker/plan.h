@@ -46,7 +46,8 @@ struct unit_spec {
 struct plan {
 	enum broker_mode	 mode;
 	char			*runtime_dir;	/* R */
-	char			*daemon_xdg_runtime_dir; /* session: R/.. */
+	char			*daemon_xdg_runtime_dir; /* NULL: unset */
+	char			*pipewire_runtime_dir;	/* the broker's XDG */
 	char			*log_dir;	/* daemons' log files */
 	char			*notify_socket;	/* daemons' NOTIFY_SOCKET */
 	char			*control_socket; /* virt-brokerctl's */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,19 +61,36 @@ usage(FILE *out, int status)
 	exit(status);
 }
 
+/*
+ * The broker's control socket: in R, which is ~/.cache/libvirt by default
+ * in session mode, or $XDG_RUNTIME_DIR/libvirt for a broker configured with
+ * runtime_dir = xdg; the first that exists.
+ */
 static char *
 default_socket(bool system)
 {
-	char *r = NULL, *s;
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char *r = NULL, *s, *alt;
+	struct stat st;
 
 	if (system)
 		return xstrdup(PATHS_SYSTEM_RUNTIME_DIR "/" CTLPROTO_SOCKET);
-	if (paths_session_runtime_dir(getenv("XDG_RUNTIME_DIR"),
-	    getenv("XDG_CACHE_HOME"), getenv("HOME"), &r) < 0)
-		die("cannot find the runtime directory: set XDG_RUNTIME_DIR "
-		    "or HOME, or use -s SOCKET");
+	if (paths_session_runtime_dir(NULL, getenv("XDG_CACHE_HOME"),
+	    getenv("HOME"), &r) < 0)
+		die("cannot find the runtime directory: set HOME, or use -s "
+		    "SOCKET");
 	s = paths_join(r, CTLPROTO_SOCKET);
 	free(r);
+	if (stat(s, &st) == 0 || xdg == NULL || xdg[0] != '/')
+		return s;
+	r = paths_join(xdg, PATHS_LIBVIRT_SUBDIR);
+	alt = paths_join(r, CTLPROTO_SOCKET);
+	free(r);
+	if (stat(alt, &st) == 0) {
+		free(s);
+		return alt;
+	}
+	free(alt);
 	return s;
 }
 

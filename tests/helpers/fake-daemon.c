@@ -171,7 +171,11 @@ write_report(const char *path, int nfds)
 	v = getenv("LISTEN_FDNAMES");
 	fprintf(fp, "listen_fdnames=%s\n", v != NULL ? v : "");
 	v = getenv("XDG_RUNTIME_DIR");
-	fprintf(fp, "xdg_runtime_dir=%s\n", v != NULL ? v : "");
+	fprintf(fp, "xdg_runtime_dir=%s\n", v != NULL ? v : "(unset)");
+	v = getenv("PIPEWIRE_RUNTIME_DIR");
+	fprintf(fp, "pipewire_runtime_dir=%s\n", v != NULL ? v : "(unset)");
+	v = getenv("DBUS_SESSION_BUS_ADDRESS");
+	fprintf(fp, "dbus_session_bus_address=%s\n", v != NULL ? v : "(unset)");
 	fprintf(fp, "sid_is_pid=%d\n", getsid(0) == getpid());
 	n = readlink("/proc/self/fd/0", link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';

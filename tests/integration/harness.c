@@ -120,7 +120,10 @@ h_setup(struct harness *h)
 	chmod(h->dir, 0755);
 	snprintf(h->xdg, sizeof(h->xdg), "%s/run", h->dir);
 	ck_assert_int_eq(mkdir(h->xdg, 0700), 0);
-	snprintf(h->rt, sizeof(h->rt), "%s/libvirt", h->xdg);
+	/* R: libvirt's fallback under HOME (= dir), the session default. */
+	snprintf(h->rt, sizeof(h->rt), "%s/.cache", h->dir);
+	ck_assert_int_eq(mkdir(h->rt, 0700), 0);
+	snprintf(h->rt, sizeof(h->rt), "%s/.cache/libvirt", h->dir);
 	snprintf(h->conf, sizeof(h->conf), "%s/broker.conf", h->dir);
 	snprintf(h->log, sizeof(h->log), "%s/broker.log", h->dir);
 	h->broker = -1;
@@ -230,6 +233,10 @@ h_spawn_broker(struct harness *h, int ready_fd)
 		setenv("XDG_RUNTIME_DIR", h->xdg, 1);
 		setenv("HOME", h->dir, 1);
 		unsetenv("XDG_CONFIG_HOME");
+		unsetenv("XDG_CACHE_HOME");
+		unsetenv("PIPEWIRE_RUNTIME_DIR");
+		/* A desktop's bus, which daemons must not join. */
+		setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent", 1);
 		dup2(logfd, 2);
 		execvp(argv[0], argv);
 		_exit(127);

@@ -17,7 +17,7 @@
 struct harness {
 	char	dir[256];	/* private temp dir, removed at the end */
 	char	xdg[300];	/* XDG_RUNTIME_DIR */
-	char	rt[320];	/* R = xdg/libvirt */
+	char	rt[320];	/* R = dir/.cache/libvirt (HOME = dir) */
 	char	conf[300];
 	char	log[300];	/* the broker's stderr */
 	pid_t	broker;

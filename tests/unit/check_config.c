@@ -760,8 +760,8 @@ END_TEST
 START_TEST(error_broker_values)
 {
 	assert_error("[broker]\nruntime_dir = run/libvirt\n",
-	    F ":2: [broker] runtime_dir: 'run/libvirt' is not a clean "
-	    "absolute path of at most 80 bytes");
+	    F ":2: [broker] runtime_dir: 'run/libvirt' is not xdg or a "
+	    "clean absolute path of at most 80 bytes");
 	assert_error("[broker]\nsearch_path = /usr/sbin:\n",
 	    F ":2: [broker] search_path: '/usr/sbin:' is not a ':'-separated "
 	    "list of absolute directories");

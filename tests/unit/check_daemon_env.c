@@ -195,6 +195,38 @@ START_TEST(omits_xdg_runtime_dir_in_system_mode)
 }
 END_TEST
 
+/* R = ~/.cache/libvirt: the daemon resolves it without XDG_RUNTIME_DIR. */
+START_TEST(default_session_unsets_xdg_and_hands_over_pipewire)
+{
+	char *const desk[] = { "PATH=/p", "XDG_RUNTIME_DIR=/run/user/1000",
+	    "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus", NULL };
+
+	free(t_plan.daemon_xdg_runtime_dir);
+	t_plan.daemon_xdg_runtime_dir = NULL;
+	t_plan.pipewire_runtime_dir = strdup("/run/user/1000");
+	denv_build(&t_plan, &t_unit, desk, &t_env);
+	ck_assert_ptr_null(env_get("XDG_RUNTIME_DIR"));
+	ck_assert_ptr_null(env_get("DBUS_SESSION_BUS_ADDRESS"));
+	ck_assert_str_eq(env_get("PIPEWIRE_RUNTIME_DIR"), "/run/user/1000");
+	free(t_plan.pipewire_runtime_dir);
+	t_plan.pipewire_runtime_dir = NULL;
+}
+END_TEST
+
+/* The user's own PIPEWIRE_RUNTIME_DIR wins over the derived one. */
+START_TEST(parent_pipewire_runtime_dir_is_kept)
+{
+	char *const pw[] = { "PATH=/p", "PIPEWIRE_RUNTIME_DIR=/srv/pw", NULL };
+
+	t_plan.pipewire_runtime_dir = strdup("/run/user/1000");
+	denv_build(&t_plan, &t_unit, pw, &t_env);
+	ck_assert_str_eq(env_get("PIPEWIRE_RUNTIME_DIR"), "/srv/pw");
+	assert_no_duplicate_keys();
+	free(t_plan.pipewire_runtime_dir);
+	t_plan.pipewire_runtime_dir = NULL;
+}
+END_TEST
+
 /* --- the unit's env --- */
 
 START_TEST(unit_env_overrides_parent_value)
@@ -294,6 +326,8 @@ daemon_env_suite(void)
 	tcase_add_test(tc, sets_xdg_runtime_dir_from_plan);
 	tcase_add_test(tc, xdg_runtime_dir_set_even_if_parent_lacks_it);
 	tcase_add_test(tc, omits_xdg_runtime_dir_in_system_mode);
+	tcase_add_test(tc, default_session_unsets_xdg_and_hands_over_pipewire);
+	tcase_add_test(tc, parent_pipewire_runtime_dir_is_kept);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("unit_env");

@@ -14,7 +14,7 @@
 #include "plan.h"
 
 #define F "/home/u/.config/virt-broker/virt-broker.conf"
-#define R "/run/user/1000/libvirt"
+#define R "/home/u/.cache/libvirt"	/* the session default */
 #define HOME_LOG_DIR "/home/u/.local/state/virt-broker/log"
 
 static struct config *t_cfg;
@@ -283,10 +283,20 @@ START_TEST(publish_defaults_to_the_other_places_less_r)
 	struct plan_input in = session_input(qemu);
 
 	in.uid = 1000;
-	build_ok("", &in);	/* R = /run/user/1000/libvirt */
+	build_ok("", &in);	/* R = ~/.cache/libvirt, XDG = /run/user/1000 */
 	ck_assert_uint_eq(t_plan->publish.n, 1);
-	ck_assert_str_eq(t_plan->publish.v[0], "/home/u/.cache/libvirt");
-	in.xdg_runtime_dir = NULL;	/* R = ~/.cache/libvirt */
+	ck_assert_str_eq(t_plan->publish.v[0], "/run/user/1000/libvirt");
+	in.xdg_runtime_dir = "/tmp/xdg";	/* su, a container */
+	build_ok("", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 2);
+	ck_assert_str_eq(t_plan->publish.v[0], "/tmp/xdg/libvirt");
+	ck_assert_str_eq(t_plan->publish.v[1], "/run/user/1000/libvirt");
+	build_ok("[broker]\nruntime_dir = xdg\n", &in);
+	ck_assert_str_eq(t_plan->runtime_dir, "/tmp/xdg/libvirt");
+	ck_assert_uint_eq(t_plan->publish.n, 2);
+	ck_assert_str_eq(t_plan->publish.v[0], "/run/user/1000/libvirt");
+	ck_assert_str_eq(t_plan->publish.v[1], R);
+	in.xdg_runtime_dir = NULL;
 	build_ok("", &in);
 	ck_assert_uint_eq(t_plan->publish.n, 1);
 	ck_assert_str_eq(t_plan->publish.v[0], "/run/user/1000/libvirt");
@@ -789,23 +799,56 @@ START_TEST(system_runtime_dir_may_be_anything)
 }
 END_TEST
 
-START_TEST(daemon_xdg_runtime_dir_is_dirname_of_runtime_dir)
+/*
+ * Session R is libvirt's fallback whatever XDG_RUNTIME_DIR says, and the
+ * daemons resolve it the same way: without XDG_RUNTIME_DIR.
+ */
+START_TEST(session_runtime_dir_is_the_cache_fallback)
 {
 	struct plan_input in = session_input(qemu);
 
 	build_ok("", &in);
-	ck_assert_str_eq(t_plan->daemon_xdg_runtime_dir, "/run/user/1000");
+	ck_assert_str_eq(t_plan->runtime_dir, "/home/u/.cache/libvirt");
+	ck_assert_ptr_null(t_plan->daemon_xdg_runtime_dir);
 	in.xdg_runtime_dir = NULL;
 	build_ok("", &in);
 	ck_assert_str_eq(t_plan->runtime_dir, "/home/u/.cache/libvirt");
-	ck_assert_str_eq(t_plan->daemon_xdg_runtime_dir, "/home/u/.cache");
+	ck_assert_ptr_null(t_plan->daemon_xdg_runtime_dir);
 	in.xdg_cache_home = "/var/cache/u";
 	build_ok("", &in);
 	ck_assert_str_eq(t_plan->runtime_dir, "/var/cache/u/libvirt");
-	ck_assert_str_eq(t_plan->daemon_xdg_runtime_dir, "/var/cache/u");
+	ck_assert_ptr_null(t_plan->daemon_xdg_runtime_dir);
+}
+END_TEST
+
+START_TEST(daemon_xdg_runtime_dir_is_dirname_of_another_runtime_dir)
+{
+	struct plan_input in = session_input(qemu);
+
+	build_ok("[broker]\nruntime_dir = xdg\n", &in);
+	ck_assert_str_eq(t_plan->runtime_dir, "/run/user/1000/libvirt");
+	ck_assert_str_eq(t_plan->daemon_xdg_runtime_dir, "/run/user/1000");
 	build_ok("[broker]\nruntime_dir = /srv/x/libvirt\n", &in);
 	ck_assert_str_eq(t_plan->runtime_dir, "/srv/x/libvirt");
 	ck_assert_str_eq(t_plan->daemon_xdg_runtime_dir, "/srv/x");
+	/* xdg without XDG_RUNTIME_DIR: libvirt's fallback, as a client. */
+	in.xdg_runtime_dir = NULL;
+	build_ok("[broker]\nruntime_dir = xdg\n", &in);
+	ck_assert_str_eq(t_plan->runtime_dir, R);
+	ck_assert_ptr_null(t_plan->daemon_xdg_runtime_dir);
+}
+END_TEST
+
+/* What XDG_RUNTIME_DIR gave QEMU's audio is handed over explicitly. */
+START_TEST(pipewire_runtime_dir_is_the_brokers_xdg_runtime_dir)
+{
+	struct plan_input in = session_input(qemu);
+
+	build_ok("", &in);
+	ck_assert_str_eq(t_plan->pipewire_runtime_dir, "/run/user/1000");
+	in.xdg_runtime_dir = NULL;
+	build_ok("", &in);
+	ck_assert_ptr_null(t_plan->pipewire_runtime_dir);
 }
 END_TEST
 
@@ -813,11 +856,13 @@ START_TEST(unresolvable_runtime_dir_is_error)
 {
 	struct plan_input in = session_input(qemu);
 
-	in.xdg_runtime_dir = NULL;
 	in.home = NULL;
 	build_fails("", &in, -ENOENT, F ": cannot resolve the runtime "
-	    "directory: neither XDG_RUNTIME_DIR, XDG_CACHE_HOME nor HOME is "
-	    "set");
+	    "directory: neither XDG_CACHE_HOME nor HOME is set");
+	in.xdg_runtime_dir = NULL;
+	build_fails("[broker]\nruntime_dir = xdg\n", &in, -ENOENT, F ": cannot "
+	    "resolve the runtime directory: neither XDG_RUNTIME_DIR, "
+	    "XDG_CACHE_HOME nor HOME is set");
 }
 END_TEST
 
@@ -832,7 +877,7 @@ START_TEST(relative_xdg_runtime_dir_gives_no_relative_socket)
 	int r;
 
 	in.xdg_runtime_dir = "run/user/1000";
-	r = build("", &in);
+	r = build("[broker]\nruntime_dir = xdg\n", &in);
 	if (r < 0)
 		return;
 	for (size_t i = 0; i < t_plan->nunits; i++)
@@ -993,8 +1038,8 @@ START_TEST(log_dir_home_root_and_no_home)
 	build_ok("", &in);
 	ck_assert_str_eq(t_plan->log_dir, "/.local/state/virt-broker/log");
 	in.home = NULL;
-	build_ok("", &in);
-	ck_assert_str_eq(t_plan->log_dir, R "/log");
+	build_ok("[broker]\nruntime_dir = xdg\n", &in);
+	ck_assert_str_eq(t_plan->log_dir, "/run/user/1000/libvirt/log");
 }
 END_TEST
 
@@ -1194,7 +1239,9 @@ plan_suite(void)
 	tcase_add_test(tc, file_mode_used_unless_forced);
 	tcase_add_test(tc, session_runtime_dir_must_end_in_libvirt);
 	tcase_add_test(tc, system_runtime_dir_may_be_anything);
-	tcase_add_test(tc, daemon_xdg_runtime_dir_is_dirname_of_runtime_dir);
+	tcase_add_test(tc, session_runtime_dir_is_the_cache_fallback);
+	tcase_add_test(tc, daemon_xdg_runtime_dir_is_dirname_of_another_runtime_dir);
+	tcase_add_test(tc, pipewire_runtime_dir_is_the_brokers_xdg_runtime_dir);
 	tcase_add_test(tc, unresolvable_runtime_dir_is_error);
 	tcase_add_test(tc, relative_xdg_runtime_dir_gives_no_relative_socket);
 	tcase_add_test(tc, broker_settings_carried_over);
