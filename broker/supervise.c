@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,10 +28,9 @@
 #include "proc.h"
 #include "spawn.h"
 #include "supervise.h"
+#include "supervise_int.h"
 #include "xalloc.h"
 
-static void unit_feed(struct unit *u, enum unit_event ev, bool pending,
-    bool exit_failed);
 
 static uint64_t
 now_ms(void)
@@ -57,7 +55,7 @@ describe_status(int wstatus, char *buf, size_t size)
 		snprintf(buf, size, "ended with wait status %#x", wstatus);
 }
 
-static void
+void
 unit_watch(struct unit *u, bool on)
 {
 	for (size_t i = 0; i < u->nsocks; i++) {
@@ -71,7 +69,7 @@ unit_watch(struct unit *u, bool on)
 }
 
 /* The only writer of u->sm.state; side effects follow the new state. */
-static void
+void
 unit_set_state(struct unit *u, enum unit_state next)
 {
 	enum unit_state prev = u->sm.state;
@@ -280,7 +278,7 @@ unit_apply(struct unit *u, const struct unit_step *st)
 	}
 }
 
-static void
+void
 unit_feed(struct unit *u, enum unit_event ev, bool pending, bool exit_failed)
 {
 	struct unit_input in = {
@@ -340,13 +338,12 @@ check_shutdown(struct supervisor *sup)
 		ev_break(sup->loop, EVBREAK_ALL);
 }
 
-static bool
+bool
 unit_has_process(const struct unit *u)
 {
 	return u->pid > 0;
 }
 
-static void unit_settle(struct unit *u);
 
 static void
 child_cb(struct ev_loop *loop, ev_child *w, int revents)
@@ -400,7 +397,7 @@ unit_policy_from_spec(const struct unit_spec *spec, struct unit_policy *p)
 }
 
 /* What follows from u->spec alone: the policy and the environment. */
-static void
+void
 unit_derive_env(struct unit *u)
 {
 	const char **names = xcalloc(u->spec.nsockets, sizeof(*names));
@@ -416,7 +413,7 @@ unit_derive_env(struct unit *u)
 }
 
 /* The socket table for u->spec's sockets, none bound yet. */
-static void
+void
 unit_alloc_socks(struct unit *u)
 {
 	free(u->socks);
@@ -441,7 +438,7 @@ unit_alloc_socks(struct unit *u)
  * 0, -EADDRINUSE with *ret_live the socket a live daemon we did not start
  * serves, or another -errno (said already).
  */
-static int
+int
 unit_bind(struct unit *u, size_t *ret_live)
 {
 	for (size_t i = 0; i < u->nsocks; i++) {
@@ -466,7 +463,7 @@ unit_bind(struct unit *u, size_t *ret_live)
 }
 
 /* Closes the unit's sockets and removes the paths it bound. */
-static void
+void
 unit_unbind(struct unit *u)
 {
 	unit_watch(u, false);
@@ -483,114 +480,8 @@ unit_unbind(struct unit *u)
 	u->serving = false;
 }
 
-/* libvirt's pidfile for a daemon: R/NAME.pid, or /run/NAME.pid (system). */
-static pid_t
-adopt_read_pidfile(const struct unit *u, const char *name)
-{
-	char path[4200];
-
-	if (u->sup->plan->mode == BROKER_MODE_SYSTEM)
-		snprintf(path, sizeof(path), "/run/%s.pid", name);
-	else
-		snprintf(path, sizeof(path), "%s/%s.pid",
-		    u->sup->plan->runtime_dir, name);
-	return proc_read_pidfile(path);
-}
-
-static int unit_bind(struct unit *u, size_t *ret_live);
-static void unit_adopt(struct unit *u, size_t live);
-
-/* The adopted daemon is gone: R is ours again. */
-static void
-adopt_gone(struct unit *u)
-{
-	size_t live = 0;
-	int r;
-
-	ev_io_stop(u->sup->loop, &u->adopt_io);
-	ev_timer_stop(u->sup->loop, &u->adopt_timer);
-	fd_close(&u->pidfd);
-	log_info("unit %s: adopted pid %ld exited; binding its sockets",
-	    u->spec.name, (long)u->adopted_pid);
-	u->adopted_pid = 0;
-	r = unit_bind(u, &live);
-	if (r == -EADDRINUSE) {
-		unit_adopt(u, live);
-		return;
-	}
-	u->serving = r == 0;
-	unit_feed(u, UNIT_EV_EXIT, false, false);
-}
-
-static void
-adopt_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	adopt_gone(w->data);
-}
-
-/* Without pidfd_open (valgrind, Linux < 5.3): a once-a-second look. */
-static void
-adopt_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct unit *u = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (!proc_running(u->adopted_pid))
-		adopt_gone(u);
-}
-
-/*
- * A live socket in R at start-up belongs to a daemon we did not start: one
- * left by an earlier broker, or one libvirt spawned itself. Its pidfile
- * (libvirt locks it: one daemon per R) names it; watch that pid with a
- * pidfd, leave the paths alone, and bind them the moment it exits. Without
- * a pid to watch, the unit is not served, and we say so.
- */
-static void
-unit_adopt(struct unit *u, size_t live)
-{
-	const char *path = u->socks[live].spec->path;
-	const char *base = strrchr(u->spec.exec, '/');
-	const char *name = base != NULL ? base + 1 : u->spec.exec;
-	pid_t pid = adopt_read_pidfile(u, name);
-	int fd;
-
-	if (!proc_is(pid, name))
-		pid = sock_listener_pid(path);
-	if (!proc_is(pid, name)) {
-		log_warnx("unit %s: %s is served by a daemon the broker did not "
-		    "start, and no %s process owns it (pidfile %s.pid); not "
-		    "serving this unit", u->spec.name, path, name, name);
-		return;
-	}
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0 && errno != ENOSYS) {
-		log_warn("unit %s: %s is served by pid %ld, which the broker did "
-		    "not start and cannot watch (pidfd_open); not serving this "
-		    "unit", u->spec.name, path, (long)pid);
-		return;
-	}
-	u->adopted_pid = pid;
-	if (fd >= 0) {
-		u->pidfd = fd;
-		ev_io_init(&u->adopt_io, adopt_cb, fd, EV_READ);
-		u->adopt_io.data = u;
-		ev_io_start(u->sup->loop, &u->adopt_io);
-	} else {
-		ev_timer_init(&u->adopt_timer, adopt_timer_cb, 1., 1.);
-		u->adopt_timer.data = u;
-		ev_timer_start(u->sup->loop, &u->adopt_timer);
-	}
-	unit_set_state(u, UNIT_ADOPTED);
-	log_info("unit %s: adopted pid %ld, which serves %s; its sockets are "
-	    "bound again when it exits", u->spec.name, (long)pid, path);
-}
-
 /* Binds the unit, or adopts the daemon that already serves it. */
-static void
+void
 unit_serve(struct unit *u)
 {
 	size_t live = 0;
@@ -603,7 +494,7 @@ unit_serve(struct unit *u)
 		unit_adopt(u, live);
 }
 
-static struct unit *
+struct unit *
 unit_new(struct supervisor *sup, const struct unit_spec *spec)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
@@ -653,7 +544,7 @@ unit_free(struct unit *u)
 	free(u);
 }
 
-static void
+void
 sup_remove(struct supervisor *sup, struct unit *u)
 {
 	for (size_t i = 0; i < sup->nunits; i++) {
@@ -667,53 +558,7 @@ sup_remove(struct supervisor *sup, struct unit *u)
 	unit_free(u);
 }
 
-/* New sockets for a unit with no daemon: unbind the old, bind the new. */
-static void
-unit_rebind(struct unit *u, struct unit_spec *spec)
-{
-	unit_unbind(u);
-	ev_timer_stop(u->sup->loop, &u->timer);
-	unit_spec_clear(&u->spec);
-	u->spec = *spec;		/* takes ownership of its contents */
-	free(spec);
-	unit_derive_env(u);
-	unit_alloc_socks(u);
-	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
-	    u->spec.log_max_size, u->spec.log_keep);
-	unit_sm_init(&u->sm);
-	if (u->adopted_pid > 0) {	/* still adopted: bound on its exit */
-		unit_set_state(u, UNIT_ADOPTED);
-		return;
-	}
-	unit_serve(u);
-	if (u->serving)
-		log_info("unit %s: sockets bound again", u->spec.name);
-}
-
-/*
- * Applies what a reload left pending, once the unit has no daemon: removal,
- * or new sockets. May free u.
- */
-static void
-unit_settle(struct unit *u)
-{
-	struct unit_spec *next;
-
-	if (unit_has_process(u) || u->sup->shutting_down)
-		return;
-	if (u->removing) {
-		log_info("unit %s: removed", u->spec.name);
-		sup_remove(u->sup, u);
-		return;
-	}
-	if (u->next_spec != NULL) {
-		next = u->next_spec;
-		u->next_spec = NULL;
-		unit_rebind(u, next);
-	}
-}
-
-static void
+void
 sup_add(struct supervisor *sup, struct unit *u)
 {
 	sup->units = xreallocarray(sup->units, sup->nunits + 1,
@@ -757,7 +602,7 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 	return sup;
 }
 
-static void
+void
 unit_launch_if(struct unit *u)
 {
 	if (u->serving && u->spec.start == START_AT_LAUNCH)
@@ -779,144 +624,6 @@ sup_unit(const struct supervisor *sup, const char *name)
 		if (strcmp(sup->units[i]->spec.name, name) == 0)
 			return sup->units[i];
 	return NULL;
-}
-
-/* A changed unit: what can change now does; new sockets wait for exit. */
-static void
-unit_update(struct unit *u, const struct unit_spec *ns)
-{
-	struct unit_spec *copy;
-
-	if (u->sm.state == UNIT_FAILED)
-		unit_feed(u, UNIT_EV_RESET, false, false);
-	if (unit_spec_equal(&u->spec, ns) && u->serving)
-		return;
-	copy = xcalloc(1, sizeof(*copy));
-	unit_spec_copy(copy, ns);
-	if (!unit_spec_same_sockets(&u->spec, ns) || !u->serving) {
-		if (unit_has_process(u)) {
-			log_info("unit %s: new sockets apply once pid %ld "
-			    "exits", u->spec.name, (long)u->pid);
-			if (u->next_spec != NULL) {
-				unit_spec_clear(u->next_spec);
-				free(u->next_spec);
-			}
-			u->next_spec = copy;
-		} else {
-			unit_rebind(u, copy);
-		}
-		return;
-	}
-	/* Same sockets: keep the fds, take the rest for the next start. */
-	unit_spec_clear(&u->spec);
-	u->spec = *copy;
-	free(copy);
-	for (size_t i = 0; i < u->nsocks; i++)
-		u->socks[i].spec = &u->spec.sockets[i];
-	unit_derive_env(u);
-	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
-	    u->spec.log_max_size, u->spec.log_keep);
-	log_info("unit %s: changed; applies at its next start", u->spec.name);
-}
-
-/*
- * Makes the running units match a new plan (SIGHUP). Unchanged units are
- * not touched; changed exec, args, env and policies apply at the next
- * start; new sockets are bound once the unit's daemon is not running; a
- * removed unit is stopped and its sockets removed; a new unit is bound at
- * once. The caller keeps plan alive until the next reload.
- */
-int
-sup_reload(struct supervisor *sup, const struct plan *plan)
-{
-	const struct plan *old = sup->plan;
-
-	if (plan->mode != old->mode ||
-	    strcmp(plan->runtime_dir, old->runtime_dir) != 0) {
-		log_warnx("reload: mode or runtime_dir changed; that needs a "
-		    "restart, keeping the running configuration");
-		return -EINVAL;
-	}
-	sup->plan = plan;
-	for (size_t i = 0; i < sup->nunits; ) {
-		struct unit *u = sup->units[i];
-		const struct unit_spec *ns = plan_find(plan, u->spec.name);
-
-		if (ns != NULL) {
-			unit_update(u, ns);
-			i++;
-			continue;
-		}
-		log_info("unit %s: no longer configured; stopping it",
-		    u->spec.name);
-		u->removing = true;
-		if (unit_has_process(u)) {
-			unit_feed(u, UNIT_EV_STOP, false, false);
-			i++;
-		} else {
-			sup_remove(sup, u);	/* units[i] is the next now */
-		}
-	}
-	for (size_t i = 0; i < plan->nunits; i++) {
-		struct unit *u;
-
-		if (sup_unit(sup, plan->units[i].name) != NULL)
-			continue;
-		u = unit_new(sup, &plan->units[i]);
-		sup_add(sup, u);
-		log_info("unit %s: added", u->spec.name);
-		unit_launch_if(u);
-	}
-	return 0;
-}
-
-/* Is every socket the unit bound still at its path, as the inode we bound? */
-static bool
-unit_paths_intact(const struct unit *u)
-{
-	for (size_t i = 0; i < u->nsocks; i++) {
-		const struct unit_sock *s = &u->socks[i];
-		struct stat st;
-
-		if (s->b.fd < 0 || s->b.ino == 0)	/* inet: no path */
-			continue;
-		if (lstat(s->spec->path, &st) < 0 || !S_ISSOCK(st.st_mode) ||
-		    st.st_dev != s->b.dev || st.st_ino != s->b.ino)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Something changed in R (fswatch): a socket file removed, or R itself
- * deleted at logout. A unit with no daemon is bound again at once; one
- * whose daemon runs keeps serving the clients it has, and is bound again
- * when that daemon exits (clients that connect meanwhile cannot reach it:
- * we say so).
- */
-void
-sup_check_paths(struct supervisor *sup)
-{
-	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = sup->units[i];
-		struct unit_spec *copy;
-
-		if (!u->serving || unit_paths_intact(u) || u->next_spec != NULL)
-			continue;
-		copy = xcalloc(1, sizeof(*copy));
-		unit_spec_copy(copy, &u->spec);
-		if (unit_has_process(u)) {
-			log_warnx("unit %s: its socket files were removed while "
-			    "pid %ld runs; new clients cannot reach it until it "
-			    "exits, then they are bound again", u->spec.name,
-			    (long)u->pid);
-			u->next_spec = copy;
-		} else {
-			log_warnx("unit %s: its socket files were removed; "
-			    "binding them again", u->spec.name);
-			unit_rebind(u, copy);
-		}
-	}
 }
 
 /*
