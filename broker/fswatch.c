@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Edge: inotify on a few directories; see fswatch.h. Watches vanish with
- * their directory (IN_IGNORED) and are added again by the next check, so
- * the set of watches follows what exists.
+ * Edge: inotify on a few directories and the mount table; see fswatch.h.
+ * Watches vanish with their directory (IN_IGNORED) and are added again by
+ * the next check, so the set of watches follows what exists.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -14,20 +15,102 @@
 
 #define FSWATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+#define FSWATCH_REMOVAL (IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | \
+	IN_MOVE_SELF | IN_IGNORED)
+
+static void
+fswatch_now(struct fswatch *w)
+{
+	ev_timer_stop(w->loop, &w->settle);
+	w->cb(w->arg);
+}
+
+/* A removal: check once quiet for FSWATCH_SETTLE (FSWATCH_SETTLE_MAX max). */
+static void
+fswatch_later(struct fswatch *w)
+{
+	ev_tstamp now = ev_now(w->loop), at;
+
+	if (!ev_is_active(&w->settle))
+		w->first = now;
+	at = w->first + FSWATCH_SETTLE_MAX;
+	if (now + FSWATCH_SETTLE < at)
+		at = now + FSWATCH_SETTLE;
+	ev_timer_stop(w->loop, &w->settle);
+	ev_timer_set(&w->settle, at - now, 0.);
+	ev_timer_start(w->loop, &w->settle);
+}
+
+static void
+settle_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	fswatch_now(t->data);
+}
 
 static void
 fswatch_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct fswatch *w = io->data;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool removal = false, other = false;
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	do
-		n = read(w->fd, buf, sizeof(buf));	/* drain: one check */
-	while (n > 0 || (n < 0 && errno == EINTR));
-	w->cb(w->arg);
+	for (;;) {
+		n = read(w->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n; ) {
+			const struct inotify_event *ev = (const void *)p;
+
+			if (ev->mask & FSWATCH_REMOVAL)
+				removal = true;
+			else
+				other = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (removal || ev_is_active(&w->settle))
+		fswatch_later(w);	/* never fight a removal */
+	else if (other)
+		fswatch_now(w);
+}
+
+/* The mount table changed (POLLERR on /proc/self/mountinfo). */
+static void
+mounts_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct fswatch *w = io->data;
+
+	(void)loop;
+	(void)revents;
+	if (ev_is_active(&w->settle))
+		fswatch_later(w);
+	else
+		fswatch_now(w);
+}
+
+/*
+ * The kernel flags a change of the mount table as POLLERR|POLLPRI on
+ * /proc/self/mountinfo, and always reports it readable: watch it for
+ * writing, which epoll reports (EV_WRITE) only with that error.
+ */
+static void
+watch_mounts(struct fswatch *w)
+{
+	w->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (w->mounts_fd < 0) {
+		log_warn("mounts are not watched: /proc/self/mountinfo");
+		return;
+	}
+	ev_io_init(&w->mounts_io, mounts_cb, w->mounts_fd, EV_WRITE);
+	w->mounts_io.data = w;
+	ev_io_start(w->loop, &w->mounts_io);
 }
 
 int
@@ -37,6 +120,9 @@ fswatch_init(struct fswatch *w, struct ev_loop *loop, void (*cb)(void *arg),
 	w->loop = loop;
 	w->cb = cb;
 	w->arg = arg;
+	w->mounts_fd = -1;
+	ev_init(&w->settle, settle_cb);
+	w->settle.data = w;
 	w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (w->fd < 0) {
 		log_warn("inotify: published links and the runtime directory "
@@ -46,6 +132,7 @@ fswatch_init(struct fswatch *w, struct ev_loop *loop, void (*cb)(void *arg),
 	ev_io_init(&w->io, fswatch_cb, w->fd, EV_READ);
 	w->io.data = w;
 	ev_io_start(loop, &w->io);
+	watch_mounts(w);
 	return 0;
 }
 
@@ -63,6 +150,11 @@ fswatch_add(struct fswatch *w, const char *dir)
 void
 fswatch_close(struct fswatch *w)
 {
+	ev_timer_stop(w->loop, &w->settle);
+	if (w->mounts_fd >= 0) {
+		ev_io_stop(w->loop, &w->mounts_io);
+		fd_close(&w->mounts_fd);
+	}
 	if (w->fd < 0)
 		return;
 	ev_io_stop(w->loop, &w->io);

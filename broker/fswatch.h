@@ -1,17 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Edge: one inotify fd for the directories the broker cares about (R, the
- * published dirs and their parents). Any change calls one callback, which
- * re-checks everything: simple, idempotent, and no polling or timers.
+ * published dirs and their parents), plus the mount table. Any change calls
+ * one callback, which re-checks everything: simple and idempotent.
+ *
+ * When: a directory that appears (login) or a mount (logind mounts a tmpfs
+ * on /run/user/UID after making it) is checked at once, so that links are
+ * there before the session's first client; a removal (logout's umount or
+ * rm -rf, a link deleted by hand) is checked once the directory has been
+ * quiet for FSWATCH_SETTLE, so the broker never puts links back into a
+ * directory that is being removed. Idle, nothing runs: the settle timer is
+ * one-shot.
  */
 #ifndef VB_FSWATCH_H
 #define VB_FSWATCH_H
 
 #include <ev.h>
+#include <stdbool.h>
+
+#define FSWATCH_SETTLE		0.25	/* s of quiet after a removal */
+#define FSWATCH_SETTLE_MAX	2.0	/* s after the first, at most */
 
 struct fswatch {
 	int		 fd;		/* -1: inotify unavailable */
+	int		 mounts_fd;	/* /proc/self/mountinfo, or -1 */
 	ev_io		 io;
+	ev_io		 mounts_io;
+	ev_timer	 settle;
+	ev_tstamp	 first;		/* of the removals being settled */
 	struct ev_loop	*loop;
 	void		(*cb)(void *arg);
 	void		*arg;

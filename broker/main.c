@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bootmark.h"
 #include "catalog.h"
 #include "config.h"
 #include "control.h"
@@ -59,6 +60,8 @@ struct broker {
 	struct publisher	 publisher;
 	struct control		 control;
 	struct notify		 notify;
+	bool			 control_bound;	/* at start: keep it bound */
+	bool			 notify_bound;
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
 	ev_signal		 sighup;
@@ -235,6 +238,8 @@ make_plan(struct config *cfg, const struct options *o, const char *what)
 }
 
 static void fs_changed(void *arg);
+static int control_reload(void *arg, struct strv *ret_errors);
+static void daemon_ready(void *arg, pid_t pid);
 
 /* The links to publish follow the units served (start-up, reload). */
 static void
@@ -277,6 +282,32 @@ recreate_runtime_dir(struct broker *b)
 	free(lock);
 }
 
+/*
+ * The control and notify sockets live in R: bound again if their files are
+ * gone (R removed and made again, runtime_dir = xdg), so that
+ * virt-brokerctl and the daemons' READY=1 keep reaching the broker.
+ */
+static void
+reopen_broker_sockets(struct broker *b)
+{
+	struct stat st;
+
+	if (b->control_bound && lstat(b->plan->control_socket, &st) < 0 &&
+	    errno == ENOENT) {
+		log_warnx("%s was removed; binding it again",
+		    b->plan->control_socket);
+		control_close(&b->control);
+		(void)control_open(&b->control, b->loop,
+		    b->plan->control_socket, &b->sup, control_reload, b);
+	}
+	if (b->notify_bound && lstat(b->plan->notify_socket, &st) < 0 &&
+	    errno == ENOENT) {
+		notify_close(&b->notify);
+		(void)notify_open(&b->notify, b->loop, b->plan->notify_socket,
+		    daemon_ready, b);
+	}
+}
+
 /* inotify said something changed: check R, our sockets, our links. */
 static void
 fs_changed(void *arg)
@@ -288,6 +319,7 @@ fs_changed(void *arg)
 	fswatch_add(&b->fswatch, parent);
 	fswatch_add(&b->fswatch, b->plan->runtime_dir);
 	free(parent);
+	reopen_broker_sockets(b);
 	sup_check_paths(b->sup);
 	publish_sync(&b->publisher, &b->fswatch);
 }
@@ -512,13 +544,14 @@ main(int argc, char **argv)
 		pidfile_release(&b.pidfile);
 		fatalx("no unit could be served");
 	}
+	bootmark_check(b.plan->runtime_dir, sup_any_adopted(b.sup));
 	log_info("serving %zu unit%s in %s (%s mode)", serving,
 	    serving == 1 ? "" : "s", b.plan->runtime_dir,
 	    broker_mode_name(b.plan->mode));
-	(void)notify_open(&b.notify, b.loop, b.plan->notify_socket, daemon_ready,
-	    &b);
-	(void)control_open(&b.control, b.loop, b.plan->control_socket, &b.sup,
-	    control_reload, &b);
+	b.notify_bound = notify_open(&b.notify, b.loop, b.plan->notify_socket,
+	    daemon_ready, &b) == 0;
+	b.control_bound = control_open(&b.control, b.loop,
+	    b.plan->control_socket, &b.sup, control_reload, &b) == 0;
 	notify_ready(o->ready_fd);
 	notify_socket_ready();
 	if (daemon_fd >= 0) {

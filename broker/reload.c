@@ -15,9 +15,12 @@
 #include "xalloc.h"
 
 /* New sockets for a unit with no daemon: unbind the old, bind the new. */
+static void unit_rebind_files(struct unit *u);
+
 void
 unit_rebind(struct unit *u, struct unit_spec *spec)
 {
+	u->paths_lost = false;
 	unit_unbind(u);
 	ev_timer_stop(u->sup->loop, &u->timer);
 	unit_spec_clear(&u->spec);
@@ -57,6 +60,8 @@ unit_settle(struct unit *u)
 		next = u->next_spec;
 		u->next_spec = NULL;
 		unit_rebind(u, next);
+	} else if (u->paths_lost) {
+		unit_rebind_files(u);
 	}
 }
 
@@ -122,6 +127,10 @@ sup_reload(struct supervisor *sup, const struct plan *plan)
 		const struct unit_spec *ns = plan_find(plan, u->spec.name);
 
 		if (ns != NULL) {
+			if (u->removing)
+				log_info("unit %s: configured again; kept",
+				    u->spec.name);
+			u->removing = false;	/* re-added while stopping */
 			unit_update(u, ns);
 			i++;
 			continue;
@@ -167,33 +176,63 @@ unit_paths_intact(const struct unit *u)
 }
 
 /*
+ * The unit's socket files were removed and no daemon runs: bind them again.
+ * Only the files change: the state machine keeps its state, so a relaunch
+ * pending in backoff, or the failed state, survives (a reload's
+ * unit_rebind starts afresh instead).
+ */
+static void
+unit_rebind_files(struct unit *u)
+{
+	enum unit_state state = u->sm.state;
+	size_t live = 0;
+	int r;
+
+	u->paths_lost = false;
+	unit_unbind(u);
+	r = unit_bind(u, &live);
+	u->serving = r == 0;
+	if (r == -EADDRINUSE) {
+		unit_sm_init(&u->sm);
+		unit_adopt(u, live);
+	} else if (r == 0) {
+		unit_set_state(u, state);	/* watches as that state does */
+		log_info("unit %s: sockets bound again", u->spec.name);
+	} else {
+		u->paths_lost = true;		/* the next check tries again */
+	}
+}
+
+/*
  * Something changed in R (fswatch): a socket file removed, or R itself
- * deleted at logout. A unit with no daemon is bound again at once; one
- * whose daemon runs keeps serving the clients it has, and is bound again
- * when that daemon exits (clients that connect meanwhile cannot reach it:
- * we say so).
+ * deleted (runtime_dir = xdg, at logout). A unit with no daemon is bound
+ * again at once; one whose daemon runs keeps serving the clients it has,
+ * and is bound again when that daemon exits (clients that connect meanwhile
+ * cannot reach it: we say so).
  */
 void
 sup_check_paths(struct supervisor *sup)
 {
 	for (size_t i = 0; i < sup->nunits; i++) {
 		struct unit *u = sup->units[i];
-		struct unit_spec *copy;
 
-		if (!u->serving || unit_paths_intact(u) || u->next_spec != NULL)
+		if (u->paths_lost) {
+			if (!unit_has_process(u))
+				unit_rebind_files(u);
 			continue;
-		copy = xcalloc(1, sizeof(*copy));
-		unit_spec_copy(copy, &u->spec);
+		}
+		if (!u->serving || unit_paths_intact(u))
+			continue;
+		u->paths_lost = true;
 		if (unit_has_process(u)) {
 			log_warnx("unit %s: its socket files were removed while "
 			    "pid %ld runs; new clients cannot reach it until it "
 			    "exits, then they are bound again", u->spec.name,
 			    (long)u->pid);
-			u->next_spec = copy;
-		} else {
-			log_warnx("unit %s: its socket files were removed; "
-			    "binding them again", u->spec.name);
-			unit_rebind(u, copy);
+			continue;
 		}
+		log_warnx("unit %s: its socket files were removed; binding "
+		    "them again", u->spec.name);
+		unit_rebind_files(u);
 	}
 }

@@ -657,6 +657,16 @@ sup_shutdown(struct supervisor *sup)
 	check_shutdown(sup);
 }
 
+/* Does a daemon the broker did not start serve one of the units? */
+bool
+sup_any_adopted(const struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->nunits; i++)
+		if (sup->units[i]->adopted_pid > 0)
+			return true;
+	return false;
+}
+
 /* A daemon the broker still waits for. */
 bool
 sup_busy(const struct supervisor *sup)

@@ -40,6 +40,7 @@ struct unit {
 	int			*fds;		/* socks[i].b.fd, for spawn/poll */
 	bool			 serving;	/* every socket bound */
 	bool			 removing;	/* gone from the config */
+	bool			 paths_lost;	/* socket files gone: rebind */
 	bool			 left_running;	/* stop_on_exit = no, at exit */
 	struct strv		 env;		/* ends with the LISTEN_PID slot */
 	struct dlog		 log;
@@ -90,6 +91,7 @@ void			 sup_socket_names(const struct supervisor *sup,
 			    struct strv *ret_names);
 void			 sup_shutdown(struct supervisor *sup);
 bool			 sup_busy(const struct supervisor *sup);
+bool			 sup_any_adopted(const struct supervisor *sup);
 void			 sup_free(struct supervisor *sup);
 
 #endif
