@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Edge: readiness for init systems.
+ * Edge: readiness for init systems, and the fds the broker starts with.
+ *
+ * daemon_open_stdio() runs first in main(): fds 0-2 are always open.
  *
  * daemonize() forks; the parent waits on a pipe and exits 0 only when the
  * child writes its ready newline (every socket bound), so sysvinit's and
@@ -24,6 +26,35 @@
 #include "daemonize.h"
 #include "fd.h"
 #include "log.h"
+
+/*
+ * First thing in main(), before anything opens a file: a closed fd 0, 1 or
+ * 2 gets /dev/null, as daemons conventionally do, or the broker's first
+ * files would land there (libev aborts on that; a daemon's output would go
+ * into the lock or a socket). Not CLOEXEC: stdio. Returns the fds it
+ * opened, bit n for fd n.
+ */
+unsigned
+daemon_open_stdio(void)
+{
+	unsigned opened = 0;
+	int fd, nul;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		nul = open("/dev/null", O_RDWR);	/* the lowest free: fd */
+		if (nul < 0)
+			fatal("open /dev/null");
+		if (nul != fd) {
+			if (dup2(nul, fd) < 0)
+				fatal("dup2 /dev/null");
+			fd_close(&nul);
+		}
+		opened |= 1U << fd;
+	}
+	return opened;
+}
 
 /*
  * Returns, in the child, the write end of the ready pipe (to be given to
@@ -70,7 +101,8 @@ daemonize_detach(void)
 	(void)dup2(fd, STDIN_FILENO);
 	(void)dup2(fd, STDOUT_FILENO);
 	(void)dup2(fd, STDERR_FILENO);
-	fd_close(&fd);
+	if (fd > STDERR_FILENO)
+		fd_close(&fd);
 }
 
 /* --pidfile: the pid, for start-stop-daemon; not a lock (that is R's). */

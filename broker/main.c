@@ -460,6 +460,7 @@ main(int argc, char **argv)
 	pid_t holder = 0;
 	int r, daemon_fd = -1;
 
+	(void)daemon_open_stdio();
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
 	parse_options(argc, argv, o);
 	if (o->verbose)
