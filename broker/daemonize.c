@@ -2,7 +2,8 @@
 /*
  * Edge: readiness for init systems, and the fds the broker starts with.
  *
- * daemon_open_stdio() runs first in main(): fds 0-2 are always open.
+ * daemon_open_stdio() runs first in main(): fds 0-2 are always open; then
+ * daemon_check_ready_fd() refuses a --ready-fd that was not open at start.
  *
  * daemonize() forks; the parent waits on a pipe and exits 0 only when the
  * child writes its ready newline (every socket bound), so sysvinit's and
@@ -54,6 +55,56 @@ daemon_open_stdio(void)
 		opened |= 1U << fd;
 	}
 	return opened;
+}
+
+static const char *
+file_type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "an unknown kind of file";
+}
+
+/*
+ * --ready-fd N: N must be open when the broker starts (opened: what
+ * daemon_open_stdio() put on 0-2 does not count) and be a pipe, socket or
+ * character device; otherwise fatal, naming N. Returns the fd to write the
+ * ready newline to, CLOEXEC: N, or for N in 0-2 a copy above 2, so that
+ * closing it after the newline frees no stdio number for a later file.
+ */
+int
+daemon_check_ready_fd(int fd, unsigned opened)
+{
+	struct stat st;
+	int copy, r;
+
+	if (fd <= STDERR_FILENO && (opened & (1U << fd)) != 0) {
+		errno = EBADF;
+		fatal("--ready-fd %d", fd);
+	}
+	if (fcntl(fd, F_GETFD) < 0 || fstat(fd, &st) < 0)
+		fatal("--ready-fd %d", fd);
+	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
+	    !S_ISCHR(st.st_mode))
+		fatalx("--ready-fd %d is %s, not a pipe, socket or character "
+		    "device", fd, file_type_name(st.st_mode));
+	if (fd > STDERR_FILENO) {
+		if ((r = fd_set_cloexec(fd, true)) < 0) {
+			errno = -r;
+			fatal("--ready-fd %d", fd);
+		}
+		return fd;
+	}
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	if (copy < 0)
+		fatal("--ready-fd %d", fd);
+	return copy;
 }
 
 /*

@@ -8,6 +8,7 @@
 #define VB_DAEMONIZE_H
 
 unsigned daemon_open_stdio(void);
+int	daemon_check_ready_fd(int fd, unsigned opened);
 int	daemonize(void);
 void	daemonize_detach(void);
 int	daemon_pidfile_write(const char *path);

@@ -459,10 +459,13 @@ main(int argc, char **argv)
 	size_t serving;
 	pid_t holder = 0;
 	int r, daemon_fd = -1;
+	unsigned stdio_opened;
 
-	(void)daemon_open_stdio();
+	stdio_opened = daemon_open_stdio();
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
 	parse_options(argc, argv, o);
+	if (o->ready_fd >= 0)
+		o->ready_fd = daemon_check_ready_fd(o->ready_fd, stdio_opened);
 	if (o->verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	b.cfg = load_config(o);

@@ -199,8 +199,80 @@ START_TEST(closed_stdio_foreground_gets_ready_and_serves)
 }
 END_TEST
 
+/* --ready-fd 3 with 3 closed: a clear error, nothing started. */
+START_TEST(closed_ready_fd_is_refused_by_name)
+{
+	char *lock = h_rt("virt-broker.pid");
+	struct start s = { .args = { "--ready-fd", "3" }, .out = -1,
+	    .fd3 = -1 };
+	pid_t pid;
 
+	conf_fake();
+	pid = spawn(&s);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	ck_assert_int_eq(h_log_count(&H, "--ready-fd 3: Bad file descriptor"),
+	    1);
+	ck_assert_int_ne(access(lock, F_OK), 0);
+	free(lock);
+}
+END_TEST
 
+/* --ready-fd naming a regular file: refused, the file left untouched. */
+START_TEST(regular_file_as_ready_fd_is_refused)
+{
+	char *file = h_dir("not-a-pipe");
+	struct start s = { .args = { "--ready-fd", "3" }, .out = -1 };
+	struct stat st;
+	pid_t pid;
+
+	conf_fake();
+	s.fd3 = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	ck_assert_int_ge(s.fd3, 0);
+	pid = spawn(&s);
+	close(s.fd3);
+	ck_assert_int_eq(h_wait_exit(pid, T_MS), 1);
+	ck_assert_int_eq(h_log_count(&H, "--ready-fd 3 is a regular file, "
+	    "not a pipe, socket or character device"), 1);
+	ck_assert_int_eq(stat(file, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	free(file);
+}
+END_TEST
+
+/*
+ * --ready-fd 1 (stdout a pipe): once the newline is written, no file the
+ * broker opens later may land on fd 1, where its daemons' output and any
+ * stdout write would go.
+ */
+START_TEST(ready_fd_on_stdout_is_not_reused)
+{
+	char *a = h_rt("sock-a"), link[64], want[64], proc[64];
+	struct start s = { .args = { "--ready-fd", "1" }, .fd3 = -1 };
+	struct stat st;
+	ssize_t n;
+	long daemon_pid;
+	int p[2];
+
+	conf_fake();
+	ready_pipe(p);
+	s.out = p[1];
+	H.broker = spawn(&s);
+	close(p[1]);
+	ck_assert(wait_ready(p[0]));
+	ck_assert(h_wait_hello(a, &daemon_pid, T_MS));
+	ck_assert_int_eq(fstat(p[0], &st), 0);
+	snprintf(want, sizeof(want), "pipe:[%lu]", (unsigned long)st.st_ino);
+	snprintf(proc, sizeof(proc), "/proc/%ld/fd/1", (long)H.broker);
+	n = readlink(proc, link, sizeof(link) - 1);
+	ck_assert_int_gt(n, 0);
+	link[n] = '\0';
+	ck_assert_msg(strcmp(link, want) == 0 || strcmp(link, "/dev/null") == 0,
+	    "the broker's fd 1 is %s", link);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	close(p[0]);
+	free(a);
+}
+END_TEST
 
 
 
@@ -215,6 +287,9 @@ startup_suite(void)
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 60);
 	tcase_add_test(fds, closed_stdio_daemon_starts_and_serves);
 	tcase_add_test(fds, closed_stdio_foreground_gets_ready_and_serves);
+	tcase_add_test(fds, closed_ready_fd_is_refused_by_name);
+	tcase_add_test(fds, regular_file_as_ready_fd_is_refused);
+	tcase_add_test(fds, ready_fd_on_stdout_is_not_reused);
 	return s;
 }
 
