@@ -174,17 +174,24 @@ daemon_pidfile_write(const char *path)
 	return r;
 }
 
-/* Removes the pidfile if it still names us. */
+/*
+ * Removes the pidfile if it still says exactly what daemon_pidfile_write()
+ * wrote: someone else's pid (a broker started since) or anything else is
+ * left alone.
+ */
 void
 daemon_pidfile_remove(const char *path)
 {
-	char buf[32] = "";
+	char buf[32] = "", want[32];
 	FILE *fp = fopen(path, "re");
+	size_t n;
 
 	if (fp == NULL)
 		return;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    strtol(buf, NULL, 10) == (long)getpid())
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
+	if (strcmp(buf, want) == 0)
 		(void)unlink(path);
 	fclose(fp);
 }

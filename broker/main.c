@@ -480,10 +480,6 @@ main(int argc, char **argv)
 	}
 	if (o->daemon)
 		daemon_fd = daemonize();
-	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
-		errno = -r;
-		fatal("--pidfile %s", o->pidfile);
-	}
 	if (b.plan->log_syslog || o->syslog || o->daemon)
 		log_init("virt-broker", o->verbose ? LOG_LEVEL_DEBUG :
 		    LOG_LEVEL_INFO, true);
@@ -503,6 +499,11 @@ main(int argc, char **argv)
 		fatal("%s", lock_path);
 	}
 	free(lock_path);
+	/* Only the lock's holder names itself; -d's parent waits for it. */
+	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
+		errno = -r;
+		fatal("--pidfile %s", o->pidfile);
+	}
 
 	raise_fd_limit();
 	b.loop = ev_default_loop(EVFLAG_AUTO);

@@ -134,6 +134,53 @@ read_pid(const char *path)
 	return pid;
 }
 
+/* Starts the broker in the foreground with args; its pid once ready. */
+static pid_t
+start_foreground(const char *pidfile)
+{
+	struct start s = { .out = -1 };
+	int p[2], n = 0;
+
+	ready_pipe(p);
+	s.fd3 = p[1];
+	s.args[n++] = "--ready-fd";
+	s.args[n++] = "3";
+	if (pidfile != NULL) {
+		s.args[n++] = "--pidfile";
+		s.args[n++] = pidfile;
+	}
+	H.broker = spawn(&s);
+	close(p[1]);
+	ck_assert_msg(wait_ready(p[0]), "the broker did not get ready");
+	close(p[0]);
+	return H.broker;
+}
+
+/* Lines of the log file path that contain needle. */
+static int
+log_count(const char *path, const char *needle)
+{
+	struct harness h = { 0 };
+
+	snprintf(h.log, sizeof(h.log), "%s", path);
+	return h_log_count(&h, needle);
+}
+
+/* The runtime dir's lock is held by someone (not by us). */
+static bool
+lock_is_held(void)
+{
+	char *lock = h_rt("virt-broker.pid");
+	int fd = open(lock, O_RDONLY | O_CLOEXEC);
+	bool held;
+
+	ck_assert_int_ge(fd, 0);
+	held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	free(lock);
+	return held;
+}
+
 /*
  * virt-broker -d <&- >&- 2>&-: its first files would land on 0-2 (libev
  * aborts on that); it opens /dev/null there first, and serves.
@@ -274,15 +321,88 @@ START_TEST(ready_fd_on_stdout_is_not_reused)
 }
 END_TEST
 
+/*
+ * A second broker with the same --pidfile fails on the lock: the pidfile
+ * keeps the first broker's pid, which still holds the lock and serves.
+ */
+START_TEST(second_broker_keeps_the_first_ones_pidfile)
+{
+	char *a = h_rt("sock-a"), *pidfile = h_dir("broker.pid"),
+	    *second_log = h_dir("second.log"), *lock = h_rt("virt-broker.pid");
+	struct start s = { .args = { "--pidfile", pidfile }, .out = -1,
+	    .fd3 = -1, .log = second_log };
+	char want[64];
+	pid_t first, second;
+	long daemon_pid;
 
+	conf_fake();
+	first = start_foreground(pidfile);
+	ck_assert_int_eq(read_pid(pidfile), first);
+	second = spawn(&s);
+	ck_assert_int_eq(h_wait_exit(second, T_MS), 1);
+	snprintf(want, sizeof(want), "another virt-broker (pid %ld)",
+	    (long)first);
+	ck_assert_int_eq(log_count(second_log, want), 1);
+	ck_assert_int_eq(read_pid(pidfile), first);
+	ck_assert_int_eq(read_pid(lock), first);
+	ck_assert(lock_is_held());
+	ck_assert(h_wait_hello(a, &daemon_pid, T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_ne(access(pidfile, F_OK), 0);
+	free(a);
+	free(pidfile);
+	free(second_log);
+	free(lock);
+}
+END_TEST
 
+/* A second broker that fails on the lock leaves no pidfile of its own. */
+START_TEST(second_broker_leaves_no_dead_pid)
+{
+	char *pidfile = h_dir("second.pid"), *second_log = h_dir("second.log");
+	struct start s = { .args = { "--pidfile", pidfile }, .out = -1,
+	    .fd3 = -1, .log = second_log };
+	pid_t second;
+
+	conf_fake();
+	(void)start_foreground(NULL);
+	second = spawn(&s);
+	ck_assert_int_eq(h_wait_exit(second, T_MS), 1);
+	ck_assert_int_ne(access(pidfile, F_OK), 0);
+	ck_assert(lock_is_held());
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(pidfile);
+	free(second_log);
+}
+END_TEST
+
+/* At exit the broker removes its --pidfile only if it still names it. */
+START_TEST(pidfile_naming_another_pid_is_left_at_exit)
+{
+	char *pidfile = h_dir("broker.pid"), *tmp = h_dir("broker.pid.new");
+	FILE *fp;
+
+	conf_fake();
+	(void)start_foreground(pidfile);
+	fp = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "%d\n", INT_MAX);
+	fclose(fp);
+	ck_assert_int_eq(rename(tmp, pidfile), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_eq(read_pid(pidfile), INT_MAX);
+	free(pidfile);
+	free(tmp);
+}
+END_TEST
 
 static Suite *
 startup_suite(void)
 {
 	Suite *s = suite_create("startup");
 	TCase *fds = tcase_create("fds");
-	TCase *all[] = { fds };
+	TCase *pid = tcase_create("pidfile");
+	TCase *all[] = { fds, pid };
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 60);
 	tcase_add_test(fds, closed_stdio_daemon_starts_and_serves);
@@ -290,6 +410,9 @@ startup_suite(void)
 	tcase_add_test(fds, closed_ready_fd_is_refused_by_name);
 	tcase_add_test(fds, regular_file_as_ready_fd_is_refused);
 	tcase_add_test(fds, ready_fd_on_stdout_is_not_reused);
+	tcase_add_test(pid, second_broker_keeps_the_first_ones_pidfile);
+	tcase_add_test(pid, second_broker_leaves_no_dead_pid);
+	tcase_add_test(pid, pidfile_naming_another_pid_is_left_at_exit);
 	return s;
 }
 
