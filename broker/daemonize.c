@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Edge: readiness for init systems.
+ * Edge: readiness for init systems, and the fds the broker starts with.
+ *
+ * daemon_open_stdio() runs first in main(): fds 0-2 are always open; then
+ * daemon_check_ready_fd() refuses a --ready-fd that was not open at start.
  *
  * daemonize() forks; the parent waits on a pipe and exits 0 only when the
  * child writes its ready newline (every socket bound), so sysvinit's and
@@ -24,6 +27,85 @@
 #include "daemonize.h"
 #include "fd.h"
 #include "log.h"
+
+/*
+ * First thing in main(), before anything opens a file: a closed fd 0, 1 or
+ * 2 gets /dev/null, as daemons conventionally do, or the broker's first
+ * files would land there (libev aborts on that; a daemon's output would go
+ * into the lock or a socket). Not CLOEXEC: stdio. Returns the fds it
+ * opened, bit n for fd n.
+ */
+unsigned
+daemon_open_stdio(void)
+{
+	unsigned opened = 0;
+	int fd, nul;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		nul = open("/dev/null", O_RDWR);	/* the lowest free: fd */
+		if (nul < 0)
+			fatal("open /dev/null");
+		if (nul != fd) {
+			if (dup2(nul, fd) < 0)
+				fatal("dup2 /dev/null");
+			fd_close(&nul);
+		}
+		opened |= 1U << fd;
+	}
+	return opened;
+}
+
+static const char *
+file_type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "an unknown kind of file";
+}
+
+/*
+ * --ready-fd N: N must be open when the broker starts (opened: what
+ * daemon_open_stdio() put on 0-2 does not count) and be a pipe, socket or
+ * character device; otherwise fatal, naming N. Returns the fd to write the
+ * ready newline to, CLOEXEC: N, or for N in 0-2 a copy above 2, so that
+ * closing it after the newline frees no stdio number for a later file.
+ */
+int
+daemon_check_ready_fd(int fd, unsigned opened)
+{
+	struct stat st;
+	int copy, r;
+
+	if (fd <= STDERR_FILENO && (opened & (1U << fd)) != 0) {
+		errno = EBADF;
+		fatal("--ready-fd %d", fd);
+	}
+	if (fcntl(fd, F_GETFD) < 0 || fstat(fd, &st) < 0)
+		fatal("--ready-fd %d", fd);
+	if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) &&
+	    !S_ISCHR(st.st_mode))
+		fatalx("--ready-fd %d is %s, not a pipe, socket or character "
+		    "device", fd, file_type_name(st.st_mode));
+	if (fd > STDERR_FILENO) {
+		if ((r = fd_set_cloexec(fd, true)) < 0) {
+			errno = -r;
+			fatal("--ready-fd %d", fd);
+		}
+		return fd;
+	}
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+	if (copy < 0)
+		fatal("--ready-fd %d", fd);
+	return copy;
+}
 
 /*
  * Returns, in the child, the write end of the ready pipe (to be given to
@@ -70,7 +152,8 @@ daemonize_detach(void)
 	(void)dup2(fd, STDIN_FILENO);
 	(void)dup2(fd, STDOUT_FILENO);
 	(void)dup2(fd, STDERR_FILENO);
-	fd_close(&fd);
+	if (fd > STDERR_FILENO)
+		fd_close(&fd);
 }
 
 /* --pidfile: the pid, for start-stop-daemon; not a lock (that is R's). */
@@ -91,17 +174,24 @@ daemon_pidfile_write(const char *path)
 	return r;
 }
 
-/* Removes the pidfile if it still names us. */
+/*
+ * Removes the pidfile if it still says exactly what daemon_pidfile_write()
+ * wrote: someone else's pid (a broker started since) or anything else is
+ * left alone.
+ */
 void
 daemon_pidfile_remove(const char *path)
 {
-	char buf[32] = "";
+	char buf[32] = "", want[32];
 	FILE *fp = fopen(path, "re");
+	size_t n;
 
 	if (fp == NULL)
 		return;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    strtol(buf, NULL, 10) == (long)getpid())
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want), "%ld\n", (long)getpid());
+	if (strcmp(buf, want) == 0)
 		(void)unlink(path);
 	fclose(fp);
 }

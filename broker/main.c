@@ -491,9 +491,13 @@ main(int argc, char **argv)
 	size_t serving;
 	pid_t holder = 0;
 	int r, daemon_fd = -1;
+	unsigned stdio_opened;
 
+	stdio_opened = daemon_open_stdio();
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
 	parse_options(argc, argv, o);
+	if (o->ready_fd >= 0)
+		o->ready_fd = daemon_check_ready_fd(o->ready_fd, stdio_opened);
 	if (o->verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
 	b.cfg = load_config(o);
@@ -508,10 +512,6 @@ main(int argc, char **argv)
 	}
 	if (o->daemon)
 		daemon_fd = daemonize();
-	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
-		errno = -r;
-		fatal("--pidfile %s", o->pidfile);
-	}
 	if (b.plan->log_syslog || o->syslog || o->daemon)
 		log_init("virt-broker", o->verbose ? LOG_LEVEL_DEBUG :
 		    LOG_LEVEL_INFO, true);
@@ -531,6 +531,11 @@ main(int argc, char **argv)
 		fatal("%s", lock_path);
 	}
 	free(lock_path);
+	/* Only the lock's holder names itself; -d's parent waits for it. */
+	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
+		errno = -r;
+		fatal("--pidfile %s", o->pidfile);
+	}
 
 	raise_fd_limit();
 	b.loop = ev_default_loop(EVFLAG_AUTO);
