@@ -266,6 +266,149 @@ START_TEST(another_uid_is_refused)
 }
 END_TEST
 
+/*
+ * Runs as uid 65534: reads the refusal to its end, and only then writes
+ * a request, the slowest client there is. Exits 0 when the write found
+ * the broker still there, 2 + the step that failed otherwise.
+ */
+static noreturn void
+late_writer(const char *sock)
+{
+	char line[256];
+	int fd;
+
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		_exit(2);
+	if ((fd = h_connect(sock)) < 0)
+		_exit(3);
+	if (h_read_line(fd, line, sizeof(line), T_MS) <= 0 ||
+	    strcmp(line, "ERR permission%20denied\n") != 0)
+		_exit(4);
+	if (h_read_line(fd, line, sizeof(line), T_MS) != 0)	/* EOF */
+		_exit(5);
+	if (send(fd, "VB1 status\n", 11, MSG_NOSIGNAL) != 11)
+		_exit(6);
+	_exit(0);
+}
+
+/* The refusal is a half-close: the broker still takes the request. */
+START_TEST(refused_client_may_write_after_reading_the_refusal)
+{
+	char *sock = h_rt("virt-broker-ctl-sock");
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "refused_client_may_write_after_reading_the_"
+		    "refusal: needs root; checked in CI\n");
+		free(sock);
+		return;
+	}
+	conf_two("");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	open_the_way(sock);
+	for (int i = 0; i < 10; i++) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			late_writer(sock);
+		ck_assert_int_eq(h_wait_exit(pid, T_MS), 0);
+	}
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(sock);
+}
+END_TEST
+
+/* n units u00.., each with a long argv, so a detailed status is big. */
+static void
+conf_many(int n)
+{
+	char *conf = NULL, say[200];
+	size_t size = 0;
+	FILE *fp = open_memstream(&conf, &size);
+
+	ck_assert_ptr_nonnull(fp);
+	memset(say, 'x', sizeof(say) - 1);
+	say[150] = '\0';
+	fprintf(fp, "[broker]\nsearch_path = /nonexistent\npublish = none\n");
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "[u%02d]\nexec = %s\nargs = --say %s\n"
+		    "socket = u%02d.socket sock-u%02d\n", i, h_fake_daemon(),
+		    say, i, i);
+	fclose(fp);
+	h_write_conf(&H, "%s", conf);
+	free(conf);
+}
+
+/* Sends a request line raw; the connected fd. */
+static int
+raw_request(const char *sock, const char *line)
+{
+	int fd = h_connect(sock);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(send(fd, line, strlen(line), MSG_NOSIGNAL),
+	    (ssize_t)strlen(line));
+	return fd;
+}
+
+/* Waits for revents on fd (POLLIN, POLLHUP...) until the deadline. */
+static bool
+wait_fd(int fd, short events, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		struct pollfd p = { .fd = fd, .events = events };
+
+		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 &&
+		    (p.revents & events) != 0)
+			return true;
+	} while (h_now_ms() < end);
+	return false;
+}
+
+/*
+ * A client that asks for a big status and never reads it holds nobody
+ * up: the broker queues the reply, serves others at once, and drops the
+ * silent client after its deadline.
+ */
+START_TEST(a_client_that_does_not_read_holds_nobody_up)
+{
+	char *sock = h_rt("virt-broker-ctl-sock"), line[8192], req[4096];
+	size_t len;
+	long t0;
+	int stuck, other, n;
+
+	conf_many(100);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	/* Every unit in detail, ten times over: far more than fits. */
+	len = (size_t)snprintf(req, sizeof(req), "VB1 status");
+	for (int i = 0; len + 5 < sizeof(req) - 1; i = (i + 1) % 100)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    " u%02d", i);
+	req[len++] = '\n';
+	req[len] = '\0';
+	stuck = raw_request(sock, req);
+	ck_assert(wait_fd(stuck, POLLIN, T_MS));	/* it is replying */
+	t0 = h_now_ms();
+	other = raw_request(sock, "VB1 status\n");
+	do {
+		n = h_read_line(other, line, sizeof(line), 3000);
+		ck_assert_msg(n > 0, "status blocked by a client that does "
+		    "not read (%d after %ld ms)", n, h_now_ms() - t0);
+	} while (strcmp(line, "OK\n") != 0);
+	ck_assert_int_lt(h_now_ms() - t0, 3000);
+	close(other);
+	/* The silent client is dropped, not kept for ever. */
+	ck_assert(wait_fd(stuck, POLLHUP, 30000));
+	ck_assert(h_wait_log(&H, "control: dropped a client", T_MS));
+	close(stuck);
+	ck_assert_int_eq(CTL(line, "status"), 0);		/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(sock);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -279,6 +422,8 @@ ctl_suite(void)
 	tcase_add_test(tc, reload_reports_errors_and_applies_a_good_config);
 	tcase_add_test(tc, errors_are_clear);
 	tcase_add_test(tc, another_uid_is_refused);
+	tcase_add_test(tc, refused_client_may_write_after_reading_the_refusal);
+	tcase_add_test(tc, a_client_that_does_not_read_holds_nobody_up);
 	return s;
 }
 
