@@ -479,13 +479,15 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 	old = umask(0177);
 	r = c->fd < 0 ? -1 : bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || listen(c->fd, 16) < 0) {
+	if (r < 0 || listen(c->fd, 16) < 0 || lstat(path, &st) < 0) {
 		r = -errno;
 		log_warn("control socket %s; virt-brokerctl cannot reach this "
 		    "broker", path);
 		fd_close(&c->fd);
 		return r;
 	}
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
 	c->path = xstrdup(path);
 	c->loop = loop;
 	c->sup = sup;
@@ -497,6 +499,21 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 	return 0;
 }
 
+/* Unlinks path only while it is the socket bind made, not a newcomer's. */
+static void
+unlink_own(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+		log_warnx("control socket %s was replaced; leaving it", path);
+		return;
+	}
+	(void)unlink(path);
+}
+
 void
 control_close(struct control *c)
 {
@@ -506,7 +523,7 @@ control_close(struct control *c)
 		conn_free(LIST_FIRST(&c->conns));
 	ev_io_stop(c->loop, &c->io);
 	fd_close(&c->fd);
-	(void)unlink(c->path);
+	unlink_own(c->path, c->dev, c->ino);
 	free(c->path);
 	c->path = NULL;
 }

@@ -409,6 +409,41 @@ START_TEST(a_client_that_does_not_read_holds_nobody_up)
 }
 END_TEST
 
+/*
+ * The broker removes its sockets at exit, but not what replaced them: a
+ * path is only unlinked while it is still the socket it bound.
+ */
+START_TEST(replaced_sockets_survive_the_broker)
+{
+	char *ctl = h_rt("virt-broker-ctl-sock");
+	char *ntf = h_rt("virt-broker-notify-sock");
+	ino_t ino;
+	int lfd, fd;
+
+	conf_two("");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(unlink(ctl), 0);
+	lfd = h_listen_at(ctl);				/* a foreign socket */
+	ino = h_inode(ctl);
+	ck_assert_int_eq(unlink(ntf), 0);
+	fd = open(ntf, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);	/* a file */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_eq(h_inode(ctl), ino);
+	ck_assert_int_eq(access(ntf, F_OK), 0);
+	close(lfd);
+	/* Its own sockets it does remove. */
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(unlink(ntf), 0);	/* a file is not replaced */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_ne(access(ctl, F_OK), 0);
+	ck_assert_int_ne(access(ntf, F_OK), 0);
+	free(ctl);
+	free(ntf);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -424,6 +459,7 @@ ctl_suite(void)
 	tcase_add_test(tc, another_uid_is_refused);
 	tcase_add_test(tc, refused_client_may_write_after_reading_the_refusal);
 	tcase_add_test(tc, a_client_that_does_not_read_holds_nobody_up);
+	tcase_add_test(tc, replaced_sockets_survive_the_broker);
 	return s;
 }
 
