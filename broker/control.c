@@ -469,8 +469,13 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	LIST_INIT(&c->conns);
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("control socket %s: the path is %zu bytes, over the "
+		    "%zu a UNIX socket address holds; virt-brokerctl cannot "
+		    "reach this broker", path, strlen(path),
+		    sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* We hold R's lock: a socket here is a dead broker's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))

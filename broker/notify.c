@@ -63,8 +63,12 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("notify socket %s: the path is %zu bytes, over the "
+		    "%zu a UNIX socket address holds; daemons' readiness is not "
+		    "reported", path, strlen(path), sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* We hold R's lock: a socket here is a dead broker's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))

@@ -444,6 +444,44 @@ START_TEST(replaced_sockets_survive_the_broker)
 }
 END_TEST
 
+/*
+ * A runtime dir too long for sun_path (107 bytes and a NUL) costs the
+ * control and notify sockets: the log says so, naming path and limit.
+ * runtime_dir= is at most 80 bytes, too short to overflow (80 + 24 for
+ * "/virt-broker-notify-sock" = 104), so a long XDG_RUNTIME_DIR does it.
+ */
+START_TEST(a_runtime_dir_too_long_for_sockets_is_reported)
+{
+	char want[512], *ctl, *ntf, *a = h_dir("sock-a");
+	int len;
+
+	len = snprintf(H.xdg, sizeof(H.xdg), "%s/%075d", H.dir, 0);
+	ck_assert_int_lt(len, (int)sizeof(H.xdg));
+	snprintf(H.rt, sizeof(H.rt), "%s/libvirt", H.xdg);
+	ck_assert_int_eq(mkdir(H.xdg, 0700), 0);
+	ctl = h_rt("virt-broker-ctl-sock");
+	ntf = h_rt("virt-broker-notify-sock");
+	ck_assert_uint_gt(strlen(ctl), 107);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\nsocket = a.socket %s\n",
+	    h_fake_daemon(), a);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "control socket %s: the path is %zu "
+	    "bytes, over the 107 a UNIX socket address holds; virt-brokerctl "
+	    "cannot reach this broker", ctl, strlen(ctl));
+	ck_assert_msg(h_wait_log(&H, want, T_MS), "no '%s'", want);
+	snprintf(want, sizeof(want), "notify socket %s: the path is %zu "
+	    "bytes, over the 107 a UNIX socket address holds; daemons' "
+	    "readiness is not reported", ntf, strlen(ntf));
+	ck_assert_msg(h_wait_log(&H, want, T_MS), "no '%s'", want);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);		/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(ctl);
+	free(ntf);
+	free(a);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -460,6 +498,7 @@ ctl_suite(void)
 	tcase_add_test(tc, refused_client_may_write_after_reading_the_refusal);
 	tcase_add_test(tc, a_client_that_does_not_read_holds_nobody_up);
 	tcase_add_test(tc, replaced_sockets_survive_the_broker);
+	tcase_add_test(tc, a_runtime_dir_too_long_for_sockets_is_reported);
 	return s;
 }
 
