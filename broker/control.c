@@ -31,7 +31,7 @@
 #define CTL_READ_SECS	2.	/* to send the request line */
 #define CTL_REPLY_SECS	5.	/* to read the whole reply */
 #define CTL_DRAIN_SECS	2.	/* a refused client, to send and go */
-#define CTL_REPLY_MAX	(1024 * 1024)	/* bytes queued for one reply */
+#define CTL_REPLY_MAX	(1024 * 1024)	/* bytes of one reply */
 #define CTL_REFUSED_MAX	16	/* refused clients lingering at once */
 
 enum conn_phase {
@@ -48,10 +48,10 @@ struct ctl_conn {
 	ev_timer	 timer;
 	enum conn_phase	 phase;
 	bool		 refused;
-	bool		 too_big;	/* the reply went over CTL_REPLY_MAX */
+	bool		 too_big;	/* over CTL_REPLY_MAX */
 	char		 buf[CTLPROTO_MAX_LINE];
 	size_t		 len;
-	char		*out;		/* the reply, out[off..len) unsent */
+	char		*out;		/* the reply; from outoff: unsent */
 	size_t		 outlen, outoff, outcap;
 	size_t		 drained;
 	uid_t		 uid;
@@ -125,7 +125,7 @@ conn_flush(struct ctl_conn *k)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;			/* EV_WRITE brings us back */
+			return;		/* EV_WRITE brings us back */
 		if (n <= 0) {
 			conn_free(k);		/* the client has gone */
 			return;

@@ -19,8 +19,8 @@ struct ctl_conn;
 struct control {
 	int		 fd;		/* listening, -1: none */
 	char		*path;
-	dev_t		 dev;		/* what bind made at path: close */
-	ino_t		 ino;		/* unlinks only that */
+	dev_t		 dev;		/* what bind made at path: */
+	ino_t		 ino;		/* close unlinks only that */
 	LIST_HEAD(, ctl_conn) conns;	/* open connections, ours to free */
 	unsigned	 nrefused;	/* of them, refused ones lingering */
 	ev_io		 io;

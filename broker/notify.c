@@ -65,8 +65,9 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	n->fd = -1;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_warnx("notify socket %s: the path is %zu bytes, over the "
-		    "%zu a UNIX socket address holds; daemons' readiness is not "
-		    "reported", path, strlen(path), sizeof(sa.sun_path) - 1);
+		    "%zu a UNIX socket address holds; daemons' readiness is "
+		    "not reported", path, strlen(path),
+		    sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);

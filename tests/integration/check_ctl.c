@@ -215,7 +215,7 @@ START_TEST(errors_are_clear)
 	close(fd);
 	fd = h_connect(sock);				/* says nothing */
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_gt(h_hello(a, T_MS), 0);		/* still serving */
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
 	ck_assert_int_eq(CTL(out, "status"), 0);
 	close(fd);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
@@ -410,7 +410,7 @@ START_TEST(a_client_that_does_not_read_holds_nobody_up)
 	ck_assert(wait_fd(stuck, POLLHUP, 30000));
 	ck_assert(h_wait_log(&H, "control: dropped a client", T_MS));
 	close(stuck);
-	ck_assert_int_eq(CTL(line, "status"), 0);		/* still serving */
+	ck_assert_int_eq(CTL(line, "status"), 0);	/* still serving */
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(sock);
 }
@@ -430,10 +430,10 @@ START_TEST(replaced_sockets_survive_the_broker)
 	conf_two("");
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert_int_eq(unlink(ctl), 0);
-	lfd = h_listen_at(ctl);				/* a foreign socket */
+	lfd = h_listen_at(ctl);			/* a foreign socket */
 	ino = h_inode(ctl);
 	ck_assert_int_eq(unlink(ntf), 0);
-	fd = open(ntf, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);	/* a file */
+	fd = open(ntf, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);	/* file */
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
@@ -481,7 +481,7 @@ START_TEST(a_runtime_dir_too_long_for_sockets_is_reported)
 	    "bytes, over the 107 a UNIX socket address holds; daemons' "
 	    "readiness is not reported", ntf, strlen(ntf));
 	ck_assert_msg(h_wait_log(&H, want, T_MS), "no '%s'", want);
-	ck_assert_int_gt(h_hello(a, T_MS), 0);		/* still serving */
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(ctl);
 	free(ntf);
