@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Edge: the control socket. Each connection carries one request line; the
- * broker answers and closes. A connection is non-blocking while the
- * request is read, with a 2 s deadline, so a client that says nothing, or
- * too much, never holds the single-threaded broker; a malformed request
- * gets an ERR reply. Replies are written with a send timeout for the same
- * reason.
+ * broker answers and closes. Nothing here blocks the single-threaded
+ * broker: the request is read with a 2 s deadline, so a client that says
+ * nothing, or too much, is dropped; the reply is queued whole (at most
+ * CTL_REPLY_MAX bytes) and written as the socket takes it, and a client
+ * that does not read it within CTL_REPLY_SECS is dropped too.
+ *
+ * A refused client (another uid) gets its refusal, then a half-close, and
+ * what it sends is drained before the close: closing at once would race
+ * with its request, and its write would die of SIGPIPE or its read of
+ * ECONNRESET before it could say "permission denied".
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -23,14 +28,34 @@
 #include "log.h"
 #include "xalloc.h"
 
+#define CTL_READ_SECS	2.	/* to send the request line */
+#define CTL_REPLY_SECS	5.	/* to read the whole reply */
+#define CTL_DRAIN_SECS	2.	/* a refused client, to send and go */
+#define CTL_REPLY_MAX	(1024 * 1024)	/* bytes of one reply */
+#define CTL_REFUSED_MAX	16	/* refused clients lingering at once */
+
+enum conn_phase {
+	CONN_READ,		/* the request line */
+	CONN_WRITE,		/* the queued reply */
+	CONN_DRAIN,		/* refused: discard its input until EOF */
+};
+
 struct ctl_conn {
 	struct control	*ctl;
+	LIST_ENTRY(ctl_conn) entry;
 	int		 fd;
 	ev_io		 io;
 	ev_timer	 timer;
+	enum conn_phase	 phase;
+	bool		 refused;
+	bool		 too_big;	/* over CTL_REPLY_MAX */
 	char		 buf[CTLPROTO_MAX_LINE];
 	size_t		 len;
+	char		*out;		/* the reply; from outoff: unsent */
+	size_t		 outlen, outoff, outcap;
+	size_t		 drained;
 	uid_t		 uid;
+	pid_t		 pid;
 };
 
 static void
@@ -38,25 +63,98 @@ conn_free(struct ctl_conn *k)
 {
 	ev_io_stop(k->ctl->loop, &k->io);
 	ev_timer_stop(k->ctl->loop, &k->timer);
+	if (k->refused)
+		k->ctl->nrefused--;
+	LIST_REMOVE(k, entry);
 	fd_close(&k->fd);
+	free(k->out);
 	free(k);
 }
 
-/* Writes all of s (the reply is small; a stuck client hits SO_SNDTIMEO). */
+/* Waits for events on the connection, until secs from now. */
+static void
+conn_arm(struct ctl_conn *k, int events, double secs)
+{
+	ev_io_stop(k->ctl->loop, &k->io);
+	ev_io_set(&k->io, k->fd, events);
+	ev_io_start(k->ctl->loop, &k->io);
+	if (secs > 0.) {
+		ev_timer_stop(k->ctl->loop, &k->timer);
+		ev_timer_set(&k->timer, secs, 0.);
+		ev_timer_start(k->ctl->loop, &k->timer);
+	}
+}
+
+/* Queues s for the reply; past CTL_REPLY_MAX the reply becomes an ERR. */
 static void
 conn_write(struct ctl_conn *k, const char *s)
 {
-	size_t len = strlen(s), off = 0;
+	size_t len = strlen(s);
 
-	while (off < len) {
-		ssize_t n = write(k->fd, s + off, len - off);
+	if (k->too_big)
+		return;
+	if (len > CTL_REPLY_MAX - k->outlen) {
+		k->too_big = true;
+		return;
+	}
+	if (k->outlen + len > k->outcap) {
+		k->outcap = (k->outlen + len) * 2;
+		k->out = xreallocarray(k->out, k->outcap, 1);
+	}
+	memcpy(k->out + k->outlen, s, len);
+	k->outlen += len;
+}
+
+/* Refused: half-close, then drain what the client still sends. */
+static void
+conn_linger(struct ctl_conn *k)
+{
+	(void)shutdown(k->fd, SHUT_WR);
+	k->phase = CONN_DRAIN;
+	conn_arm(k, EV_READ, CTL_DRAIN_SECS);
+}
+
+/* Writes what the socket takes; done, the connection ends or lingers. */
+static void
+conn_flush(struct ctl_conn *k)
+{
+	while (k->outoff < k->outlen) {
+		ssize_t n = send(k->fd, k->out + k->outoff,
+		    k->outlen - k->outoff, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;		/* EV_WRITE brings us back */
+		if (n <= 0) {
+			conn_free(k);		/* the client has gone */
 			return;
-		off += (size_t)n;
+		}
+		k->outoff += (size_t)n;
 	}
+	if (k->refused)
+		conn_linger(k);
+	else
+		conn_free(k);
+}
+
+/* The reply is complete: send it, as the client reads it. */
+static void
+conn_send(struct ctl_conn *k)
+{
+	if (k->too_big) {
+		char *e = ctlproto_escape("the reply is too large"), *line;
+
+		line = xasprintf("ERR %s\n", e);
+		k->outlen = 0;
+		k->too_big = false;
+		conn_write(k, line);
+		free(line);
+		free(e);
+	}
+	k->phase = CONN_WRITE;
+	conn_arm(k, EV_WRITE, CTL_REPLY_SECS);
+	conn_flush(k);
 }
 
 static void
@@ -230,20 +328,23 @@ conn_request(struct ctl_conn *k, const char *line)
 static void
 conn_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct ctl_conn *k = w->data;
+
 	(void)loop;
 	(void)revents;
-	conn_free(w->data);
+	if (k->phase == CONN_WRITE && !k->refused)
+		log_warnx("control: dropped a client that did not read its "
+		    "reply within %.0f s (uid %ld, pid %ld)", CTL_REPLY_SECS,
+		    (long)k->uid, (long)k->pid);
+	conn_free(k);
 }
 
 static void
-conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+conn_read(struct ctl_conn *k)
 {
-	struct ctl_conn *k = w->data;
 	ssize_t n;
 	char *nl;
 
-	(void)loop;
-	(void)revents;
 	n = read(k->fd, k->buf + k->len, sizeof(k->buf) - 1 - k->len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -256,52 +357,104 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	nl = strchr(k->buf, '\n');
 	if (nl == NULL && k->len < sizeof(k->buf) - 1)
 		return;
-	ev_io_stop(k->ctl->loop, &k->io);
-	(void)fd_set_nonblock(k->fd, false);	/* SO_SNDTIMEO bounds it */
 	if (nl == NULL)
 		conn_err(k, "request too long");
 	else {
 		*nl = '\0';
 		conn_request(k, k->buf);
 	}
-	conn_free(k);
+	conn_send(k);
+}
+
+/* Refused: discards input until EOF, a whole request line, or too much. */
+static void
+conn_drain(struct ctl_conn *k)
+{
+	char buf[512];
+	ssize_t n = read(k->fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		k->drained += (size_t)n;
+	if (n <= 0 || memchr(buf, '\n', (size_t)n) != NULL ||
+	    k->drained >= CTLPROTO_MAX_LINE)
+		conn_free(k);
+}
+
+static void
+conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctl_conn *k = w->data;
+
+	(void)loop;
+	(void)revents;
+	switch (k->phase) {
+	case CONN_READ:
+		conn_read(k);
+		break;
+	case CONN_WRITE:
+		conn_flush(k);
+		break;
+	case CONN_DRAIN:
+		conn_drain(k);
+		break;
+	}
+}
+
+static struct ctl_conn *
+conn_new(struct control *c, int fd, const struct ucred *cred)
+{
+	struct ctl_conn *k = xcalloc(1, sizeof(*k));
+
+	k->ctl = c;
+	k->fd = fd;
+	k->uid = cred->uid;
+	k->pid = cred->pid;
+	LIST_INSERT_HEAD(&c->conns, k, entry);
+	ev_io_init(&k->io, conn_io_cb, fd, EV_READ);
+	k->io.data = k;
+	ev_timer_init(&k->timer, conn_timeout_cb, 0., 0.);
+	k->timer.data = k;
+	return k;
 }
 
 static void
 accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	static const char refuse[] = "ERR permission%20denied\n";
 	struct control *c = w->data;
-	struct timeval tv = { .tv_sec = 2 };
-	struct ucred cred;
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
 	socklen_t len = sizeof(cred);
 	struct ctl_conn *k;
 	int fd;
 
+	(void)loop;
 	(void)revents;
 	fd = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != geteuid() && cred.uid != 0)) {
-		static const char refuse[] = "ERR permission%20denied\n";
-
-		log_warnx("control: refused a request from uid %ld (pid %ld)",
-		    (long)cred.uid, (long)cred.pid);
-		(void)!write(fd, refuse, sizeof(refuse) - 1);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.uid = (uid_t)-1;
+	if (cred.uid == geteuid() || cred.uid == 0) {
+		k = conn_new(c, fd, &cred);
+		k->phase = CONN_READ;
+		conn_arm(k, EV_READ, CTL_READ_SECS);
+		return;
+	}
+	log_warnx("control: refused a request from uid %ld (pid %ld)",
+	    (long)cred.uid, (long)cred.pid);
+	if (c->nrefused >= CTL_REFUSED_MAX) {
+		/* A flood of them must not cost us our fds: no courtesy. */
+		(void)send(fd, refuse, sizeof(refuse) - 1, MSG_NOSIGNAL);
 		fd_close(&fd);
 		return;
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	k = xcalloc(1, sizeof(*k));
-	k->ctl = c;
-	k->fd = fd;
-	k->uid = cred.uid;
-	ev_io_init(&k->io, conn_read_cb, fd, EV_READ);
-	k->io.data = k;
-	ev_io_start(loop, &k->io);
-	ev_timer_init(&k->timer, conn_timeout_cb, 2., 0.);
-	k->timer.data = k;
-	ev_timer_start(loop, &k->timer);
+	k = conn_new(c, fd, &cred);
+	k->refused = true;
+	c->nrefused++;
+	conn_write(k, refuse);
+	conn_send(k);
 }
 
 int
@@ -315,8 +468,14 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	LIST_INIT(&c->conns);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("control socket %s: the path is %zu bytes, over the "
+		    "%zu a UNIX socket address holds; virt-brokerctl cannot "
+		    "reach this broker", path, strlen(path),
+		    sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* We hold R's lock: a socket here is a dead broker's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -325,13 +484,15 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 	old = umask(0177);
 	r = c->fd < 0 ? -1 : bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (r < 0 || listen(c->fd, 16) < 0) {
+	if (r < 0 || listen(c->fd, 16) < 0 || lstat(path, &st) < 0) {
 		r = -errno;
 		log_warn("control socket %s; virt-brokerctl cannot reach this "
 		    "broker", path);
 		fd_close(&c->fd);
 		return r;
 	}
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
 	c->path = xstrdup(path);
 	c->loop = loop;
 	c->sup = sup;
@@ -343,14 +504,31 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 	return 0;
 }
 
+/* Unlinks path only while it is the socket bind made, not a newcomer's. */
+static void
+unlink_own(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+		log_warnx("control socket %s was replaced; leaving it", path);
+		return;
+	}
+	(void)unlink(path);
+}
+
 void
 control_close(struct control *c)
 {
 	if (c->fd < 0)
 		return;
+	while (!LIST_EMPTY(&c->conns))
+		conn_free(LIST_FIRST(&c->conns));
 	ev_io_stop(c->loop, &c->io);
 	fd_close(&c->fd);
-	(void)unlink(c->path);
+	unlink_own(c->path, c->dev, c->ino);
 	free(c->path);
 	c->path = NULL;
 }

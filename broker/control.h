@@ -8,13 +8,21 @@
 #define VB_CONTROL_H
 
 #include <ev.h>
+#include <sys/queue.h>
+#include <sys/types.h>
 
 #include "strv.h"
 #include "supervise.h"
 
+struct ctl_conn;
+
 struct control {
 	int		 fd;		/* listening, -1: none */
 	char		*path;
+	dev_t		 dev;		/* what bind made at path: */
+	ino_t		 ino;		/* close unlinks only that */
+	LIST_HEAD(, ctl_conn) conns;	/* open connections, ours to free */
+	unsigned	 nrefused;	/* of them, refused ones lingering */
 	ev_io		 io;
 	struct ev_loop	*loop;
 	struct supervisor **sup;	/* the broker's (reload may replace) */

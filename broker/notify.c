@@ -63,8 +63,13 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("notify socket %s: the path is %zu bytes, over the "
+		    "%zu a UNIX socket address holds; daemons' readiness is "
+		    "not reported", path, strlen(path),
+		    sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* We hold R's lock: a socket here is a dead broker's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -72,7 +77,7 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (n->fd < 0 || setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one,
 	    sizeof(one)) < 0 || bind(n->fd, (struct sockaddr *)&sa,
-	    sizeof(sa)) < 0) {
+	    sizeof(sa)) < 0 || lstat(path, &st) < 0) {
 		r = -errno;
 		log_warn("notify socket %s: daemons' readiness is not "
 		    "tracked", path);
@@ -80,6 +85,8 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 		return r;
 	}
 	(void)chmod(path, 0600);
+	n->dev = st.st_dev;
+	n->ino = st.st_ino;
 	n->path = xstrdup(path);
 	n->loop = loop;
 	n->ready = ready;
@@ -90,6 +97,21 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	return 0;
 }
 
+/* Unlinks path only while it is the socket bind made, not a newcomer's. */
+static void
+unlink_own(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
+		log_warnx("notify socket %s was replaced; leaving it", path);
+		return;
+	}
+	(void)unlink(path);
+}
+
 void
 notify_close(struct notify *n)
 {
@@ -97,7 +119,7 @@ notify_close(struct notify *n)
 		return;
 	ev_io_stop(n->loop, &n->io);
 	fd_close(&n->fd);
-	(void)unlink(n->path);
+	unlink_own(n->path, n->dev, n->ino);
 	free(n->path);
 	n->path = NULL;
 }

@@ -12,6 +12,8 @@
 struct notify {
 	int		 fd;		/* -1: none */
 	char		*path;
+	dev_t		 dev;		/* what bind made at path: */
+	ino_t		 ino;		/* close unlinks only that */
 	ev_io		 io;
 	struct ev_loop	*loop;
 	void		(*ready)(void *arg, pid_t pid);

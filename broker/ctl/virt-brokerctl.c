@@ -94,18 +94,64 @@ default_socket(bool system)
 	return s;
 }
 
+/*
+ * Sends the whole line. Returns 0, or -errno: EPIPE and ECONNRESET mean
+ * the broker has closed, and may have said why before it did.
+ * MSG_NOSIGNAL, not SIG_IGN: "log -f | head" must still end by SIGPIPE.
+ */
+static int
+send_line(int fd, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads until EOF (or a reset, after the broker's last word); NUL-ended. */
+static char *
+read_all(int fd)
+{
+	char buf[4096], *data = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t got;
+
+	for (;;) {
+		got = read(fd, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (len + (size_t)got + 1 > cap) {
+			cap = (len + (size_t)got + 1) * 2;
+			data = xreallocarray(data, cap, 1);
+		}
+		memcpy(data + len, buf, (size_t)got);
+		len += (size_t)got;
+	}
+	if (data != NULL)
+		data[len] = '\0';
+	return data;
+}
+
 /* Sends one request, reads the whole reply. */
 static void
 request(const char *path, const char *const *args, size_t n,
     struct reply *ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *body = ctlproto_join(args, n), *line, buf[4096];
+	char *body = ctlproto_join(args, n), *line;
 	struct strv all = { 0 };
-	size_t len = 0, cap = 0;
-	char *data = NULL;
-	ssize_t got;
-	int fd;
+	char *data;
+	int fd, r;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		die("%s: path too long", path);
@@ -120,22 +166,17 @@ request(const char *path, const char *const *args, size_t n,
 		die("connect %s: %s", path, strerror(errno));
 	}
 	line = xasprintf(CTLPROTO_VERSION " %s\n", body);
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-		die("write %s: %s", path, strerror(errno));
+	r = send_line(fd, line);
 	free(line);
 	free(body);
-	while ((got = read(fd, buf, sizeof(buf))) > 0) {
-		if (len + (size_t)got + 1 > cap) {
-			cap = (len + (size_t)got + 1) * 2;
-			data = xreallocarray(data, cap, 1);
-		}
-		memcpy(data + len, buf, (size_t)got);
-		len += (size_t)got;
-	}
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
+		die("write %s: %s", path, strerror(-r));
+	data = read_all(fd);
 	close(fd);
+	if (data == NULL && r < 0)
+		die("write %s: %s", path, strerror(-r));
 	if (data == NULL)
 		die("the broker closed %s without an answer", path);
-	data[len] = '\0';
 	memset(ret, 0, sizeof(*ret));
 	for (char *p = data, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		*nl = '\0';

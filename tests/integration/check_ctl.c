@@ -6,9 +6,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,8 +50,8 @@ ctl_as(int uid, char *out, size_t size, const char *const *args)
 		unsetenv("XDG_CACHE_HOME");
 		dup2(p[1], 1);
 		dup2(p[1], 2);
-		if (uid >= 0 && (setgid((gid_t)uid) < 0 ||
-		    setuid((uid_t)uid) < 0))
+		if (uid >= 0 && (setgroups(0, NULL) < 0 ||
+		    setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
 			_exit(126);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
@@ -213,7 +217,7 @@ START_TEST(errors_are_clear)
 	close(fd);
 	fd = h_connect(sock);				/* says nothing */
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_gt(h_hello(a, T_MS), 0);		/* still serving */
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
 	ck_assert_int_eq(CTL(out, "status"), 0);
 	close(fd);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
@@ -222,34 +226,268 @@ START_TEST(errors_are_clear)
 }
 END_TEST
 
-/* Another uid is refused by SO_PEERCRED even where it reaches the socket. */
+/*
+ * Opens the way (0711 dirs, 0666 socket) so another uid reaches the
+ * check: the test's dir, R's parent, whatever that is, and R.
+ */
+static void
+open_the_way(const char *sock)
+{
+	char parent[sizeof(H.rt)];
+
+	snprintf(parent, sizeof(parent), "%s", H.rt);
+	*strrchr(parent, '/') = '\0';
+	ck_assert_int_eq(chmod(H.dir, 0711), 0);
+	ck_assert_int_eq(chmod(parent, 0711), 0);
+	ck_assert_int_eq(chmod(H.rt, 0711), 0);
+	ck_assert_int_eq(chmod(sock, 0666), 0);
+}
+
+/*
+ * Another uid is refused by SO_PEERCRED even where it reaches the socket,
+ * and is told so every time: the broker used to close before the client
+ * had written its request, which killed the client with SIGPIPE.
+ */
 START_TEST(another_uid_is_refused)
 {
 	char out[8192], *sock = h_rt("virt-broker-ctl-sock");
-	char *cache = h_dir(".cache");
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "another_uid_is_refused: needs root to run the "
 		    "client as another uid; checked in CI\n");
 		free(sock);
-		free(cache);
 		return;
 	}
 	conf_two("");
 	ck_assert_int_eq(h_start_broker(&H), 0);
-	/* Open the way (0711 dirs, 0666 socket) to reach the uid check. */
-	ck_assert_int_eq(chmod(H.dir, 0711), 0);
-	ck_assert_int_eq(chmod(cache, 0711), 0);
-	ck_assert_int_eq(chmod(H.rt, 0711), 0);
-	ck_assert_int_eq(chmod(sock, 0666), 0);
-	ck_assert_int_eq(ctl_as(65534, out, sizeof(out),
-	    (const char *const[]){ "status", NULL }), 1);
-	ck_assert_msg(strstr(out, "permission denied") != NULL, "%s", out);
+	open_the_way(sock);
+	for (int i = 0; i < 50; i++) {
+		int st = ctl_as(65534, out, sizeof(out),
+		    (const char *const[]){ "status", NULL });
+
+		ck_assert_msg(st == 1 && strstr(out, "permission denied") !=
+		    NULL, "try %d: exit %d: %s", i, st, out);
+	}
 	ck_assert(h_wait_log(&H, "control: refused a request from uid 65534",
 	    T_MS));
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(sock);
-	free(cache);
+}
+END_TEST
+
+/*
+ * Runs as uid 65534: reads the refusal to its end, and only then writes
+ * a request, the slowest client there is. Exits 0 when the write found
+ * the broker still there, 2 + the step that failed otherwise.
+ */
+static noreturn void
+late_writer(const char *sock)
+{
+	char line[256];
+	int fd;
+
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		_exit(2);
+	if ((fd = h_connect(sock)) < 0)
+		_exit(3);
+	if (h_read_line(fd, line, sizeof(line), T_MS) <= 0 ||
+	    strcmp(line, "ERR permission%20denied\n") != 0)
+		_exit(4);
+	if (h_read_line(fd, line, sizeof(line), T_MS) != 0)	/* EOF */
+		_exit(5);
+	if (send(fd, "VB1 status\n", 11, MSG_NOSIGNAL) != 11)
+		_exit(6);
+	_exit(0);
+}
+
+/* The refusal is a half-close: the broker still takes the request. */
+START_TEST(refused_client_may_write_after_reading_the_refusal)
+{
+	char *sock = h_rt("virt-broker-ctl-sock");
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "refused_client_may_write_after_reading_the_"
+		    "refusal: needs root; checked in CI\n");
+		free(sock);
+		return;
+	}
+	conf_two("");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	open_the_way(sock);
+	for (int i = 0; i < 10; i++) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			late_writer(sock);
+		ck_assert_int_eq(h_wait_exit(pid, T_MS), 0);
+	}
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(sock);
+}
+END_TEST
+
+/* n units u00.., each with a long argv, so a detailed status is big. */
+static void
+conf_many(int n)
+{
+	char *conf = NULL, say[200];
+	size_t size = 0;
+	FILE *fp = open_memstream(&conf, &size);
+
+	ck_assert_ptr_nonnull(fp);
+	memset(say, 'x', sizeof(say) - 1);
+	say[150] = '\0';
+	fprintf(fp, "[broker]\nsearch_path = /nonexistent\npublish = none\n");
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "[u%02d]\nexec = %s\nargs = --say %s\n"
+		    "socket = u%02d.socket sock-u%02d\n", i, h_fake_daemon(),
+		    say, i, i);
+	fclose(fp);
+	h_write_conf(&H, "%s", conf);
+	free(conf);
+}
+
+/* Sends a request line raw; the connected fd. */
+static int
+raw_request(const char *sock, const char *line)
+{
+	int fd = h_connect(sock);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(send(fd, line, strlen(line), MSG_NOSIGNAL),
+	    (ssize_t)strlen(line));
+	return fd;
+}
+
+/* Waits for revents on fd (POLLIN, POLLHUP...) until the deadline. */
+static bool
+wait_fd(int fd, short events, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		struct pollfd p = { .fd = fd, .events = events };
+
+		if (poll(&p, 1, (int)(end - h_now_ms())) == 1 &&
+		    (p.revents & events) != 0)
+			return true;
+	} while (h_now_ms() < end);
+	return false;
+}
+
+/*
+ * A client that asks for a big status and never reads it holds nobody
+ * up: the broker queues the reply, serves others at once, and drops the
+ * silent client after its deadline.
+ */
+START_TEST(a_client_that_does_not_read_holds_nobody_up)
+{
+	char *sock = h_rt("virt-broker-ctl-sock"), line[8192], req[4096];
+	size_t len;
+	long t0;
+	int stuck, other, n;
+
+	conf_many(100);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	/* Every unit in detail, ten times over: far more than fits. */
+	len = (size_t)snprintf(req, sizeof(req), "VB1 status");
+	for (int i = 0; len + 5 < sizeof(req) - 1; i = (i + 1) % 100)
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+		    " u%02d", i);
+	req[len++] = '\n';
+	req[len] = '\0';
+	stuck = raw_request(sock, req);
+	ck_assert(wait_fd(stuck, POLLIN, T_MS));	/* it is replying */
+	t0 = h_now_ms();
+	other = raw_request(sock, "VB1 status\n");
+	do {
+		n = h_read_line(other, line, sizeof(line), 3000);
+		ck_assert_msg(n > 0, "status blocked by a client that does "
+		    "not read (%d after %ld ms)", n, h_now_ms() - t0);
+	} while (strcmp(line, "OK\n") != 0);
+	ck_assert_int_lt(h_now_ms() - t0, 3000);
+	close(other);
+	/* The silent client is dropped, not kept for ever. */
+	ck_assert(wait_fd(stuck, POLLHUP, 30000));
+	ck_assert(h_wait_log(&H, "control: dropped a client", T_MS));
+	close(stuck);
+	ck_assert_int_eq(CTL(line, "status"), 0);	/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(sock);
+}
+END_TEST
+
+/*
+ * The broker removes its sockets at exit, but not what replaced them: a
+ * path is only unlinked while it is still the socket it bound.
+ */
+START_TEST(replaced_sockets_survive_the_broker)
+{
+	char *ctl = h_rt("virt-broker-ctl-sock");
+	char *ntf = h_rt("virt-broker-notify-sock");
+	ino_t ino;
+	int lfd, fd;
+
+	conf_two("");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(unlink(ctl), 0);
+	lfd = h_listen_at(ctl);			/* a foreign socket */
+	ino = h_inode(ctl);
+	ck_assert_int_eq(unlink(ntf), 0);
+	fd = open(ntf, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);	/* file */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_eq(h_inode(ctl), ino);
+	ck_assert_int_eq(access(ntf, F_OK), 0);
+	close(lfd);
+	/* Its own sockets it does remove. */
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(unlink(ntf), 0);	/* a file is not replaced */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_ne(access(ctl, F_OK), 0);
+	ck_assert_int_ne(access(ntf, F_OK), 0);
+	free(ctl);
+	free(ntf);
+}
+END_TEST
+
+/*
+ * A runtime dir too long for sun_path (107 bytes and a NUL) costs the
+ * control and notify sockets: the log says so, naming path and limit.
+ * runtime_dir= is at most 80 bytes, too short to overflow (80 + 24 for
+ * "/virt-broker-notify-sock" = 104), so a long XDG_RUNTIME_DIR does it.
+ */
+START_TEST(a_runtime_dir_too_long_for_sockets_is_reported)
+{
+	char want[512], *ctl, *ntf, *a = h_dir("sock-a");
+	int len;
+
+	len = snprintf(H.xdg, sizeof(H.xdg), "%s/%075d", H.dir, 0);
+	ck_assert_int_lt(len, (int)sizeof(H.xdg));
+	snprintf(H.rt, sizeof(H.rt), "%s/libvirt", H.xdg);
+	ck_assert_int_eq(mkdir(H.xdg, 0700), 0);
+	ctl = h_rt("virt-broker-ctl-sock");
+	ntf = h_rt("virt-broker-notify-sock");
+	ck_assert_uint_gt(strlen(ctl), 107);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "runtime_dir = xdg\npublish = none\n[fake]\nexec = %s\n"
+	    "socket = a.socket %s\n", h_fake_daemon(), a);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "control socket %s: the path is %zu "
+	    "bytes, over the 107 a UNIX socket address holds; virt-brokerctl "
+	    "cannot reach this broker", ctl, strlen(ctl));
+	ck_assert_msg(h_wait_log(&H, want, T_MS), "no '%s'", want);
+	snprintf(want, sizeof(want), "notify socket %s: the path is %zu "
+	    "bytes, over the 107 a UNIX socket address holds; daemons' "
+	    "readiness is not reported", ntf, strlen(ntf));
+	ck_assert_msg(h_wait_log(&H, want, T_MS), "no '%s'", want);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(ctl);
+	free(ntf);
+	free(a);
 }
 END_TEST
 
@@ -266,6 +504,10 @@ ctl_suite(void)
 	tcase_add_test(tc, reload_reports_errors_and_applies_a_good_config);
 	tcase_add_test(tc, errors_are_clear);
 	tcase_add_test(tc, another_uid_is_refused);
+	tcase_add_test(tc, refused_client_may_write_after_reading_the_refusal);
+	tcase_add_test(tc, a_client_that_does_not_read_holds_nobody_up);
+	tcase_add_test(tc, replaced_sockets_survive_the_broker);
+	tcase_add_test(tc, a_runtime_dir_too_long_for_sockets_is_reported);
 	return s;
 }
 
