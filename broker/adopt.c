@@ -4,31 +4,78 @@
  * daemon the broker did not start (one left by an earlier broker, or one
  * libvirt spawned itself): the broker watches its pid and binds the
  * sockets the moment it exits (ARCHITECTURE.md "Adoption").
+ *
+ * The daemon may also serve a published place rather than R: a broker from
+ * before R moved to ~/.cache/libvirt kept R in $XDG_RUNTIME_DIR/libvirt,
+ * and libvirt's own autospawn binds where the client looked. Then the
+ * broker links R's socket names to that daemon's sockets, so that every
+ * client reaches the one daemon, and removes those links when it exits.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "fd.h"
 #include "log.h"
+#include "paths.h"
 #include "proc.h"
 #include "sock.h"
 #include "supervise_int.h"
+#include "xalloc.h"
 
-/* libvirt's pidfile for a daemon: R/NAME.pid, or /run/NAME.pid (system). */
-static pid_t
-adopt_read_pidfile(const struct unit *u, const char *name)
+static const char *
+exec_name(const struct unit *u)
 {
-	char path[4200];
+	const char *base = strrchr(u->spec.exec, '/');
+
+	return base != NULL ? base + 1 : u->spec.exec;
+}
+
+/*
+ * The daemon that serves path: its libvirt pidfile (DIR/NAME.pid, or
+ * /run/NAME.pid in system mode), else the socket's listener; 0 if no NAME
+ * process owns it.
+ */
+static pid_t
+adopt_find_pid(const struct unit *u, const char *dir, const char *path)
+{
+	const char *name = exec_name(u);
+	char pidfile[4200];
+	pid_t pid;
 
 	if (u->sup->plan->mode == BROKER_MODE_SYSTEM)
-		snprintf(path, sizeof(path), "/run/%s.pid", name);
+		snprintf(pidfile, sizeof(pidfile), "/run/%s.pid", name);
 	else
-		snprintf(path, sizeof(path), "%s/%s.pid",
-		    u->sup->plan->runtime_dir, name);
-	return proc_read_pidfile(path);
+		snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", dir, name);
+	pid = proc_read_pidfile(pidfile);
+	if (!proc_is(pid, name))
+		pid = sock_listener_pid(path);
+	return proc_is(pid, name) ? pid : 0;
+}
+
+/* R/NAME for the unit's sockets in R that are links to the adopted dir. */
+static void
+adopt_unlink_ours(struct unit *u)
+{
+	char buf[4200];
+
+	for (size_t i = 0; i < u->spec.nsockets; i++) {
+		const char *path = u->spec.sockets[i].path;
+		char *target = paths_join(u->adopted_dir,
+		    strrchr(path, '/') + 1);
+		ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+		if (n > 0 && (size_t)n == strlen(target) &&
+		    memcmp(buf, target, (size_t)n) == 0 && unlink(path) < 0)
+			log_warn("unit %s: remove link %s", u->spec.name, path);
+		free(target);
+	}
+	free(u->adopted_dir);
+	u->adopted_dir = NULL;
 }
 
 /* The adopted daemon is gone: R is ours again. */
@@ -44,6 +91,10 @@ adopt_gone(struct unit *u)
 	log_info("unit %s: adopted pid %ld exited; binding its sockets",
 	    u->spec.name, (long)u->adopted_pid);
 	u->adopted_pid = 0;
+	if (u->adopted_dir != NULL)
+		adopt_unlink_ours(u);
+	if (unit_adopt_published(u))
+		return;
 	r = unit_bind(u, &live);
 	if (r == -EADDRINUSE) {
 		unit_adopt(u, live);
@@ -74,35 +125,26 @@ adopt_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * A live socket in R at start-up belongs to a daemon we did not start: one
- * left by an earlier broker, or one libvirt spawned itself. Its pidfile
- * (libvirt locks it: one daemon per R) names it; watch that pid with a
- * pidfd, leave the paths alone, and bind them the moment it exits. Without
- * a pid to watch, the unit is not served, and we say so.
+ * Watches pid (a pidfd, else a timer). 1 watching; 0 the pid is already
+ * gone (exited between the probe and now: the caller binds); -1 it cannot
+ * be watched (said).
  */
-void
-unit_adopt(struct unit *u, size_t live)
+static int
+adopt_watch(struct unit *u, pid_t pid, const char *path)
 {
-	const char *path = u->socks[live].spec->path;
-	const char *base = strrchr(u->spec.exec, '/');
-	const char *name = base != NULL ? base + 1 : u->spec.exec;
-	pid_t pid = adopt_read_pidfile(u, name);
-	int fd;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
 
-	if (!proc_is(pid, name))
-		pid = sock_listener_pid(path);
-	if (!proc_is(pid, name)) {
-		log_warnx("unit %s: %s is served by a daemon the broker did not "
-		    "start, and no %s process owns it (pidfile %s.pid); not "
-		    "serving this unit", u->spec.name, path, name, name);
-		return;
-	}
-	fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0 && errno == ESRCH)
+		return 0;
 	if (fd < 0 && errno != ENOSYS) {
 		log_warn("unit %s: %s is served by pid %ld, which the broker did "
 		    "not start and cannot watch (pidfd_open); not serving this "
 		    "unit", u->spec.name, path, (long)pid);
-		return;
+		return -1;
+	}
+	if (!proc_is(pid, exec_name(u))) {	/* gone, or its pid reused */
+		fd_close(&fd);
+		return 0;
 	}
 	u->adopted_pid = pid;
 	if (fd >= 0) {
@@ -118,4 +160,120 @@ unit_adopt(struct unit *u, size_t live)
 	unit_set_state(u, UNIT_ADOPTED);
 	log_info("unit %s: adopted pid %ld, which serves %s; its sockets are "
 	    "bound again when it exits", u->spec.name, (long)pid, path);
+	return 1;
+}
+
+/*
+ * A live socket in R belongs to a daemon we did not start. Its pidfile
+ * (libvirt locks it: one daemon per R) names it; watch that pid with a
+ * pidfd, leave the paths alone, and bind them the moment it exits. Without
+ * a pid to watch, the unit is not served, and we say so.
+ */
+void
+unit_adopt(struct unit *u, size_t live)
+{
+	const char *path = u->socks[live].spec->path;
+	pid_t pid = adopt_find_pid(u, u->sup->plan->runtime_dir, path);
+	size_t at = 0;
+
+	if (pid <= 0) {
+		log_warnx("unit %s: %s is served by a daemon the broker did not "
+		    "start, and no %s process owns it (pidfile %s.pid); not "
+		    "serving this unit", u->spec.name, path, exec_name(u),
+		    exec_name(u));
+		return;
+	}
+	if (adopt_watch(u, pid, path) != 0)
+		return;
+	log_info("unit %s: pid %ld, which served %s, exited meanwhile; "
+	    "binding its sockets", u->spec.name, (long)pid, path);
+	u->serving = unit_bind(u, &at) == 0;	/* once: no loop */
+	if (u->serving)
+		unit_set_state(u, UNIT_LISTENING);
+	else
+		log_warnx("unit %s: %s is still live; not serving this unit",
+		    u->spec.name, path);
+}
+
+/* R/NAME -> dir/NAME for each of the unit's sockets the daemon serves. */
+static int
+adopt_link_into_r(struct unit *u, const char *dir)
+{
+	char buf[4200];
+
+	for (size_t i = 0; i < u->spec.nsockets; i++) {
+		const char *path = u->spec.sockets[i].path;
+		char *target = paths_join(dir, strrchr(path, '/') + 1);
+		struct stat st;
+		ssize_t n;
+		int r = 0;
+
+		if (lstat(target, &st) < 0 || !S_ISSOCK(st.st_mode))
+			goto next;		/* a socket it does not serve */
+		if (lstat(path, &st) == 0) {
+			n = readlink(path, buf, sizeof(buf) - 1);
+			if (n > 0 && (size_t)n == strlen(target) &&
+			    memcmp(buf, target, (size_t)n) == 0)
+				goto next;	/* the earlier broker's link */
+			if (!S_ISSOCK(st.st_mode) || sock_probe_live(path) == 1 ||
+			    unlink(path) < 0) {
+				log_warnx("unit %s: %s is in the way of a link to "
+				    "%s; not adopting", u->spec.name, path,
+				    target);
+				r = -EEXIST;
+				goto next;
+			}
+		}
+		if (symlink(target, path) < 0) {
+			log_warn("unit %s: link %s", u->spec.name, path);
+			r = -errno;
+		}
+next:
+		free(target);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Before binding R: is the unit served in a published place by a daemon
+ * of its own (an earlier layout's R, or libvirt's autospawn)? Then adopt
+ * it, with links from R, rather than start a second daemon. true: adopted.
+ */
+bool
+unit_adopt_published(struct unit *u)
+{
+	const struct plan *plan = u->sup->plan;
+	const char *first;
+	struct stat st;
+
+	if (u->spec.nsockets == 0 || plan->mode != BROKER_MODE_SESSION)
+		return false;
+	first = u->spec.sockets[0].path;
+	if (first[0] != '/' || (lstat(first, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && sock_probe_live(first) == 1))
+		return false;		/* R's own live socket: unit_adopt */
+	for (size_t i = 0; i < plan->publish.n; i++) {
+		const char *dir = plan->publish.v[i];
+		char *sock = paths_join(dir, strrchr(first, '/') + 1);
+		pid_t pid = 0;
+
+		if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    sock_probe_live(sock) == 1)
+			pid = adopt_find_pid(u, dir, sock);
+		if (pid > 0 && adopt_link_into_r(u, dir) == 0) {
+			u->adopted_dir = xstrdup(dir);
+			log_info("unit %s: a daemon serves %s (an earlier "
+			    "runtime directory): linked from %s", u->spec.name,
+			    sock, plan->runtime_dir);
+			if (adopt_watch(u, pid, sock) == 1) {
+				free(sock);
+				return true;
+			}
+			adopt_unlink_ours(u);
+		}
+		free(sock);
+	}
+	return false;
 }

@@ -485,8 +485,11 @@ void
 unit_serve(struct unit *u)
 {
 	size_t live = 0;
-	int r = unit_bind(u, &live);
+	int r;
 
+	if (unit_adopt_published(u))
+		return;
+	r = unit_bind(u, &live);
 	u->serving = r == 0;
 	if (r == 0)
 		unit_set_state(u, UNIT_LISTENING);
@@ -531,6 +534,7 @@ unit_free(struct unit *u)
 	ev_io_stop(loop, &u->adopt_io);
 	ev_timer_stop(loop, &u->adopt_timer);
 	fd_close(&u->pidfd);
+	free(u->adopted_dir);
 	unit_close_status(u);
 	dlog_close(&u->log);
 	strv_free(&u->env);

@@ -50,6 +50,7 @@ struct unit {
 	ev_child		 child;
 	ev_timer		 timer;
 	pid_t			 adopted_pid;	/* ADOPTED: its pid, else 0 */
+	char			*adopted_dir;	/* it serves there, not R */
 	int			 pidfd;		/* watches adopted_pid, or -1 */
 	ev_io			 adopt_io;
 	ev_timer		 adopt_timer;	/* no pidfd (valgrind, < 5.3) */

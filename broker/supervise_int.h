@@ -30,6 +30,7 @@ void		 sup_remove(struct supervisor *sup, struct unit *u);
 
 /* adopt.c */
 void		 unit_adopt(struct unit *u, size_t live);
+bool		 unit_adopt_published(struct unit *u);
 
 /* reload.c */
 void		 unit_rebind(struct unit *u, struct unit_spec *spec);

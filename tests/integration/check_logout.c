@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -375,6 +376,51 @@ START_TEST(autostart_markers_are_removed_in_a_new_boot_only)
 }
 END_TEST
 
+/*
+ * Upgrade from a broker whose R was $XDG_RUNTIME_DIR/libvirt: its daemon
+ * still serves there. The new broker (R = ~/.cache/libvirt) adopts it and
+ * links R's names to it, so that every client reaches that one daemon;
+ * when it exits, R is bound and XDG's place linked to it.
+ */
+START_TEST(daemon_in_the_old_runtime_dir_is_adopted_not_doubled)
+{
+	char old[400], olda[450], want[600], *a = h_rt("sock-a");
+	pid_t d;
+	long p;
+
+	snprintf(old, sizeof(old), "%s/libvirt", H.xdg);
+	snprintf(olda, sizeof(olda), "%s/sock-a", old);
+	ck_assert_int_eq(mkdir(old, 0700), 0);
+	d = fork();
+	ck_assert_int_ge(d, 0);
+	if (d == 0) {
+		execl(h_fake_daemon(), "fake-daemon", "--listen", olda,
+		    (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(h_wait_hello(olda, &p, T_MS));
+	ck_assert_int_eq(p, d);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[fake]\nexec = %s\nsocket = a.socket sock-a\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "unit fake: adopted pid %ld", (long)d);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert(is_link_to(a, olda));
+	ck_assert_int_eq(h_hello(a, T_MS), d);		/* R reaches it */
+	ck_assert_int_eq(h_hello(olda, T_MS), d);	/* so does XDG */
+	ck_assert_int_eq(h_log_count(&H, "clients that look there reach a "
+	    "duplicate"), 0);
+	kill(d, SIGTERM);
+	waitpid(d, NULL, 0);
+	ck_assert(h_wait_hello(a, &p, T_MS));		/* the broker's own */
+	ck_assert_int_ne(p, d);
+	ck_assert(wait_link(olda, a, T_MS));		/* XDG linked to R */
+	ck_assert_int_eq(h_hello(olda, T_MS), p);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
 static Suite *
 logout_suite(void)
 {
@@ -387,6 +433,7 @@ logout_suite(void)
 	tcase_add_test(tc, wipe_during_backoff_keeps_the_relaunch);
 	tcase_add_test(tc, control_socket_comes_back_with_its_directory);
 	tcase_add_test(tc, autostart_markers_are_removed_in_a_new_boot_only);
+	tcase_add_test(tc, daemon_in_the_old_runtime_dir_is_adopted_not_doubled);
 	return s;
 }
 
