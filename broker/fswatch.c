@@ -15,8 +15,6 @@
 
 #define FSWATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-#define FSWATCH_REMOVAL (IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | \
-	IN_MOVE_SELF | IN_IGNORED)
 
 static void
 fswatch_now(struct fswatch *w)
@@ -54,7 +52,7 @@ fswatch_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct fswatch *w = io->data;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool removal = false, other = false;
+	bool login = false, any = false;
 	ssize_t n;
 
 	(void)loop;
@@ -68,20 +66,24 @@ fswatch_cb(struct ev_loop *loop, ev_io *io, int revents)
 		for (char *p = buf; p < buf + n; ) {
 			const struct inotify_event *ev = (const void *)p;
 
-			if (ev->mask & FSWATCH_REMOVAL)
-				removal = true;
-			else
-				other = true;
+			if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+			    (ev->mask & IN_ISDIR))
+				login = true;
+			any = true;
 			p += sizeof(*ev) + ev->len;
 		}
 	}
-	if (removal || ev_is_active(&w->settle))
+	if (login)
+		fswatch_now(w);		/* a directory appeared: a login */
+	else if (any)
 		fswatch_later(w);	/* never fight a removal */
-	else if (other)
-		fswatch_now(w);
 }
 
-/* The mount table changed (POLLERR on /proc/self/mountinfo). */
+/*
+ * The mount table changed (POLLERR on /proc/self/mountinfo): a tmpfs
+ * mounted on /run/user/UID at login, or unmounted at logout, which removes
+ * everything at once and so needs no settle.
+ */
 static void
 mounts_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
@@ -89,10 +91,7 @@ mounts_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (ev_is_active(&w->settle))
-		fswatch_later(w);
-	else
-		fswatch_now(w);
+	fswatch_now(w);
 }
 
 /*

@@ -4,10 +4,11 @@
  * published dirs and their parents), plus the mount table. Any change calls
  * one callback, which re-checks everything: simple and idempotent.
  *
- * When: a directory that appears (login) or a mount (logind mounts a tmpfs
- * on /run/user/UID after making it) is checked at once, so that links are
- * there before the session's first client; a removal (logout's umount or
- * rm -rf, a link deleted by hand) is checked once the directory has been
+ * When: a directory that appears (/run/user/UID at login) or a change of
+ * mounts (logind mounts a tmpfs on it after making it, and unmounts it at
+ * logout) is checked at once, so that links are there before the session's
+ * first client; anything else (rm -rf by pam_rundir, a link deleted by
+ * hand, files coming and going) is checked once the directories have been
  * quiet for FSWATCH_SETTLE, so the broker never puts links back into a
  * directory that is being removed. Idle, nothing runs: the settle timer is
  * one-shot.

@@ -24,7 +24,7 @@ timed_list() {	# DIR
 bench_broker() {	# DIR TIMEOUT -> BPID
 	local dir=$1
 	install -d -m 0700 "$dir"
-	printf '%s\n' "[broker]" "search_path = $PREFIX/sbin" "publish = none" \
+	printf '%s\n' "[broker]" "search_path = $PREFIX/sbin" "runtime_dir = xdg" "publish = none" \
 		"[virtqemud]" "start = on-demand" "args = --timeout $2" \
 		>"$dir/broker.conf"
 	mkfifo "$dir/ready"

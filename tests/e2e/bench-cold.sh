@@ -36,7 +36,7 @@ time_list() {
 # No socket and no link left in either place libvirt's client looks.
 remove_stale_sockets() {
 	local f
-	for f in "$(runtime_dir)"/*-sock "$HOME"/.cache/libvirt/*-sock; do
+	for f in "$(runtime_dir)"/*-sock "$(xdg_dir)"/*-sock; do
 		if [[ -S $f || -L $f ]]; then
 			rm -f "$f"
 		fi
@@ -48,7 +48,6 @@ bench_broker() {
 	cat >"$conf" <<EOF
 [broker]
 search_path = $VB_PREFIX/sbin
-publish = none
 
 [virtqemud]
 args = --timeout 1

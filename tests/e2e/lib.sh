@@ -143,7 +143,10 @@ assert_dir_mode() {	# PATH MODE
 
 # ---------------------------------------------------------------- libvirt
 
-runtime_dir() { printf '%s/libvirt\n' "$XDG_RUNTIME_DIR"; }
+# R: the broker's session default, libvirt's own fallback whatever
+# XDG_RUNTIME_DIR says; the XDG place is one the broker publishes into.
+runtime_dir() { printf '%s/libvirt\n' "${XDG_CACHE_HOME:-$HOME/.cache}"; }
+xdg_dir() { printf '%s/libvirt\n' "$XDG_RUNTIME_DIR"; }
 
 # vsh ARGS...: the test's virsh on qemu:///session, with a deadline so that
 # a hanging activation fails the test instead of hanging it.
@@ -342,6 +345,8 @@ e2e_main() {
 		bdir=$(reachable_dir "$(dirname "$broker")" "$OUTER_ROOT/bin" "$(basename "$broker")" virt-brokerctl)
 		broker=$bdir/$(basename "$broker")
 		run_as=(runuser -u "$user" --)
+		# R (~/.cache/libvirt) outlives runs: start from a fresh one.
+		rm -rf "$home/.cache/libvirt"
 		# A script's own preparation that needs root (OUTER_ROOT exists).
 		if declare -F outer_prep >/dev/null; then
 			outer_prep "$user"

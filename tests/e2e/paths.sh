@@ -4,7 +4,8 @@
 # whatever path a client takes (README: "Why duplicates happen and how
 # virt-broker prevents them").
 #   1. clients with and without XDG_RUNTIME_DIR reach the same virtqemud
-#      (the broker publishes R's sockets into ~/.cache/libvirt);
+#      (R is ~/.cache/libvirt; the broker publishes R's sockets into
+#      $XDG_RUNTIME_DIR/libvirt);
 #   2. qemu+ssh through a private sshd: virt-ssh-helper runs without
 #      XDG_RUNTIME_DIR and finds the published sockets;
 #   3. logout/login: a /run/user/UID stand-in wiped and made again;
@@ -85,8 +86,8 @@ sshd_up_or_gone() { listening "$1" || pid_gone "$SSHD_PID"; }
 # Two keys, two helpers:
 #   user_key    sshd's PATH: Debian's /usr/bin/virt-ssh-helper, built with
 #               remote_default_mode=legacy, which goes "direct" because
-#               ~/.cache/libvirt/virtqemud-sock exists (the broker's link);
-#               without that link it would spawn Debian's libvirtd there.
+#               ~/.cache/libvirt/virtqemud-sock exists (the broker's R);
+#               without it it would spawn Debian's libvirtd there.
 #   prefix_key  PATH=PREFIX/bin first (authorized_keys environment=, allowed
 #               by PermitUserEnvironment PATH): the modular build's helper.
 # Both run through a forced command that records the session's
@@ -156,7 +157,7 @@ stop_sshd() {
 # ---------------------------------------------------------------- helpers
 
 # virsh as a client without XDG_RUNTIME_DIR: libvirt then uses
-# ~/.cache/libvirt, where the broker publishes its sockets.
+# ~/.cache/libvirt, the broker's R.
 vsh_noxdg() {
 	env -u XDG_RUNTIME_DIR timeout "$VIRSH_TIMEOUT" "$VIRSH" -q \
 		-c qemu:///session "$@"
@@ -206,21 +207,10 @@ assert_no_libvirtd() {
 		die "a libvirtd runs: $(daemon_pids libvirtd | xargs) ($1)"
 }
 
-# Links (or sockets) left in ~/.cache/libvirt by earlier runs would be
-# replaced anyway; start from a clean state so the checks mean something.
-clean_cache_dir() {
-	local f
-	for f in "$HOME"/.cache/libvirt/*-sock; do
-		if [[ -L $f || -S $f ]]; then
-			rm -f "$f"
-		fi
-	done
-}
-
 # The links this run's brokers made (they point into VB_E2E_ROOT).
 remove_test_links() {
 	local f
-	for f in "$HOME"/.cache/libvirt/*-sock "$VB_E2E_ROOT"/runuser/*/libvirt/*-sock; do
+	for f in "$(xdg_dir)"/*-sock "$VB_E2E_ROOT"/runuser/*/libvirt/*-sock; do
 		if [[ -L $f && $(readlink "$f") == "$VB_E2E_ROOT"/* ]]; then
 			rm -f "$f"
 		fi
@@ -266,21 +256,20 @@ body() {
 		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 	[[ -r $VB_E2E_ROOT/ssh/port ]] || die "no sshd was prepared"
 	VIRSH=$VB_PREFIX/bin/virsh
-	local conf=$T/broker.conf uid r cache runuser qemu qemud qemud2 ppid k n f
+	local conf=$T/broker.conf uid r xdg runuser qemu qemud qemud2 ppid k n f
 	uid=$(my_uid)
 	r=$(runtime_dir)
-	cache=$HOME/.cache/libvirt
+	xdg=$(xdg_dir)
 	runuser=$VB_E2E_ROOT/runuser/$uid
 	add_cleanup paths_cleanup
-	clean_cache_dir
 	forget_stale_guest
-	write_conf "$conf" "$cache" "$runuser/libvirt"
+	write_conf "$conf" "$xdg" "$runuser/libvirt"
 	start_qemud_monitor
 	start_broker "$conf" -v
 
 	# 1. with and without XDG_RUNTIME_DIR
-	wait_for link_to "$cache/virtqemud-sock" "$r/virtqemud-sock"
-	wait_for link_to "$cache/virtqemud-admin-sock" "$r/virtqemud-admin-sock"
+	wait_for link_to "$xdg/virtqemud-sock" "$r/virtqemud-sock"
+	wait_for link_to "$xdg/virtqemud-admin-sock" "$r/virtqemud-admin-sock"
 	[[ -S $r/virtqemud-sock ]] || die "$r/virtqemud-sock is not a socket"
 	check_tcg_available
 	truncate -s 1M "$T/disk.img"
@@ -292,9 +281,9 @@ body() {
 		die "a client without XDG_RUNTIME_DIR does not see the guest running"
 	qemud=$(the_daemon_pid virtqemud)
 	assert_parent "$qemud" virtqemud
-	log "1. guest started (QEMU $qemu) by a client with XDG_RUNTIME_DIR; one without it" \
-		"sees it running through $cache/virtqemud-sock -> $(readlink "$cache/virtqemud-sock");" \
-		"one virtqemud, $qemud, the broker's child"
+	log "1. guest started (QEMU $qemu) by a client with XDG_RUNTIME_DIR, through" \
+		"$xdg/virtqemud-sock -> $(readlink "$xdg/virtqemud-sock"); one without it" \
+		"sees it running in R; one virtqemud, $qemud, the broker's child"
 
 	# 2. qemu+ssh, with Debian's helper and with the build's (see start_sshd)
 	for k in user_key prefix_key; do
@@ -327,8 +316,8 @@ body() {
 	rm -rf "$runuser.gone"
 	# A barrier: a link removed after the logout is made again by a check
 	# that comes after the one the logout caused (one inotify queue).
-	rm "$cache/virtqemud-admin-sock"
-	wait_for link_to "$cache/virtqemud-admin-sock" "$r/virtqemud-admin-sock"
+	rm "$xdg/virtqemud-admin-sock"
+	wait_for link_to "$xdg/virtqemud-admin-sock" "$r/virtqemud-admin-sock"
 	no_entry "$runuser" || die "the broker made $runuser itself after the logout"
 	mkdir -m 0700 "$runuser"
 	wait_for link_to "$runuser/libvirt/virtqemud-sock" "$r/virtqemud-sock"
@@ -349,7 +338,7 @@ body() {
 	remove_test_links
 	start_broker "$conf" -v
 	wait_for broker_log_has "unit virtqemud: adopted pid $qemud, which serves $r/virtqemud-sock"
-	wait_for link_to "$cache/virtqemud-sock" "$r/virtqemud-sock"
+	wait_for link_to "$xdg/virtqemud-sock" "$r/virtqemud-sock"
 	wait_for link_to "$runuser/libvirt/virtqemud-sock" "$r/virtqemud-sock"
 	assert_qemud "$qemud" "after the broker restart"
 	guest_running_for vsh || die "after the adoption the guest is not running"
@@ -371,12 +360,13 @@ body() {
 	log "4. broker $BROKER_PID adopted virtqemud $qemud; after its SIGTERM the broker's" \
 		"own virtqemud $qemud2 serves the guest (QEMU $qemu)"
 
-	# 5. a virtqemud that libvirt spawned itself, before the broker
+	# 5. a virtqemud that libvirt spawned itself, before the broker (a
+	#    client without XDG_RUNTIME_DIR: libvirt's R is the broker's)
 	stop_broker
 	wait_for no_daemon virtqemud
 	no_entry "$r/virtqemud-sock" || die "the broker left $r/virtqemud-sock"
-	no_entry "$cache/virtqemud-sock" || die "the broker left its link $cache/virtqemud-sock"
-	vsh list >/dev/null || die "libvirt's own autospawn failed"
+	no_entry "$xdg/virtqemud-sock" || die "the broker left its link $xdg/virtqemud-sock"
+	vsh_noxdg list >/dev/null || die "libvirt's own autospawn failed"
 	qemud=$(the_daemon_pid virtqemud)
 	ppid=$(ppid_of "$qemud")
 	[[ -S $r/virtqemud-sock ]] || die "the autospawned virtqemud did not bind $r/virtqemud-sock"
@@ -384,7 +374,7 @@ body() {
 	start_broker "$conf" -v
 	wait_for broker_log_has "unit virtqemud: adopted pid $qemud, which serves $r/virtqemud-sock"
 	[[ $(ppid_of "$qemud") != "$BROKER_PID" ]] || die "virtqemud $qemud is the broker's child"
-	wait_for link_to "$cache/virtqemud-sock" "$r/virtqemud-sock"
+	wait_for link_to "$xdg/virtqemud-sock" "$r/virtqemud-sock"
 	vsh list >/dev/null || die "virsh list with the adopted virtqemud failed"
 	guest_running_for vsh || die "the guest is not running with the adopted virtqemud"
 	guest_running_for vsh_noxdg ||
@@ -404,7 +394,7 @@ body() {
 	vsh undefine "$GUEST" >/dev/null || die "virsh undefine failed"
 	stop_broker
 	wait_for no_daemon virtqemud
-	for f in "$cache/virtqemud-sock" "$runuser/libvirt/virtqemud-sock"; do
+	for f in "$xdg/virtqemud-sock" "$runuser/libvirt/virtqemud-sock"; do
 		no_entry "$f" || die "the broker left its link $f"
 	done
 	assert_no_libvirtd "at the end"

@@ -46,11 +46,11 @@ assert_sockets_removed() {
 	done
 }
 
-# Dangling links the broker may publish elsewhere (~/.cache/libvirt) are
-# only reported: the publishing feature is not part of this test.
+# Dangling links in the published XDG place are only reported: the
+# publishing feature is not part of this test.
 report_leftover_links() {
 	local l
-	for l in "$HOME"/.cache/libvirt/*-sock; do
+	for l in "$(xdg_dir)"/*-sock; do
 		[[ -L $l ]] || continue
 		log "note: link $l -> $(readlink "$l") left after the broker stopped"
 	done
@@ -87,7 +87,7 @@ body_libvirtd() {
 	VIRSH=/usr/bin/virsh
 
 	local conf=$T/broker.conf r pid sockets
-	printf '[broker]\nsearch_path = /usr/sbin\npublish = none\nlog_dir = %s\n' "$T" >"$conf"
+	printf '[broker]\nsearch_path = /usr/sbin\nlog_dir = %s\n' "$T" >"$conf"
 	"$BROKER" -n -f "$conf" >"$T/units.txt" 2>&1 || { cat "$T/units.txt" >&2; die "virt-broker -n failed"; }
 
 	start_broker "$conf"
@@ -116,7 +116,6 @@ write_modular_conf() {	# FILE TIMEOUT
 	cat >"$1" <<EOF
 [broker]
 search_path = $VB_PREFIX/sbin
-publish = none
 log_dir = $T
 
 [virtqemud]

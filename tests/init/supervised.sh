@@ -75,7 +75,7 @@ cleanup() {
 trap cleanup EXIT
 
 xdg=$T/run
-rt=$xdg/libvirt
+rt=$T/.cache/libvirt	# R: the session default (HOME=$T below)
 install -d -m 0700 "$xdg"
 svc=$T/sv/virt-broker
 install -d "$svc"
@@ -96,7 +96,7 @@ fi
 cat >"$svc/run" <<EOF
 #!/bin/sh
 exec 2>>$T/broker.log
-exec env XDG_RUNTIME_DIR=$xdg HOME=$T $broker --session -v -f $T/broker.conf $ready_arg
+exec env -u XDG_CACHE_HOME XDG_RUNTIME_DIR=$xdg HOME=$T $broker --session -v -f $T/broker.conf $ready_arg
 EOF
 chmod +x "$svc/run"
 
