@@ -270,12 +270,81 @@ START_TEST(planted_symlink_or_file_is_refused_and_left)
 }
 END_TEST
 
+/* The "flood line N" lines of a log file: how many, -1 at a gap. */
+static long
+consecutive_flood_lines(const char *file)
+{
+	char line[8192];
+	long prev = -1, count = 0;
+	FILE *fp = fopen(file, "r");
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		const char *p = strstr(line, "flood line ");
+		long n;
+		int len = 0;
+
+		if (p == NULL)
+			continue;
+		if (sscanf(p, "flood line %ld%n", &n, &len) != 1 ||
+		    len != 20 || (prev >= 0 && n != prev + 1)) {
+			fprintf(stderr, "%s: after line %ld: %s", file, prev,
+			    line);
+			count = -1;
+			break;
+		}
+		prev = n;
+		count++;
+	}
+	fclose(fp);
+	return count;
+}
+
+/*
+ * A daemon leaves a child behind that floods the output pipe they share.
+ * The broker reads it a budget per wake-up: it notices the daemon's exit,
+ * activates another unit and answers within the deadline, loses no line
+ * and stops cleanly.
+ */
+START_TEST(flooding_orphan_does_not_freeze_the_broker)
+{
+	char *f = h_rt("sock-f"), *o = h_rt("sock-o"), *logdir = h_dir("log");
+	char *rotated = NULL;
+	long pid, t0;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none"
+	    "\nlog_dir = %s\n[flood]\nexec = %s\nargs = --flood-child "
+	    "--exit-after 1\nsocket = f.socket sock-f\nrestart = no\n"
+	    "[other]\nexec = %s\nsocket = o.socket sock-o\n", logdir,
+	    h_fake_daemon(), h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(f, T_MS);		/* then it exits, its child not */
+	ck_assert_int_gt(pid, 0);
+	ck_assert(h_wait_gone((pid_t)pid, T_MS));	/* reaped */
+	t0 = h_now_ms();
+	ck_assert(h_wait_hello(o, &pid, T_MS));
+	ck_assert_int_lt(h_now_ms() - t0, T_MS);
+	ck_assert(h_wait_log(&H, "unit flood: pid", T_MS));
+	ck_assert_int_ge(asprintf(&rotated, "%s/flood.log.1", logdir), 0);
+	ck_assert(h_wait_file(rotated, T_MS));
+	ck_assert_int_gt(consecutive_flood_lines(rotated), 1000);
+	ck_assert_int_gt(h_hello(o, T_MS), 0);	/* still answering */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(rotated);
+	free(f);
+	free(o);
+	free(logdir);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
 	TCase *sock = tcase_create("sock");
-	TCase *all[] = { sock };
+	TCase *flood = tcase_create("flood");
+	TCase *all[] = { sock, flood };
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	tcase_add_test(sock, socket_mode_comes_from_the_bind_itself);
@@ -283,6 +352,7 @@ hostile_suite(void)
 	tcase_add_test(sock, foreign_file_swapped_in_after_bind_survives);
 	tcase_add_test(sock, another_socket_swapped_in_is_not_taken_for_ours);
 	tcase_add_test(sock, planted_symlink_or_file_is_refused_and_left);
+	tcase_add_test(flood, flooding_orphan_does_not_freeze_the_broker);
 	return s;
 }
 
