@@ -28,6 +28,7 @@
 #include "listenfds.h"
 #include "plan.h"
 #include "sock.h"
+#include "spawn.h"
 
 #define T_MS 10000		/* generous deadline for one step */
 
@@ -270,6 +271,73 @@ START_TEST(planted_symlink_or_file_is_refused_and_left)
 }
 END_TEST
 
+/* Spawns fake-daemon --report FILE, waits for it; nofile_soft. */
+static long
+spawn_report_nofile(bool set_nofile, rlim_t want)
+{
+	char *report = h_dir("report"), *v;
+	char slot[LFD_PID_SLOT] = LFD_PID_PREFIX "0";
+	char *argv[] = { (char *)h_fake_daemon(), (char *)"--report", report,
+	    (char *)"--exit-on-start", (char *)"0", NULL };
+	char *envp[] = { slot, NULL };
+	struct spawn_req req = {
+		.argv = argv,
+		.envp = envp,
+		.pid_slot = slot,
+		.out_fd = -1,
+		.set_nofile = set_nofile,
+	};
+	int st, status_fd, e = 0;
+	pid_t pid;
+	long n;
+
+	req.nofile.rlim_cur = want;
+	req.nofile.rlim_max = want;
+	req.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(req.null_fd, 0);
+	unlink(report);
+	ck_assert_int_eq(spawn_daemon(&req, &pid, &status_fd), 0);
+	ck_assert_int_eq(spawn_read_status(status_fd, &e), 0);
+	close(status_fd);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(req.null_fd);
+	v = h_report_get(report, "nofile_soft");
+	ck_assert_ptr_nonnull(v);
+	n = atol(v);
+	free(v);
+	free(report);
+	return n;
+}
+
+/*
+ * The broker raises its own soft RLIMIT_NOFILE at start; a daemon without
+ * limit_nofile gets the limit the broker was started with, a configured
+ * limit_nofile wins.
+ */
+START_TEST(daemon_gets_the_nofile_limit_the_broker_started_with)
+{
+	struct rlimit rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2048) {
+		fprintf(stderr, "daemon_gets_the_nofile_limit_the_broker_"
+		    "started_with: hard limit %llu is too low\n",
+		    (unsigned long long)rl.rlim_max);
+		return;
+	}
+	rl.rlim_cur = 512;			/* as the user started it */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	spawn_set_inherited_nofile(rl.rlim_cur);
+	rl.rlim_cur = 2048;			/* raise_fd_limit() */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(spawn_report_nofile(false, 0), 512);
+	ck_assert_int_eq(spawn_report_nofile(true, 1000), 1000);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_uint_eq(rl.rlim_cur, 2048);	/* the broker's own stays */
+}
+END_TEST
+
 /* The "flood line N" lines of a log file: how many, -1 at a gap. */
 static long
 consecutive_flood_lines(const char *file)
@@ -343,8 +411,9 @@ hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
 	TCase *sock = tcase_create("sock");
+	TCase *limits = tcase_create("limits");
 	TCase *flood = tcase_create("flood");
-	TCase *all[] = { sock, flood };
+	TCase *all[] = { sock, limits, flood };
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	tcase_add_test(sock, socket_mode_comes_from_the_bind_itself);
@@ -352,6 +421,8 @@ hostile_suite(void)
 	tcase_add_test(sock, foreign_file_swapped_in_after_bind_survives);
 	tcase_add_test(sock, another_socket_swapped_in_is_not_taken_for_ours);
 	tcase_add_test(sock, planted_symlink_or_file_is_refused_and_left);
+	tcase_add_test(limits,
+	    daemon_gets_the_nofile_limit_the_broker_started_with);
 	tcase_add_test(flood, flooding_orphan_does_not_freeze_the_broker);
 	return s;
 }
