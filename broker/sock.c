@@ -215,10 +215,11 @@ lookup_group(const char *unit, const char *path, const char *group,
 
 /*
  * Is the UNIX socket fd bound at the inode st describes? Asks the kernel
- * (sock_diag, UDIAG_SHOW_VFS): 1 yes, 0 no, -errno if it cannot tell.
+ * through nfd, a NETLINK_SOCK_DIAG socket (UDIAG_SHOW_VFS): 1 yes, 0 no,
+ * -errno if it cannot tell (nfd -1: no sock_diag here).
  */
 static int
-bound_at(int fd, const struct stat *st)
+bound_at(int nfd, int fd, const struct stat *st)
 {
 	struct {
 		struct nlmsghdr		nlh;
@@ -233,12 +234,11 @@ bound_at(int fd, const struct stat *st)
 	struct rtattr *rta;
 	struct stat sst;
 	ssize_t n;
-	int nfd, len, r = 0;
+	int len;
 
-	if (fstat(fd, &sst) < 0)
-		return -errno;
-	nfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (nfd < 0)
+		return -EAFNOSUPPORT;
+	if (fstat(fd, &sst) < 0)
 		return -errno;
 	memset(&q, 0, sizeof(q));
 	q.nlh.nlmsg_len = sizeof(q);
@@ -249,32 +249,23 @@ bound_at(int fd, const struct stat *st)
 	q.req.udiag_cookie[0] = q.req.udiag_cookie[1] = ~0U;	/* none */
 	q.req.udiag_show = UDIAG_SHOW_VFS;
 	if (sendto(nfd, &q, sizeof(q), 0, (struct sockaddr *)&nl,
-	    sizeof(nl)) < 0) {
-		r = -errno;
-		goto out;
-	}
+	    sizeof(nl)) < 0)
+		return -errno;
 	do
 		n = recv(nfd, a.buf, sizeof(a.buf), 0);
 	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!NLMSG_OK(&a.nlh, (unsigned)n)) {
-		r = -EIO;
-		goto out;
-	}
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(&a.nlh, (unsigned)n))
+		return -EIO;
 	if (a.nlh.nlmsg_type == NLMSG_ERROR) {
 		const struct nlmsgerr *e = NLMSG_DATA(&a.nlh);
 
-		r = e->error < 0 ? e->error : -EIO;
-		goto out;
+		return e->error < 0 ? e->error : -EIO;
 	}
 	if (a.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-	    a.nlh.nlmsg_len < NLMSG_LENGTH(sizeof(*m))) {
-		r = -EIO;
-		goto out;
-	}
+	    a.nlh.nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EIO;
 	m = NLMSG_DATA(&a.nlh);
 	len = (int)(a.nlh.nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
 	for (rta = (struct rtattr *)(m + 1); RTA_OK(rta, len);
@@ -288,22 +279,20 @@ bound_at(int fd, const struct stat *st)
 		/* The kernel's own dev_t: major << 20 | minor. */
 		dev = makedev(v->udiag_vfs_dev >> 20,
 		    v->udiag_vfs_dev & 0xfffff);
-		r = v->udiag_vfs_ino == st->st_ino && dev == st->st_dev;
-		break;
+		return v->udiag_vfs_ino == st->st_ino && dev == st->st_dev;
 	}
-out:
-	fd_close(&nfd);
-	return r;
+	return 0;				/* not bound to a path */
 }
 
 /*
  * Opens the path just bound without following it and checks that it is
  * our socket's inode: an fd (O_PATH) and its stat, or -errno having said
- * why. Without sock_diag (an old or trimmed kernel) a socket owned by us
+ * why. The caller keeps an fd free for it. Without sock_diag (an old or trimmed kernel) a socket owned by us
  * is accepted: another user cannot create one.
  */
 static int
-open_bound(const char *unit, int fd, const char *path, struct stat *ret_st)
+open_bound(const char *unit, int fd, int nfd, const char *path,
+    struct stat *ret_st)
 {
 	struct stat st;
 	int pfd, r;
@@ -321,7 +310,7 @@ open_bound(const char *unit, int fd, const char *path, struct stat *ret_st)
 		return r;
 	}
 	r = S_ISSOCK(st.st_mode) && st.st_uid == geteuid() ?
-	    bound_at(fd, &st) : 0;
+	    bound_at(nfd, fd, &st) : 0;
 	if (r < 0) {
 		log_debug("unit %s: cannot ask sock_diag about %s (%s); "
 		    "trusting its owner", unit, path, strerror(-r));
@@ -439,7 +428,7 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	bool set_gid = false;
 	gid_t gid = 0;
 	mode_t old;
-	int fd, pfd = -1, r;
+	int fd, nfd, spare, pfd = -1, r;
 
 	if (is_inet(s->path))
 		return sock_bind_inet(unit, s, backlog, ret_b);
@@ -458,10 +447,24 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	r = clear_path(unit, s->path);
 	if (r < 0)
 		return r;
+	/*
+	 * Every fd needed after bind is had before it (the sock_diag socket;
+	 * a spare slot for the O_PATH fd), so running out of fds (EMFILE)
+	 * never leaves a path bound that we cannot identify.
+	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	nfd = fd < 0 ? -1 : socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG);
+	if (fd >= 0 && nfd < 0 && errno != EMFILE && errno != ENFILE &&
+	    errno != ENOMEM && errno != ENOBUFS)
+		errno = 0;		/* no sock_diag: see open_bound() */
+	spare = fd < 0 || (nfd < 0 && errno != 0) ? -1 :
+	    fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (spare < 0) {
 		r = -errno;
 		log_warn("unit %s: socket", unit);
+		fd_close(&nfd);
+		fd_close(&fd);
 		return r;
 	}
 	old = umask(~(mode_t)s->mode & 0777);
@@ -470,10 +473,14 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	if (r < 0) {
 		r = -errno;
 		log_warn("unit %s: bind %s", unit, s->path);
+		fd_close(&spare);
+		fd_close(&nfd);
 		fd_close(&fd);
 		return r;
 	}
-	pfd = open_bound(unit, fd, s->path, &st);
+	fd_close(&spare);
+	pfd = open_bound(unit, fd, nfd, s->path, &st);
+	fd_close(&nfd);
 	if (pfd < 0) {
 		r = pfd;
 		fd_close(&fd);		/* not knowing what is there: leave it */
