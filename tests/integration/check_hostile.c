@@ -416,6 +416,8 @@ hostile_suite(void)
 	TCase *all[] = { sock, limits, flood };
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
+	/* valgrind emulates RLIMIT_NOFILE: a child never sees its setrlimit. */
+	tcase_set_tags(limits, "no-valgrind");
 	tcase_add_test(sock, socket_mode_comes_from_the_bind_itself);
 	tcase_add_test(sock, symlink_swapped_in_after_bind_is_not_followed);
 	tcase_add_test(sock, foreign_file_swapped_in_after_bind_survives);
