@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -231,7 +232,10 @@ dlog_feed(struct dlog *l, struct dlog_out *o, const char *data, size_t n)
 	}
 }
 
-/* Reads up to budget bytes; returns 0 at EAGAIN, 1 if more may wait. */
+/*
+ * Reads about budget bytes (a read may pass it by one buffer); returns 0
+ * at EAGAIN or EOF, 1 if more may wait.
+ */
 static int
 dlog_read(struct dlog *l, size_t budget)
 {
@@ -331,15 +335,37 @@ dlog_set_dest(struct dlog *l, enum daemon_log dest, const char *path,
 	l->keep = keep;
 }
 
-/* Everything in the pipe now, e.g. a dead daemon's last words. */
+/* Bytes waiting in the pipe, 0 if none or unknown. */
+static size_t
+dlog_pending(const struct dlog *l)
+{
+	int n = 0;
+
+	if (ioctl(l->pipe_rd, FIONREAD, &n) < 0 || n < 0)
+		return 0;
+	return (size_t)n;
+}
+
+/*
+ * What is in the pipe now, e.g. a dead daemon's last words: at most the
+ * pipe's size, never "until it is empty", since a child the daemon left
+ * behind may keep writing to it for ever; the watcher reads the rest, a
+ * budget per wake-up. A last line without newline is written only if
+ * nothing follows it yet.
+ */
 void
 dlog_drain(struct dlog *l)
 {
+	size_t n;
+
 	if (l->pipe_rd < 0)
 		return;
-	while (dlog_read(l, DLOG_READ_BUDGET) == 1)
-		;
-	if (l->len > 0) {		/* a last line without newline */
+	n = dlog_pending(l);
+	if (n > DLOG_PIPE_SIZE)
+		n = DLOG_PIPE_SIZE;
+	if (n > 0)
+		(void)dlog_read(l, n);
+	if (l->len > 0 && dlog_pending(l) == 0) {
 		struct dlog_out *o = xmalloc(sizeof(*o));
 
 		o->len = 0;

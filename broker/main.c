@@ -31,6 +31,7 @@
 #include "plan.h"
 #include "publish.h"
 #include "sock.h"
+#include "spawn.h"
 #include "supervise.h"
 #include "version.h"
 #include "xalloc.h"
@@ -417,6 +418,7 @@ raise_fd_limit(void)
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		spawn_set_inherited_nofile(rl.rlim_cur);  /* daemons get it */
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			log_warn("raise the open file limit");

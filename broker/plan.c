@@ -311,30 +311,138 @@ add_socket(struct unit_spec *u, char *name, char *path, unsigned mode)
 }
 
 /*
- * socket_mode (the first, read-write socket: 0666 in polkit set-ups) and
- * socket_group (every UNIX socket), from the section, else [broker]; and
- * listen_tcp/listen_tls listeners, named as libvirt's units name them.
+ * What a socket is for, which decides who may widen its mode (LIBVIRT.md):
+ * the read-write main socket of a hypervisor, driver or proxy daemon is
+ * guarded by the daemon's own access control (polkit), so socket_mode and
+ * socket_group open it; a -ro socket is 0666 by design; an -admin socket
+ * and the sockets of virtlogd and virtlockd have no access control and act
+ * as the daemon's user (root in system mode) on what clients send, so only
+ * a socket line of the unit's own section may widen them, with a warning.
+ */
+enum sock_kind {
+	SOCK_KIND_MAIN,		/* virtqemud.socket, virtproxyd.socket */
+	SOCK_KIND_RO,		/* *-ro.socket */
+	SOCK_KIND_ADMIN,	/* *-admin.socket */
+	SOCK_KIND_HELPER,	/* virtlogd.socket, virtlockd.socket */
+	SOCK_KIND_CUSTOM,	/* a unit not in the catalog */
+	SOCK_KIND_OTHER,	/* a catalog unit's socket of another name */
+	SOCK_KIND_INET,		/* listen_tcp, listen_tls */
+	SOCK_KIND_MAX
+};
+
+static bool
+has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool
+is_inet_path(const char *path)
+{
+	return strncmp(path, CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) == 0;
+}
+
+static enum sock_kind
+sock_kind(const struct catalog_entry *ce, const char *unit,
+    const struct sock_spec *s)
+{
+	size_t n = strlen(unit);
+
+	if (is_inet_path(s->path))
+		return SOCK_KIND_INET;
+	if (has_suffix(s->name, "-admin.socket"))
+		return SOCK_KIND_ADMIN;
+	if (has_suffix(s->name, "-ro.socket"))
+		return SOCK_KIND_RO;
+	if (ce == NULL)
+		return SOCK_KIND_CUSTOM;
+	if (ce->role == CATALOG_HELPER)
+		return SOCK_KIND_HELPER;
+	if (strncmp(s->name, unit, n) == 0 && strcmp(s->name + n,
+	    ".socket") == 0)
+		return SOCK_KIND_MAIN;
+	return SOCK_KIND_OTHER;
+}
+
+/*
+ * A helper's or an admin socket that something explicit in the unit's
+ * section opened beyond its owner: one notice naming the risk.
  */
 static void
-resolve_socket_options(const struct config *cfg, const struct unit_conf *uc,
+warn_open_socket(struct plan *plan, const char *unit, enum sock_kind kind,
+    const struct sock_spec *s)
+{
+	const char *risk;
+
+	if ((s->mode & 077) == 0 ||
+	    (kind != SOCK_KIND_HELPER && kind != SOCK_KIND_ADMIN))
+		return;
+	risk = kind == SOCK_KIND_HELPER ? "it has no access control and acts "
+	    "as its own user (root in system mode) on paths its clients send, "
+	    "so whoever can connect can act as that user" : "an admin socket "
+	    "has no access control beyond its mode and controls the daemon, "
+	    "so whoever can connect can reconfigure it";
+	strv_push(&plan->notices, xasprintf("unit %s: warning: socket %s (%s) "
+	    "is mode %04o%s%s as its section says: %s", unit, s->name, s->path,
+	    s->mode, s->group != NULL ? " group " : "", s->group != NULL ?
+	    s->group : "", risk));
+}
+
+/*
+ * socket_mode and socket_group by socket kind (see enum sock_kind):
+ *   main        the section's socket_mode/socket_group, else [broker]'s;
+ *   helper      the section's socket_mode/socket_group only (first socket);
+ *   custom      the section's, else [broker]'s: mode to the first socket,
+ *               group to every one (the section lists them all);
+ *   ro, admin, other, inet: neither; a socket line sets them.
+ * A socket line's own group wins. Then listen_tcp/listen_tls listeners,
+ * named as libvirt's units name them.
+ */
+static void
+resolve_socket_options(const struct config *cfg, struct plan *plan,
+    const struct unit_conf *uc, const struct catalog_entry *ce,
     struct unit_spec *u)
 {
-	const char *group = cfg->socket_group;
-	bool set_mode = (cfg->set & CFG_KEY_SOCKET_MODE) != 0;
-	unsigned mode = cfg->socket_mode;
+	bool unit_mode = uc != NULL && (uc->set & CFG_KEY_SOCKET_MODE);
+	bool broker_mode = (cfg->set & CFG_KEY_SOCKET_MODE) != 0;
+	const char *unit_group = uc != NULL ? uc->socket_group : NULL;
 
-	if (uc != NULL && (uc->set & CFG_KEY_SOCKET_MODE)) {
-		set_mode = true;
-		mode = uc->socket_mode;
+	for (size_t i = 0; i < u->nsockets; i++) {
+		struct sock_spec *s = &u->sockets[i];
+		enum sock_kind kind = sock_kind(ce, u->name, s);
+		bool mode_set = false;
+		unsigned mode = 0;
+		const char *group = NULL;
+
+		switch (kind) {
+		case SOCK_KIND_MAIN:
+		case SOCK_KIND_CUSTOM:
+			mode_set = unit_mode || broker_mode;
+			mode = unit_mode ? uc->socket_mode : cfg->socket_mode;
+			group = unit_group != NULL ? unit_group :
+			    cfg->socket_group;
+			break;
+		case SOCK_KIND_HELPER:
+			mode_set = unit_mode;
+			mode = unit_mode ? uc->socket_mode : 0;
+			group = unit_group;
+			break;
+		case SOCK_KIND_RO:
+		case SOCK_KIND_ADMIN:
+		case SOCK_KIND_OTHER:
+		case SOCK_KIND_INET:
+		case SOCK_KIND_MAX:
+			break;
+		}
+		if (mode_set && (i == 0 || kind == SOCK_KIND_MAIN))
+			s->mode = mode;
+		if (s->group == NULL && group != NULL &&
+		    (kind != SOCK_KIND_HELPER || i == 0))
+			s->group = xstrdup(group);
+		warn_open_socket(plan, u->name, kind, s);
 	}
-	if (uc != NULL && uc->socket_group != NULL)
-		group = uc->socket_group;
-	if (set_mode && u->nsockets > 0)
-		u->sockets[0].mode = mode;
-	for (size_t i = 0; i < u->nsockets && group != NULL; i++)
-		if (u->sockets[i].group == NULL && strncmp(u->sockets[i].path,
-		    CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) != 0)
-			u->sockets[i].group = xstrdup(group);
 	if (uc != NULL && uc->listen_tcp != NULL)
 		add_socket(u, xasprintf("%s-tcp.socket", u->name),
 		    xstrdup(uc->listen_tcp), 0);
@@ -465,7 +573,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
 		}
 	}
 	resolve_sockets(plan, uc, ce, u);
-	resolve_socket_options(cfg, uc, u);
+	resolve_socket_options(cfg, plan, uc, ce, u);
 	if (u->nsockets == 0) {
 		if (ce == NULL) {
 			cfg_error(cfg, line, "[unit %s] at least one 'socket' "

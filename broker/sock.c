@@ -7,13 +7,21 @@
  * replaced only if it is a socket nobody listens on (connect refused); a
  * live socket belongs to a daemon we did not start and is left alone; a
  * symlink or any other file is an error for that unit. A socket is bound
- * under a umask that yields its mode, then chmod'ed (and chown'ed to its
- * group) while it is certainly ours. On exit we unlink a path only if it is
- * still the inode we bound.
+ * under a umask that yields its mode; nothing is then done by path, since
+ * the directory may let someone swap the path (a symlink to /etc/shadow)
+ * between bind() and the next call: the path is opened O_PATH|O_NOFOLLOW,
+ * checked to be the very inode our socket is bound to (sock_diag), and the
+ * group (and a mode a default ACL widened) is set through that fd. On
+ * failure and on exit we unlink a path only if it is still the inode we
+ * bound.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -185,25 +194,174 @@ clear_path(const char *unit, const char *path)
 	return 0;
 }
 
+/* The gid of group, or -errno having said why. */
 static int
-set_group(const char *unit, const char *path, const char *group)
+lookup_group(const char *unit, const char *path, const char *group,
+    gid_t *ret_gid)
 {
 	struct group *gr;
-	int r;
 
 	errno = 0;
 	gr = getgrnam(group);
 	if (gr == NULL) {
-		r = errno != 0 ? -errno : -ENOENT;
+		int r = errno != 0 ? -errno : -ENOENT;
+
 		log_warnx("unit %s: %s: unknown group '%s'", unit, path, group);
 		return r;
 	}
-	if (chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+	*ret_gid = gr->gr_gid;
+	return 0;
+}
+
+/*
+ * Is the UNIX socket fd bound at the inode st describes? Asks the kernel
+ * through nfd, a NETLINK_SOCK_DIAG socket (UDIAG_SHOW_VFS): 1 yes, 0 no,
+ * -errno if it cannot tell (nfd -1: no sock_diag here).
+ */
+static int
+bound_at(int nfd, int fd, const struct stat *st)
+{
+	struct {
+		struct nlmsghdr		nlh;
+		struct unix_diag_req	req;
+	} q;
+	union {
+		struct nlmsghdr	 nlh;
+		char		 buf[1024];
+	} a;
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	struct unix_diag_msg *m;
+	struct rtattr *rta;
+	struct stat sst;
+	ssize_t n;
+	int len;
+
+	if (nfd < 0)
+		return -EAFNOSUPPORT;
+	if (fstat(fd, &sst) < 0)
+		return -errno;
+	memset(&q, 0, sizeof(q));
+	q.nlh.nlmsg_len = sizeof(q);
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST;
+	q.req.sdiag_family = AF_UNIX;
+	q.req.udiag_ino = (unsigned)sst.st_ino;
+	q.req.udiag_cookie[0] = q.req.udiag_cookie[1] = ~0U;	/* none */
+	q.req.udiag_show = UDIAG_SHOW_VFS;
+	if (sendto(nfd, &q, sizeof(q), 0, (struct sockaddr *)&nl,
+	    sizeof(nl)) < 0)
+		return -errno;
+	do
+		n = recv(nfd, a.buf, sizeof(a.buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!NLMSG_OK(&a.nlh, (unsigned)n))
+		return -EIO;
+	if (a.nlh.nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(&a.nlh);
+
+		return e->error < 0 ? e->error : -EIO;
+	}
+	if (a.nlh.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    a.nlh.nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return -EIO;
+	m = NLMSG_DATA(&a.nlh);
+	len = (int)(a.nlh.nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (rta = (struct rtattr *)(m + 1); RTA_OK(rta, len);
+	    rta = RTA_NEXT(rta, len)) {
+		const struct unix_diag_vfs *v = RTA_DATA(rta);
+		dev_t dev;
+
+		if (rta->rta_type != UNIX_DIAG_VFS ||
+		    RTA_PAYLOAD(rta) < sizeof(*v))
+			continue;
+		/* The kernel's own dev_t: major << 20 | minor. */
+		dev = makedev(v->udiag_vfs_dev >> 20,
+		    v->udiag_vfs_dev & 0xfffff);
+		return v->udiag_vfs_ino == st->st_ino && dev == st->st_dev;
+	}
+	return 0;				/* not bound to a path */
+}
+
+/*
+ * Opens the path just bound without following it and checks that it is
+ * our socket's inode: an fd (O_PATH) and its stat, or -errno having said
+ * why. The caller keeps an fd free for it. Without sock_diag (an old or trimmed kernel) a socket owned by us
+ * is accepted: another user cannot create one.
+ */
+static int
+open_bound(const char *unit, int fd, int nfd, const char *path,
+    struct stat *ret_st)
+{
+	struct stat st;
+	int pfd, r;
+
+	pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0) {
 		r = -errno;
-		log_warn("unit %s: chown %s to group %s", unit, path, group);
+		log_warn("unit %s: open %s after bind", unit, path);
+		return r;
+	}
+	if (fstat(pfd, &st) < 0) {
+		r = -errno;
+		log_warn("unit %s: stat %s", unit, path);
+		fd_close(&pfd);
+		return r;
+	}
+	r = S_ISSOCK(st.st_mode) && st.st_uid == geteuid() ?
+	    bound_at(nfd, fd, &st) : 0;
+	if (r < 0) {
+		log_debug("unit %s: cannot ask sock_diag about %s (%s); "
+		    "trusting its owner", unit, path, strerror(-r));
+		r = 1;
+	}
+	if (r == 0) {
+		log_warnx("unit %s: %s was replaced right after bind by "
+		    "something else; leaving it", unit, path);
+		fd_close(&pfd);
+		return -EEXIST;
+	}
+	*ret_st = st;
+	return pfd;
+}
+
+/*
+ * Mode and group through the O_PATH fd, never by path. The mode came from
+ * the umask at bind; a default ACL on the directory may have widened it.
+ */
+static int
+set_attrs(const char *unit, const char *path, int pfd, const struct stat *st,
+    unsigned mode, bool set_gid, gid_t gid)
+{
+	char proc[64];
+	int r;
+
+	if ((st->st_mode & 07777) != mode) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+		if (chmod(proc, mode) < 0) {
+			r = -errno;
+			log_warn("unit %s: chmod %s", unit, path);
+			return r;
+		}
+	}
+	if (set_gid && fchownat(pfd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0) {
+		r = -errno;
+		log_warn("unit %s: chown %s to gid %ld", unit, path, (long)gid);
 		return r;
 	}
 	return 0;
+}
+
+/* Undoes a bind: unlinks path only if it still is the inode we bound. */
+static void
+unlink_if_same(const char *path, const struct stat *bound)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    st.st_dev == bound->st_dev && st.st_ino == bound->st_ino)
+		(void)unlink(path);
 }
 
 static bool
@@ -267,8 +425,10 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 {
 	struct sockaddr_un sa;
 	struct stat st;
+	bool set_gid = false;
+	gid_t gid = 0;
 	mode_t old;
-	int fd, r;
+	int fd, nfd, spare, pfd = -1, r;
 
 	if (is_inet(s->path))
 		return sock_bind_inet(unit, s, backlog, ret_b);
@@ -278,13 +438,33 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 		    s->path);
 		return r;
 	}
+	if (s->group != NULL) {
+		r = lookup_group(unit, s->path, s->group, &gid);
+		if (r < 0)
+			return r;
+		set_gid = true;
+	}
 	r = clear_path(unit, s->path);
 	if (r < 0)
 		return r;
+	/*
+	 * Every fd needed after bind is had before it (the sock_diag socket;
+	 * a spare slot for the O_PATH fd), so running out of fds (EMFILE)
+	 * never leaves a path bound that we cannot identify.
+	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
+	nfd = fd < 0 ? -1 : socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG);
+	if (fd >= 0 && nfd < 0 && errno != EMFILE && errno != ENFILE &&
+	    errno != ENOMEM && errno != ENOBUFS)
+		errno = 0;		/* no sock_diag: see open_bound() */
+	spare = fd < 0 || (nfd < 0 && errno != 0) ? -1 :
+	    fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (spare < 0) {
 		r = -errno;
 		log_warn("unit %s: socket", unit);
+		fd_close(&nfd);
+		fd_close(&fd);
 		return r;
 	}
 	old = umask(~(mode_t)s->mode & 0777);
@@ -293,28 +473,36 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	if (r < 0) {
 		r = -errno;
 		log_warn("unit %s: bind %s", unit, s->path);
+		fd_close(&spare);
+		fd_close(&nfd);
 		fd_close(&fd);
 		return r;
 	}
-	/* From here on the path is ours: undo the bind on any error. */
-	if (lstat(s->path, &st) < 0 || chmod(s->path, s->mode) < 0) {
-		r = -errno;
-		log_warn("unit %s: chmod %s", unit, s->path);
-		goto fail;
+	fd_close(&spare);
+	pfd = open_bound(unit, fd, nfd, s->path, &st);
+	fd_close(&nfd);
+	if (pfd < 0) {
+		r = pfd;
+		fd_close(&fd);		/* not knowing what is there: leave it */
+		return r;
 	}
-	if (s->group != NULL && (r = set_group(unit, s->path, s->group)) < 0)
+	/* The path is ours: undo the bind on any error. */
+	r = set_attrs(unit, s->path, pfd, &st, s->mode, set_gid, gid);
+	if (r < 0)
 		goto fail;
 	if (listen(fd, backlog > 0 ? (int)backlog : SOMAXCONN) < 0) {
 		r = -errno;
 		log_warn("unit %s: listen %s", unit, s->path);
 		goto fail;
 	}
+	fd_close(&pfd);
 	ret_b->fd = fd;
 	ret_b->dev = st.st_dev;
 	ret_b->ino = st.st_ino;
 	return 0;
 fail:
-	(void)unlink(s->path);
+	unlink_if_same(s->path, &st);
+	fd_close(&pfd);
 	fd_close(&fd);
 	return r;
 }

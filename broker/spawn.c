@@ -9,8 +9,9 @@
  * above 3+n and then dup2()s them down to 3.. (one pass could clobber a
  * source that sits in the target range: the broker's own sockets are low
  * fds), clears O_NONBLOCK, points stdin at /dev/null and stdout/stderr at
- * the unit's log pipe, closes the rest, writes LISTEN_PID (its own pid)
- * and execs. An exec failure travels back
+ * the unit's log pipe, closes the rest, gives back the open file limit
+ * the broker was started with (it raised its own), writes LISTEN_PID (its
+ * own pid) and execs. An exec failure travels back
  * through a CLOEXEC pipe as an errno; EOF on that pipe means exec worked.
  */
 #include <errno.h>
@@ -26,6 +27,21 @@
 #include "spawn.h"
 
 #define SPAWN_MAX_FDS 64
+
+/*
+ * The RLIMIT_NOFILE soft limit the broker was started with, before it
+ * raised its own: daemons without limit_nofile get this one back, as if
+ * started without the broker. Written once at start-up.
+ */
+static bool	inherited_nofile_set;
+static rlim_t	inherited_nofile;
+
+void
+spawn_set_inherited_nofile(rlim_t soft)
+{
+	inherited_nofile = soft;
+	inherited_nofile_set = true;
+}
 
 /* Closes fds in [lo, hi]; close_range(2), else one by one. */
 static void
@@ -77,7 +93,7 @@ sort_fds(int *v, size_t n)
 
 static noreturn void
 spawn_child(const struct spawn_req *req, int status_fd, int *keep,
-    size_t nkeep)
+    size_t nkeep, const struct rlimit *restore_nofile)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -122,6 +138,10 @@ spawn_child(const struct spawn_req *req, int status_fd, int *keep,
 	/* Everything else goes, but the status pipe until exec. */
 	close_fds((unsigned)top, (unsigned)status_fd - 1);
 	close_fds((unsigned)status_fd + 1, ~0U);
+	/* Last: a lower limit must not get in the way of the fd moves. */
+	if (restore_nofile != NULL &&
+	    setrlimit(RLIMIT_NOFILE, restore_nofile) < 0)
+		goto fail;
 	lfd_format_pid(req->pid_slot, (long)getpid());
 	execve(req->argv[0], req->argv, req->envp);
 fail:
@@ -138,12 +158,23 @@ int
 spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
 {
 	int pfd[2] = { -1, -1 }, keep[SPAWN_MAX_FDS + 3];
+	struct rlimit nofile;
+	bool restore = false;
 	size_t nkeep = 0;
 	pid_t pid;
 	int r;
 
 	if (req->nfds > SPAWN_MAX_FDS)
 		return -E2BIG;
+	if (!req->set_nofile && inherited_nofile_set &&
+	    getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur != inherited_nofile) {
+		nofile.rlim_cur = inherited_nofile;
+		if (nofile.rlim_max != RLIM_INFINITY &&
+		    nofile.rlim_cur > nofile.rlim_max)
+			nofile.rlim_cur = nofile.rlim_max;
+		restore = true;
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
 	for (size_t i = 0; i < req->nfds; i++)
@@ -161,7 +192,8 @@ spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
 		return r;
 	}
 	if (pid == 0)
-		spawn_child(req, pfd[1], keep, nkeep);
+		spawn_child(req, pfd[1], keep, nkeep,
+		    restore ? &nofile : NULL);
 	fd_close(&pfd[1]);
 	*ret_pid = pid;
 	*ret_status_fd = pfd[0];

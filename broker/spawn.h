@@ -25,6 +25,7 @@ struct spawn_req {
 	struct rlimit	 memlock;
 };
 
+void	spawn_set_inherited_nofile(rlim_t soft);
 int	spawn_daemon(const struct spawn_req *req, pid_t *ret_pid,
 	    int *ret_status_fd);
 int	spawn_read_status(int status_fd, int *ret_errno);

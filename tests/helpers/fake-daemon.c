@@ -10,6 +10,7 @@
  *             [--strict] [--fail-while FILE] [--stall-once FILE]
  *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
  *             [--listen PATH] [--notify] [--exit-after N]
+ *             [--flood-child]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -27,6 +28,9 @@
  *                      (a daemon started behind the broker's back)
  *   --notify           send READY=1 to $NOTIFY_SOCKET once serving
  *   --exit-after N     exit 0 after serving N connections (benchmarks)
+ *   --flood-child      fork a child that writes numbered lines to stderr
+ *                      (the inherited log pipe) until a write fails or 60 s
+ *                      pass, as a daemon's runaway child would
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +44,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FDS 64
@@ -60,6 +65,7 @@ struct opts {
 	const char	*listen;
 	int		 notify;
 	long		 exit_after;	/* 0: never */
+	int		 flood_child;
 };
 
 static void
@@ -81,6 +87,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "listen", required_argument, NULL, 'B' },
 		{ "notify", no_argument, NULL, 'N' },
 		{ "exit-after", required_argument, NULL, 'X' },
+		{ "flood-child", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -103,6 +110,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'B': o->listen = optarg; break;
 		case 'N': o->notify = 1; break;
 		case 'X': o->exit_after = atol(optarg); break;
+		case 'C': o->flood_child = 1; break;
 		default: exit(2);
 		}
 	}
@@ -232,6 +240,38 @@ flood(long bytes)
 	fflush(stderr);
 }
 
+/*
+ * A child that floods stderr with "flood line N" lines, N counting up
+ * without gaps, whole lines per write, until a write fails (SIGPIPE: the
+ * broker closed the pipe) or 60 s pass. Its listening fds are closed.
+ */
+static void
+flood_child(int nfds)
+{
+	struct timespec start, now;
+	char buf[65536];
+	long n = 0;
+
+	if (fork() != 0)
+		return;
+	for (int i = 0; i < nfds; i++)
+		close(3 + i);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		size_t len = 0;
+
+		while (len + 200 < sizeof(buf))
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    "flood line %09ld ..................................."
+			    ".........................\n", n++);
+		if (write(2, buf, len) != (ssize_t)len)
+			_exit(0);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 60)
+			_exit(0);
+	}
+}
+
 static int
 check_env(int *ret_nfds)
 {
@@ -307,6 +347,8 @@ main(int argc, char **argv)
 		write_report(o.report, nfds);
 	if (o.say != NULL)
 		fprintf(stderr, "%s\n", o.say);
+	if (o.flood_child)
+		flood_child(nfds);
 	if (o.exit_on_start >= 0)
 		return o.exit_on_start;
 	if (o.fail_while != NULL && access(o.fail_while, F_OK) == 0)

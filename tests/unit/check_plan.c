@@ -225,11 +225,208 @@ START_TEST(socket_mode_and_group_from_broker_and_section)
 	    "/run/libvirt/virtqemud-sock-ro", 0666);
 	assert_sock(q, 2, "virtqemud-admin.socket",
 	    "/run/libvirt/virtqemud-admin-sock", 0600);
-	for (size_t i = 0; i < q->nsockets; i++)
-		ck_assert_str_eq(q->sockets[i].group, "libvirt");
+	ck_assert_str_eq(q->sockets[0].group, "libvirt");
+	ck_assert_ptr_null(q->sockets[1].group);
+	ck_assert_ptr_null(q->sockets[2].group);
 	n = must_find("virtnetworkd");
 	ck_assert_uint_eq(n->sockets[0].mode, 0660);
 	ck_assert_str_eq(n->sockets[0].group, "net");
+	ck_assert_uint_eq(n->sockets[1].mode, 0666);
+	ck_assert_ptr_null(n->sockets[1].group);
+	ck_assert_uint_eq(n->sockets[2].mode, 0600);
+	ck_assert_ptr_null(n->sockets[2].group);
+}
+END_TEST
+
+/* How many notices start with prefix. */
+static size_t
+count_notices_starting(const char *prefix)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t_plan->notices.n; i++)
+		n += strncmp(t_plan->notices.v[i], prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+static void
+assert_sock_mode_group(const struct unit_spec *u, const char *name,
+    unsigned mode, const char *group)
+{
+	for (size_t i = 0; i < u->nsockets; i++) {
+		const struct sock_spec *s = &u->sockets[i];
+
+		if (strcmp(s->name, name) != 0)
+			continue;
+		ck_assert_msg(s->mode == mode, "%s %s: mode %04o, expected "
+		    "%04o", u->name, name, s->mode, mode);
+		if (group == NULL)
+			ck_assert_msg(s->group == NULL, "%s %s: group %s, "
+			    "expected none", u->name, name, s->group);
+		else
+			ck_assert_msg(s->group != NULL &&
+			    strcmp(s->group, group) == 0, "%s %s: group %s, "
+			    "expected %s", u->name, name, s->group != NULL ?
+			    s->group : "(none)", group);
+		return;
+	}
+	ck_abort_msg("%s has no socket %s", u->name, name);
+}
+
+/*
+ * The polkit set-up README recommends: [broker] socket_mode = 0666 opens
+ * the read-write main sockets only. -ro stays libvirt's 0666, -admin and
+ * virtlogd's and virtlockd's sockets stay root's 0600 (they have no access
+ * control: 0666 there gives every local user root), with no group.
+ */
+START_TEST(broker_socket_mode_opens_only_main_sockets)
+{
+	static const char *drivers[] = { "virtqemud", "virtnetworkd",
+	    "virtstoraged", "virtnodedevd", "virtsecretd", "virtinterfaced",
+	    "virtnwfilterd", NULL };
+	const struct plan_input in = system_input(everything);
+	const struct unit_spec *u;
+	char name[64];
+
+	build_ok("[broker]\nsocket_mode = 0666\nsocket_group = libvirt\n",
+	    &in);
+	for (const char **d = drivers; *d != NULL; d++) {
+		u = must_find(*d);
+		snprintf(name, sizeof(name), "%s.socket", *d);
+		assert_sock_mode_group(u, name, 0666, "libvirt");
+		snprintf(name, sizeof(name), "%s-ro.socket", *d);
+		assert_sock_mode_group(u, name, 0666, NULL);
+		snprintf(name, sizeof(name), "%s-admin.socket", *d);
+		assert_sock_mode_group(u, name, 0600, NULL);
+	}
+	u = must_find("virtproxyd");
+	assert_sock_mode_group(u, "virtproxyd.socket", 0666, "libvirt");
+	assert_sock_mode_group(u, "virtproxyd-ro.socket", 0666, NULL);
+	assert_sock_mode_group(u, "virtproxyd-admin.socket", 0600, NULL);
+	u = must_find("virtlogd");
+	assert_sock_mode_group(u, "virtlogd.socket", 0600, NULL);
+	assert_sock_mode_group(u, "virtlogd-admin.socket", 0600, NULL);
+	u = must_find("virtlockd");
+	assert_sock_mode_group(u, "virtlockd.socket", 0600, NULL);
+	assert_sock_mode_group(u, "virtlockd-admin.socket", 0600, NULL);
+	ck_assert_uint_eq(count_notices_starting("unit virtlogd: warning"), 0);
+	ck_assert_uint_eq(count_notices_starting("unit virtlockd: warning"),
+	    0);
+}
+END_TEST
+
+START_TEST(broker_socket_mode_opens_libvirtd_main_socket)
+{
+	const struct plan_input in = system_input(debian);
+	const struct unit_spec *u;
+
+	build_ok("[broker]\nsocket_mode = 0660\nsocket_group = libvirt\n",
+	    &in);
+	u = must_find("libvirtd");
+	assert_sock_mode_group(u, "libvirtd.socket", 0660, "libvirt");
+	assert_sock_mode_group(u, "libvirtd-ro.socket", 0666, NULL);
+	assert_sock_mode_group(u, "libvirtd-admin.socket", 0600, NULL);
+	assert_sock_mode_group(must_find("virtlogd"), "virtlogd.socket", 0600,
+	    NULL);
+}
+END_TEST
+
+/* Session mode: the same rule (another user reaching virtlogd is as bad). */
+START_TEST(session_helpers_ignore_broker_socket_mode)
+{
+	const struct plan_input in = session_input(everything);
+	const struct unit_spec *u;
+
+	build_ok("[broker]\nsocket_mode = 0666\nsocket_group = libvirt\n",
+	    &in);
+	u = must_find("virtqemud");
+	assert_sock_mode_group(u, "virtqemud.socket", 0666, "libvirt");
+	assert_sock_mode_group(u, "virtqemud-admin.socket", 0600, NULL);
+	u = must_find("virtlogd");
+	assert_sock_mode_group(u, "virtlogd.socket", 0600, NULL);
+	assert_sock_mode_group(u, "virtlogd-admin.socket", 0600, NULL);
+}
+END_TEST
+
+/* A socket line may open a helper's socket; the plan warns, naming why. */
+START_TEST(helper_socket_line_opens_it_with_a_warning)
+{
+	const struct plan_input in = system_input(everything);
+	const struct unit_spec *u;
+
+	build_ok("[broker]\nsocket_mode = 0666\n"
+	    "[virtlogd]\nsocket = virtlogd.socket virtlogd-sock 0660 kvm\n"
+	    "socket = virtlogd-admin.socket virtlogd-admin-sock\n", &in);
+	u = must_find("virtlogd");
+	assert_sock_mode_group(u, "virtlogd.socket", 0660, "kvm");
+	assert_sock_mode_group(u, "virtlogd-admin.socket", 0600, NULL);
+	ck_assert_uint_eq(count_notices_starting("unit virtlogd: warning: "
+	    "socket virtlogd.socket (/run/libvirt/virtlogd-sock) is mode 0660 "
+	    "group kvm as its section says: it has no access control and acts "
+	    "as its own user (root in system mode)"), 1);
+	ck_assert_uint_eq(count_notices_starting("unit virtlogd: warning: "
+	    "socket virtlogd-admin.socket"), 0);
+	ck_assert_uint_eq(count_notices_starting("unit virtlockd: warning"),
+	    0);
+	assert_sock_mode_group(must_find("virtlockd"), "virtlockd.socket",
+	    0600, NULL);
+}
+END_TEST
+
+START_TEST(admin_socket_line_opens_it_with_a_warning)
+{
+	const struct plan_input in = system_input(qemu);
+	const struct unit_spec *u;
+
+	build_ok("[virtqemud]\nsocket = virtqemud.socket virtqemud-sock\n"
+	    "socket = virtqemud-admin.socket virtqemud-admin-sock 0666\n",
+	    &in);
+	u = must_find("virtqemud");
+	assert_sock_mode_group(u, "virtqemud.socket", 0600, NULL);
+	assert_sock_mode_group(u, "virtqemud-admin.socket", 0666, NULL);
+	ck_assert_uint_eq(count_notices_starting("unit virtqemud: warning: "
+	    "socket virtqemud-admin.socket (/run/libvirt/virtqemud-admin-sock) "
+	    "is mode 0666 as its section says: an admin socket"), 1);
+	ck_assert_uint_eq(count_notices_starting("unit virtqemud: warning: "
+	    "socket virtqemud.socket"), 0);
+}
+END_TEST
+
+/* The helper's own section may set socket_mode: explicit, so warned. */
+START_TEST(helper_section_socket_mode_warns)
+{
+	const struct plan_input in = system_input(everything);
+	const struct unit_spec *u;
+
+	build_ok("[virtlockd]\nsocket_mode = 0666\nsocket_group = kvm\n",
+	    &in);
+	u = must_find("virtlockd");
+	assert_sock_mode_group(u, "virtlockd.socket", 0666, "kvm");
+	assert_sock_mode_group(u, "virtlockd-admin.socket", 0600, NULL);
+	ck_assert_uint_eq(count_notices_starting("unit virtlockd: warning: "
+	    "socket virtlockd.socket (/run/libvirt/virtlockd-sock) is mode "
+	    "0666 group kvm as its section says"), 1);
+}
+END_TEST
+
+/*
+ * A unit not in the catalog lists its sockets itself: [broker]'s mode goes
+ * to its first socket, the group to every one, but never to an admin one.
+ */
+START_TEST(custom_unit_takes_broker_socket_mode_but_not_on_admin)
+{
+	const struct plan_input in = session_input(none);
+	const struct unit_spec *u;
+
+	build_ok("[broker]\nsocket_mode = 0660\nsocket_group = libvirt\n"
+	    "[mine]\nexec = /opt/mine\nsocket = mine.socket mine-sock\n"
+	    "socket = b.socket mine-b 0600\n"
+	    "socket = mine-admin.socket mine-admin-sock\n", &in);
+	u = must_find("mine");
+	assert_sock_mode_group(u, "mine.socket", 0660, "libvirt");
+	assert_sock_mode_group(u, "b.socket", 0600, "libvirt");
+	assert_sock_mode_group(u, "mine-admin.socket", 0600, NULL);
+	ck_assert_uint_eq(count_notices_starting("unit mine: warning"), 0);
 }
 END_TEST
 
@@ -1263,6 +1460,14 @@ plan_suite(void)
 	tc = tcase_create("system_and_publish");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, socket_mode_and_group_from_broker_and_section);
+	tcase_add_test(tc, broker_socket_mode_opens_only_main_sockets);
+	tcase_add_test(tc, broker_socket_mode_opens_libvirtd_main_socket);
+	tcase_add_test(tc, session_helpers_ignore_broker_socket_mode);
+	tcase_add_test(tc, helper_socket_line_opens_it_with_a_warning);
+	tcase_add_test(tc, admin_socket_line_opens_it_with_a_warning);
+	tcase_add_test(tc, helper_section_socket_mode_warns);
+	tcase_add_test(tc,
+	    custom_unit_takes_broker_socket_mode_but_not_on_admin);
 	tcase_add_test(tc, listen_tcp_and_tls_add_named_inet_sockets);
 	tcase_add_test(tc, listen_tcp_is_off_by_default);
 	tcase_add_test(tc, hypervisor_gets_memlock_in_system_mode_only);
