@@ -57,20 +57,27 @@ adopt_find_pid(const struct unit *u, const char *dir, const char *path)
 	return proc_is(pid, name) ? pid : 0;
 }
 
+/* Is path a symlink to target? */
+static bool
+is_link_to(const char *path, const char *target)
+{
+	char buf[4200];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	return n > 0 && (size_t)n == strlen(target) &&
+	    memcmp(buf, target, (size_t)n) == 0;
+}
+
 /* R/NAME for the unit's sockets in R that are links to the adopted dir. */
 static void
 adopt_unlink_ours(struct unit *u)
 {
-	char buf[4200];
-
 	for (size_t i = 0; i < u->spec.nsockets; i++) {
 		const char *path = u->spec.sockets[i].path;
 		char *target = paths_join(u->adopted_dir,
 		    strrchr(path, '/') + 1);
-		ssize_t n = readlink(path, buf, sizeof(buf) - 1);
 
-		if (n > 0 && (size_t)n == strlen(target) &&
-		    memcmp(buf, target, (size_t)n) == 0 && unlink(path) < 0)
+		if (is_link_to(path, target) && unlink(path) < 0)
 			log_warn("unit %s: remove link %s", u->spec.name, path);
 		free(target);
 	}
@@ -199,21 +206,16 @@ unit_adopt(struct unit *u, size_t live)
 static int
 adopt_link_into_r(struct unit *u, const char *dir)
 {
-	char buf[4200];
-
 	for (size_t i = 0; i < u->spec.nsockets; i++) {
 		const char *path = u->spec.sockets[i].path;
 		char *target = paths_join(dir, strrchr(path, '/') + 1);
 		struct stat st;
-		ssize_t n;
 		int r = 0;
 
 		if (lstat(target, &st) < 0 || !S_ISSOCK(st.st_mode))
 			goto next;		/* a socket it does not serve */
 		if (lstat(path, &st) == 0) {
-			n = readlink(path, buf, sizeof(buf) - 1);
-			if (n > 0 && (size_t)n == strlen(target) &&
-			    memcmp(buf, target, (size_t)n) == 0)
+			if (is_link_to(path, target))
 				goto next;	/* the earlier broker's link */
 			if (!S_ISSOCK(st.st_mode) || sock_probe_live(path) == 1 ||
 			    unlink(path) < 0) {
@@ -237,6 +239,43 @@ next:
 }
 
 /*
+ * A broker of the earlier layout published links into what is R now
+ * (R/NAME -> P/NAME, P one of today's published places). Links to a dead
+ * socket are that broker's leftovers: removed, so that R can be bound.
+ * Links to a live one are the adoption's business (below).
+ */
+static void
+adopt_clear_old_links(struct unit *u)
+{
+	const struct plan *plan = u->sup->plan;
+
+	for (size_t i = 0; i < u->spec.nsockets; i++) {
+		const char *path = u->spec.sockets[i].path;
+		struct stat st;
+
+		if (path[0] != '/' || lstat(path, &st) < 0 ||
+		    !S_ISLNK(st.st_mode) || sock_probe_live(path) == 1)
+			continue;
+		for (size_t j = 0; j < plan->publish.n; j++) {
+			char *target = paths_join(plan->publish.v[j],
+			    strrchr(path, '/') + 1);
+			bool old = is_link_to(path, target);
+
+			free(target);
+			if (!old)
+				continue;
+			if (unlink(path) < 0)
+				log_warn("unit %s: remove %s", u->spec.name, path);
+			else
+				log_info("unit %s: removed %s, an earlier "
+				    "broker's link to a dead socket",
+				    u->spec.name, path);
+			break;
+		}
+	}
+}
+
+/*
  * Before binding R: is the unit served in a published place by a daemon
  * of its own (an earlier layout's R, or libvirt's autospawn)? Then adopt
  * it, with links from R, rather than start a second daemon. true: adopted.
@@ -250,6 +289,7 @@ unit_adopt_published(struct unit *u)
 
 	if (u->spec.nsockets == 0 || plan->mode != BROKER_MODE_SESSION)
 		return false;
+	adopt_clear_old_links(u);
 	first = u->spec.sockets[0].path;
 	if (first[0] != '/' || (lstat(first, &st) == 0 &&
 	    S_ISSOCK(st.st_mode) && sock_probe_live(first) == 1))

@@ -14,7 +14,12 @@
 #include "log.h"
 
 #define FSWATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
+/*
+ * A login: a directory made, moved in, or given to its user (logind and
+ * pam_rundir mkdir as root, then chown: only the chown makes it ours).
+ */
+#define FSWATCH_LOGIN (IN_CREATE | IN_MOVED_TO | IN_ATTRIB)
 
 static void
 fswatch_now(struct fswatch *w)
@@ -66,7 +71,7 @@ fswatch_cb(struct ev_loop *loop, ev_io *io, int revents)
 		for (char *p = buf; p < buf + n; ) {
 			const struct inotify_event *ev = (const void *)p;
 
-			if ((ev->mask & (IN_CREATE | IN_MOVED_TO)) &&
+			if ((ev->mask & FSWATCH_LOGIN) &&
 			    (ev->mask & IN_ISDIR))
 				login = true;
 			any = true;

@@ -4,8 +4,8 @@
  * published dirs and their parents), plus the mount table. Any change calls
  * one callback, which re-checks everything: simple and idempotent.
  *
- * When: a directory that appears (/run/user/UID at login) or a change of
- * mounts (logind mounts a tmpfs on it after making it, and unmounts it at
+ * When: a directory that appears or changes owner (/run/user/UID at login,
+ * made by root, then given to the user) or a change of mounts (logind mounts a tmpfs on it after making it, and unmounts it at
  * logout) is checked at once, so that links are there before the session's
  * first client; anything else (rm -rf by pam_rundir, a link deleted by
  * hand, files coming and going) is checked once the directories have been

@@ -80,12 +80,26 @@ pid_gone() {
 }
 pid_dead() { ! pid_alive "$1"; }
 
+# "PID (parent PPID, XDG_RUNTIME_DIR=...)" for each pid: who made a duplicate.
+describe_pids() {
+	local pid xdg
+	(($# > 0)) || { echo none; return; }
+	for pid in "$@"; do
+		xdg=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null |
+			sed -n 's/^XDG_RUNTIME_DIR=//p')
+		printf '%s (parent %s %s, XDG_RUNTIME_DIR=%s) ' "$pid" \
+			"$(ppid_of "$pid")" "$(ps -o comm= -p "$(ppid_of "$pid")" 2>/dev/null)" \
+			"${xdg:-unset}"
+	done
+	echo
+}
+
 # The single pid of daemon NAME; fails the test unless exactly one runs.
 the_daemon_pid() {
 	local pids
 	pids=$(daemon_pids "$1")
 	[[ $(wc -w <<<"$pids") -eq 1 ]] ||
-		die "expected exactly one $1 of uid $(my_uid), found: ${pids:-none}"
+		die "expected exactly one $1 of uid $(my_uid), found: $(describe_pids $pids)"
 	printf '%s\n' "$pids"
 }
 
@@ -243,9 +257,14 @@ outer_cleanup() {
 		"$hook"
 	done
 	if [[ $(id -u) -eq 0 ]] && id -u "$TEST_USER" >/dev/null 2>&1; then
-		# A dedicated user: whatever it still runs was started by the test.
-		# shellcheck disable=SC2046
-		kill_pids $(pgrep -u "$TEST_USER")
+		# A dedicated user: whatever it still runs was started by the test;
+		# again while something is left (a dying script may spawn).
+		local pass
+		for pass in 1 2 3; do
+			pgrep -u "$TEST_USER" >/dev/null || break
+			# shellcheck disable=SC2046
+			kill_pids $(pgrep -u "$TEST_USER")
+		done
 	else
 		# shellcheck disable=SC2046
 		kill_pids $(run_pids "$OUTER_ROOT")

@@ -22,7 +22,7 @@
 # /run/user is stood for by a root-owned directory, and logind by a root
 # helper (outer_prep) that the test user asks, through a FIFO, to log in
 # (mkdir, then mount a tmpfs on it, as logind does, or a plain mkdir, as
-# pam_rundir does) and out (umount, or rm -rf). A client that uses
+# pam_rundir does) and out (umount then rm -rf, as logind does, or rm -rf). A client that uses
 # XDG_RUNTIME_DIR belongs to a session: it runs from the end of a login to
 # the start of the next logout, as in life; a client without it (cron, a
 # plain ssh) runs throughout.
@@ -65,7 +65,7 @@ logind_loop() {
 					tmpfs "$ru" || rc=$?
 			;;
 		login-plain) install -d -o "$uid" -g "$gid" -m 0700 "$ru" || rc=$? ;;
-		logout-umount) { umount "$ru" && rmdir "$ru"; } 2>>"$dir/errors" || rc=$? ;;
+		logout-umount) { umount "$ru" && rm -rf "$ru"; } 2>>"$dir/errors" || rc=$? ;;
 		logout-rmrf) rm -rf "$ru" 2>>"$dir/errors" || rc=$? ;;
 		quit) break ;;
 		*) rc=99 ;;
@@ -102,6 +102,7 @@ stop_logind() {
 # ---------------------------------------------------------------- helpers
 
 RU=		# the /run/user/UID stand-in, this session's XDG_RUNTIME_DIR
+POLLERS=()	# background clients, stopped first at cleanup
 
 # logind CMD: asks the stand-in; fails the test unless it succeeded.
 logind() {
@@ -117,6 +118,7 @@ vsh_noxdg() { env -u XDG_RUNTIME_DIR timeout "$VIRSH_TIMEOUT" "$VIRSH" -q -c qem
 state_for() { "$@" domstate "$GUEST" 2>&1 | head -n 1; }
 
 link_to() { [[ -L $1 && $(readlink "$1") == "$2" ]]; }
+more_lines_than() { (($(wc -l <"$1") > $2)); }
 broker_log_has() { grep -qF -- "$1" "$T/broker.log"; }
 
 assert_qemud() {	# PID WHAT
@@ -153,6 +155,8 @@ kill_broker() {
 
 logout_cleanup() {
 	local d
+	: >"$T/stop"
+	((${#POLLERS[@]} == 0)) || kill_pids "${POLLERS[@]}"
 	if [[ -n $BROKER_PID ]]; then
 		kill_pids "$BROKER_PID"
 		wait "$BROKER_PID" 2>/dev/null
@@ -267,6 +271,7 @@ scenario_logout() {
 	rm -f "$T/stop" "$T/b2.txt"
 	poll_client "$T/b2.txt" "$T/stop" "" vsh_noxdg &
 	local poller=$!
+	POLLERS+=("$poller")
 	wait_for test -s "$T/b2.txt"
 	logind logout-umount	# back to a plain directory for pam_rundir
 	logind login-plain
@@ -276,7 +281,7 @@ scenario_logout() {
 	wait_for link_to "$RU/libvirt/virtqemud-sock" "$r/virtqemud-sock"
 	assert_running_for "B2. XDG_RUNTIME_DIR, after rm -rf and login" vsh_xdg
 	t0=$(wc -l <"$T/b2.txt")
-	wait_for test "$(wc -l <"$T/b2.txt")" -gt "$((t0 + 1))"
+	wait_for more_lines_than "$T/b2.txt" "$((t0 + 1))"	# polled after it
 	: >"$T/stop"
 	wait "$poller"
 	bad=$(awk '$2 != "running"' "$T/b2.txt" | head -n 3)
@@ -308,28 +313,35 @@ daemon_back_not() {	# OLD-PID: a virtqemud other than OLD runs
 # ---------------------------------------------------------------- C
 
 scenario_soak() {
-	local r=$1 end kind n=0 umounts=0 rmrfs=0 bad pa pb
+	local r=$1 end n=0 umounts=0 rmrfs=0 bad pa pb mounted=no
+	link_to "$RU/libvirt/virtqemud-sock" "$r/virtqemud-sock" ||
+		die "C. no link in $RU/libvirt before the soak"
 	rm -f "$T/stop" "$T/c-xdg.txt" "$T/c-noxdg.txt"
 	: >"$T/session"
 	poll_client "$T/c-noxdg.txt" "$T/stop" "" vsh_noxdg &
 	pa=$!
 	poll_client "$T/c-xdg.txt" "$T/stop" "$T/session" vsh_xdg &
 	pb=$!
+	POLLERS+=("$pa" "$pb")
 	end=$(($(now_ms) + SOAK_SECONDS * 1000))
 	while (($(now_ms) < end)); do
 		# The user's rhythm, not a wait for anything: 2-5 s per session.
 		sleep "$((2 + RANDOM % 4)).$((RANDOM % 10))"
 		session_end "$T/c-xdg.txt"
-		if ((RANDOM % 2)); then
-			logind logout-rmrf
-			logind login-plain
-			rmrfs=$((rmrfs + 1))
-		else
-			logind logout-rmrf	# plain dir -> tmpfs, or tmpfs: see below
-			logind login-tmpfs
+		# Logout as the login was made; the next login of either kind.
+		if [[ $mounted == yes ]]; then
 			logind logout-umount
-			logind login-tmpfs
 			umounts=$((umounts + 1))
+		else
+			logind logout-rmrf
+			rmrfs=$((rmrfs + 1))
+		fi
+		if ((RANDOM % 2)); then
+			logind login-tmpfs
+			mounted=yes
+		else
+			logind login-plain
+			mounted=no
 		fi
 		: >"$T/session"
 		n=$((n + 1))
@@ -407,6 +419,7 @@ body() {
 	local r
 	r=$(runtime_dir)
 	RU=$VB_E2E_ROOT/runuser/$(my_uid)
+	export XDG_RUNTIME_DIR=$RU	# this session's, for every client here
 	add_cleanup logout_cleanup
 	forget_stale_guest
 	write_conf "$T/broker.conf"

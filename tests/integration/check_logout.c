@@ -384,7 +384,8 @@ END_TEST
  */
 START_TEST(daemon_in_the_old_runtime_dir_is_adopted_not_doubled)
 {
-	char old[400], olda[450], want[600], *a = h_rt("sock-a");
+	char old[400], olda[450], oldx[450], want[600], *a = h_rt("sock-a");
+	char *x = h_rt("sock-x");
 	pid_t d;
 	long p;
 
@@ -400,9 +401,18 @@ START_TEST(daemon_in_the_old_runtime_dir_is_adopted_not_doubled)
 	}
 	ck_assert(h_wait_hello(olda, &p, T_MS));
 	ck_assert_int_eq(p, d);
+	/* The old broker's link into what is R now, to a dead socket. */
+	snprintf(oldx, sizeof(oldx), "%s/sock-x", old);
+	close(h_listen_at(oldx));
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	ck_assert_int_eq(symlink(oldx, x), 0);
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
-	    "[fake]\nexec = %s\nsocket = a.socket sock-a\n", h_fake_daemon());
+	    "[fake]\nexec = %s\nsocket = a.socket sock-a\n"
+	    "[idle]\nexec = %s\nsocket = x.socket sock-x\n", h_fake_daemon(),
+	    h_fake_daemon());
 	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_hello(x, &p, T_MS));		/* R bound for it */
+	ck_assert_int_ne(p, d);
 	snprintf(want, sizeof(want), "unit fake: adopted pid %ld", (long)d);
 	ck_assert(h_wait_log(&H, want, T_MS));
 	ck_assert(is_link_to(a, olda));
@@ -418,6 +428,7 @@ START_TEST(daemon_in_the_old_runtime_dir_is_adopted_not_doubled)
 	ck_assert_int_eq(h_hello(olda, T_MS), p);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(a);
+	free(x);
 }
 END_TEST
 
