@@ -252,7 +252,7 @@ expected_sockets() {
 	done
 	for d in "${HELPERS[@]}"; do
 		installed "$d" || continue
-		echo "$d-sock rw $d"
+		echo "$d-sock helper $d"
 		echo "$d-admin-sock admin $d"
 	done
 	if installed virtproxyd; then
@@ -266,18 +266,17 @@ expected_sockets() {
 }
 
 # assert_sockets RW-MODE GROUP [KEPT-HELPER]: exactly the expected sockets
-# exist in /run/libvirt, root's, the rw ones with RW-MODE, ro 0666, admin
-# 0600, all of group GROUP; those of KEPT-HELPER (virtlogd or virtlockd,
-# whose daemon was adopted, so not bound again) are as the first broker
-# bound them, 0600 root:root.
+# exist in /run/libvirt, root's: the drivers' rw ones with RW-MODE and group
+# GROUP (socket_mode and socket_group open only those), ro 0666, admin and
+# the helpers' (virtlogd, virtlockd: no access control) 0600, root:root;
+# those of KEPT-HELPER (adopted, so not bound again) as well.
 assert_sockets() {
 	local rwmode=$1 group=$2 kept=${3:-} file kind unit want got n=0
 	while read -r file kind unit; do
 		case $kind in
 		rw) want="$rwmode root $group" ;;
-		ro) want="666 root $group" ;;
-		admin) want="600 root $group" ;;
-		broker) want="600 root root" ;;
+		ro) want="666 root root" ;;
+		admin | helper | broker) want="600 root root" ;;
 		esac
 		[[ $unit == "$kept" ]] && want="600 root root"
 		[[ -S $RUN/$file ]] || die "$RUN/$file is not a socket"
@@ -289,7 +288,7 @@ assert_sockets() {
 	want=$(expected_sockets | cut -d' ' -f1 | sort)
 	[[ $got == "$want" ]] ||
 		die "sockets in $RUN differ from the expected ones: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | xargs)"
-	log "all $n sockets in $RUN as expected (rw $rwmode, ro 666, admin 600, root:$group${kept:+, $kept kept})"
+	log "all $n sockets in $RUN as expected (rw $rwmode root:$group, ro 666, admin and helpers 600 root:root${kept:+, $kept kept})"
 }
 
 assert_lock() {
@@ -423,6 +422,14 @@ grep -q "unit virtlogd: adopted pid $vlogd," "$T/broker.log" ||
 assert_sockets 660 "$SOCK_GROUP" virtlogd
 as_user "$VIRSH" -q -c qemu:///system list >/dev/null ||
 	die "$TEST_USER, in group $SOCK_GROUP, cannot use the 0660 rw socket"
+# virtlogd and virtlockd act as root on paths a client names: the group
+# that reaches the drivers never reaches them.
+for f in virtlogd-sock virtlockd-sock virtqemud-admin-sock; do
+	[[ -S $RUN/$f ]] || continue
+	out=$(as_user socat -u OPEN:/dev/null "UNIX-CONNECT:$RUN/$f" 2>&1) &&
+		die "$TEST_USER, in group $SOCK_GROUP, reached $RUN/$f"
+	grep -q "Permission denied" <<<"$out" || die "not EACCES on $RUN/$f: $out"
+done
 log "5. nothing on $TCP_PORT; socket_mode 0660 + socket_group $SOCK_GROUP: $TEST_USER served; virtlogd $vlogd adopted"
 stop_broker
 wait_for no_broker_sockets
