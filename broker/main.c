@@ -342,12 +342,10 @@ warn_linger(const struct plan *plan)
 	snprintf(c, sizeof(c), "/var/lib/elogind/linger/%s", user);
 	if (access(a, F_OK) == 0 || access(c, F_OK) == 0)
 		return;
-	log_info("%s may be deleted at logout (no linger file for %s): "
-	    "running guests then stay reachable only through %s's "
-	    "recreation; enable lingering (loginctl enable-linger %s), or "
-	    "start the broker without XDG_RUNTIME_DIR so that the runtime "
-	    "directory is ~/.cache/libvirt, which is then published into "
-	    "/run/user/UID", plan->runtime_dir, user, plan->runtime_dir, user);
+	log_warnx("%s may be deleted at logout (no linger file for %s), and "
+	    "with it the running guests' state: enable lingering (loginctl "
+	    "enable-linger %s), or drop runtime_dir = xdg so that the runtime "
+	    "directory is ~/.cache/libvirt", plan->runtime_dir, user, user);
 }
 
 /*
