@@ -37,6 +37,8 @@
 #include "log.h"
 #include "paths.h"
 #include "sock.h"
+
+#define SOCK_REFUSE_MAX	256	/* connections refused per call */
 #include "xalloc.h"
 
 /* mkdir -p, creating missing components with the given mode. */
@@ -558,7 +560,9 @@ sock_refuse_pending(int fd)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	unsigned n = 0;
 
-	while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+	/* Bounded: a storm must not hold the loop; the rest come next time. */
+	while (n < SOCK_REFUSE_MAX && poll(&pfd, 1, 0) > 0 &&
+	    (pfd.revents & POLLIN)) {
 		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (c < 0) {

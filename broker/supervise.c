@@ -222,17 +222,29 @@ unit_gave_up(struct unit *u)
 	    last, tail[0] != '\0' ? "; output: " : "", tail, hint, cool);
 }
 
+/*
+ * Clients of a failed unit are refused (EOF, not a hang). Anyone who can
+ * connect can make many: the log gets one line per unit per
+ * REFUSE_LOG_MS, with the count since the last.
+ */
+#define REFUSE_LOG_MS	10000
+
 static void
 unit_refuse(struct unit *u)
 {
-	unsigned n = 0;
+	uint64_t now = now_ms();
 
 	for (size_t i = 0; i < u->nsocks; i++)
 		if (u->socks[i].b.fd >= 0)
-			n += sock_refuse_pending(u->socks[i].b.fd);
-	if (n > 0)
-		log_info("unit %s: refused %u connection%s (unit failed)",
-		    u->spec.name, n, n == 1 ? "" : "s");
+			u->refused += sock_refuse_pending(u->socks[i].b.fd);
+	if (u->refused == 0 || (u->refuse_logged_ms != 0 &&
+	    now - u->refuse_logged_ms < REFUSE_LOG_MS))
+		return;
+	log_info("unit %s: refused %lu connection%s (unit failed)%s",
+	    u->spec.name, u->refused, u->refused == 1 ? "" : "s",
+	    u->refuse_logged_ms != 0 ? " since the last report" : "");
+	u->refused = 0;
+	u->refuse_logged_ms = now;
 }
 
 static void

@@ -55,6 +55,8 @@ struct unit {
 	ev_io			 adopt_io;
 	ev_timer		 adopt_timer;	/* no pidfd (valgrind, < 5.3) */
 	unsigned		 activations;
+	unsigned long		 refused;	/* failed: not yet logged */
+	uint64_t		 refuse_logged_ms; /* monotonic, 0: never */
 	time_t			 since;		/* wall clock of the last change */
 	uint64_t		 exec_ms;	/* monotonic, at the last start */
 	long			 ready_ms;	/* start to READY=1, -1: not yet */

@@ -26,47 +26,7 @@
 
 #define T_MS 10000
 
-/* Runs virt-brokerctl ARGS (as uid when >= 0); output and exit status. */
-static int
-ctl_as(int uid, char *out, size_t size, const char *const *args)
-{
-	const char *argv[16];
-	int p[2], n = 0, st;
-	size_t len = 0;
-	ssize_t got;
-	pid_t pid;
-
-	argv[n++] = getenv("VB_BROKERCTL");
-	argv[n++] = "--session";
-	for (size_t i = 0; args[i] != NULL && n < 15; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setenv("XDG_RUNTIME_DIR", H.xdg, 1);
-		setenv("HOME", H.dir, 1);
-		unsetenv("XDG_CACHE_HOME");
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		if (uid >= 0 && (setgroups(0, NULL) < 0 ||
-		    setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
-			_exit(126);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (len + 1 < size && (got = read(p[0], out + len,
-	    size - 1 - len)) > 0)
-		len += (size_t)got;
-	out[len] = '\0';
-	close(p[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-#define CTL(out, ...) ctl_as(-1, out, sizeof(out), \
+#define CTL(out, ...) h_ctl_as(-1, out, sizeof(out), \
 	(const char *const[]){ __VA_ARGS__, NULL })
 
 static void
@@ -262,7 +222,7 @@ START_TEST(another_uid_is_refused)
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	open_the_way(sock);
 	for (int i = 0; i < 50; i++) {
-		int st = ctl_as(65534, out, sizeof(out),
+		int st = h_ctl_as(65534, out, sizeof(out),
 		    (const char *const[]){ "status", NULL });
 
 		ck_assert_msg(st == 1 && strstr(out, "permission denied") !=

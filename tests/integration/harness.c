@@ -2,6 +2,7 @@
 /* Test harness for the real broker binary (see harness.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -527,4 +528,44 @@ h_listen_at(const char *path)
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(fd, 8), 0);
 	return fd;
+}
+
+/* Runs virt-brokerctl ARGS (as uid when >= 0); output and exit status. */
+int
+h_ctl_as(int uid, char *out, size_t size, const char *const *args)
+{
+	const char *argv[16];
+	int p[2], n = 0, st;
+	size_t len = 0;
+	ssize_t got;
+	pid_t pid;
+
+	argv[n++] = getenv("VB_BROKERCTL");
+	argv[n++] = "--session";
+	for (size_t i = 0; args[i] != NULL && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("XDG_RUNTIME_DIR", H.xdg, 1);
+		setenv("HOME", H.dir, 1);
+		unsetenv("XDG_CACHE_HOME");
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		if (uid >= 0 && (setgroups(0, NULL) < 0 ||
+		    setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0))
+			_exit(126);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len + 1 < size && (got = read(p[0], out + len,
+	    size - 1 - len)) > 0)
+		len += (size_t)got;
+	out[len] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }

@@ -59,5 +59,6 @@ long	 h_now_ms(void);
 bool	 h_wait_hello(const char *path, long *ret_pid, int timeout_ms);
 int	 h_reload(struct harness *h, const char *done, int timeout_ms);
 ino_t	 h_inode(const char *path);
+int	 h_ctl_as(int uid, char *out, size_t size, const char *const *args);
 
 #endif

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration, a second local user against a session broker (issue 10):
+ * uid 65534 tries every path the broker made (R's sockets, the control
+ * and notify sockets, the published links, the daemons' log files) and
+ * gets nothing; where the way is opened on purpose (a failed unit's socket
+ * made 0666, the control socket), its storms neither stop the broker
+ * serving another client nor flood the log. Needs root, to be the other
+ * user; the broker runs as the test's user.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS	10000
+#define OTHER	65534
+
+static bool
+need_root(const char *test)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "%s: needs root to act as another user; checked in "
+	    "CI\n", test);
+	return false;
+}
+
+/* In a child as OTHER: errno of connecting (stream or datagram) to path. */
+static int
+errno_as_other(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int st;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd, r;
+
+		if (setgroups(0, NULL) < 0 || setgid(OTHER) < 0 ||
+		    setuid(OTHER) < 0)
+			_exit(255);
+		if (type == 0) {	/* a file: open it */
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			_exit(fd >= 0 ? 0 : errno);
+		}
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		if (type == SOCK_DGRAM)
+			r = (int)sendto(fd, "READY=1", 7, 0,
+			    (struct sockaddr *)&sa, sizeof(sa));
+		else
+			r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		_exit(r >= 0 ? 0 : errno);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static void
+assert_refused(const char *path, int type)
+{
+	int e = errno_as_other(path, type);
+
+	ck_assert_msg(e == EACCES || e == ENOENT, "uid %d reached %s (%s)",
+	    OTHER, path, e == 0 ? "no error" : strerror(e));
+}
+
+/*
+ * Every path the broker made is out of reach, even with the user's home
+ * and cache dir traversable by all (0711, common): R is 0700 and its
+ * sockets 0600; the published place likewise.
+ */
+START_TEST(another_user_reaches_nothing)
+{
+	char *a = h_rt("sock-a"), *ctl = h_rt("virt-broker-ctl-sock"),
+	    *ntf = h_rt("virt-broker-notify-sock"), *cache = h_dir(".cache"),
+	    *logf = h_dir("log/fake.log"), *link, *logd = h_dir("log");
+	struct stat st;
+
+	if (!need_root("another_user_reaches_nothing"))
+		goto out;
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "log_dir = %s\n[fake]\nexec = %s\nargs = --say hello\n"
+	    "socket = a.socket sock-a\n"
+	    "log = file\n", logd, h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* a log file exists now */
+	ck_assert_int_eq(chmod(H.dir, 0711), 0);
+	ck_assert_int_eq(chmod(cache, 0711), 0);
+	ck_assert_int_eq(chmod(H.xdg, 0711), 0);
+	ck_assert_int_eq(stat(H.rt, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0700);
+	ck_assert_int_eq(asprintf(&link, "%s/libvirt/sock-a", H.xdg) > 0, 1);
+	ck_assert(h_wait_file(link, T_MS));
+	assert_refused(a, SOCK_STREAM);
+	assert_refused(ctl, SOCK_STREAM);
+	assert_refused(ntf, SOCK_DGRAM);
+	assert_refused(link, SOCK_STREAM);
+	ck_assert(h_wait_file(logf, T_MS));
+	assert_refused(logf, 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(link);
+out:
+	free(a);
+	free(ctl);
+	free(ntf);
+	free(cache);
+	free(logf);
+	free(logd);
+}
+END_TEST
+
+/* In a child as OTHER: n connects to path, each closed at once. */
+static pid_t
+storm_as_other(const char *path, int n, const char *say)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(OTHER) < 0 ||
+		    setuid(OTHER) < 0)
+			_exit(255);
+		for (int i = 0; i < n; i++) {
+			int fd = h_connect(path);
+
+			if (fd >= 0) {
+				if (say != NULL)
+					(void)!write(fd, say, strlen(say));
+				close(fd);
+			}
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * The way opened on purpose (as socket_mode = 0666 opens a socket in
+ * system mode): 2000 connects to a failed unit and 500 to the control
+ * socket, while the test's user is served throughout and asks the broker
+ * for its status; the log gets one refusal line, not one per connect.
+ */
+START_TEST(storms_do_not_stop_service_nor_flood_the_log)
+{
+	char *bad = h_rt("sock-bad"), *good = h_rt("sock-good"),
+	    *ctl = h_rt("virt-broker-ctl-sock"), *cache = h_dir(".cache"),
+	    out[8192];
+	pid_t s1, s2;
+	int st, lines, served = 0;
+	long end;
+
+	if (!need_root("storms_do_not_stop_service_nor_flood_the_log"))
+		goto out;
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[bad]\nexec = %s\nargs = --exit-on-start 1\n"
+	    "socket = bad.socket sock-bad\nstart_limit_burst = 1\n"
+	    "failed_cooldown = 600\n[good]\nexec = %s\n"
+	    "socket = good.socket sock-good\n", h_fake_daemon(),
+	    h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(chmod(H.dir, 0711), 0);
+	ck_assert_int_eq(chmod(cache, 0711), 0);
+	ck_assert_int_eq(chmod(H.rt, 0711), 0);
+	ck_assert_int_eq(chmod(bad, 0666), 0);
+	ck_assert_int_eq(chmod(ctl, 0666), 0);
+	close(h_connect(bad));			/* its one start fails */
+	ck_assert(h_wait_log(&H, "unit bad: starting -> failed", T_MS) ||
+	    h_wait_log(&H, "-> failed", T_MS));
+	s1 = storm_as_other(bad, 2000, NULL);
+	s2 = storm_as_other(ctl, 500, "status\n");
+	end = h_now_ms() + 4 * T_MS;
+	while (h_now_ms() < end) {
+		pid_t w1 = waitpid(s1, &st, WNOHANG);
+		long p = h_hello(good, T_MS);
+
+		ck_assert_msg(p > 0, "good not served during the storms");
+		served++;
+		if (w1 == s1) {
+			s1 = -1;
+			break;
+		}
+	}
+	ck_assert_msg(s1 == -1, "the storm on the failed unit did not end");
+	ck_assert_int_eq(waitpid(s2, &st, 0), s2);
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", NULL }), 3);	/* bad failed */
+	ck_assert_msg(strstr(out, "good") != NULL, "%s", out);
+	lines = h_log_count(&H, "unit bad: refused");
+	ck_assert_msg(lines >= 1 && lines <= 2, "%d refusal lines", lines);
+	ck_assert_int_gt(served, 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+out:
+	free(bad);
+	free(good);
+	free(ctl);
+	free(cache);
+}
+END_TEST
+
+static Suite *
+attacker_suite(void)
+{
+	Suite *s = suite_create("attacker");
+	TCase *tc = tcase_create("attacker");
+
+	h_add_tcases(s, &tc, 1, 120);
+	tcase_add_test(tc, another_user_reaches_nothing);
+	tcase_add_test(tc, storms_do_not_stop_service_nor_flood_the_log);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run(attacker_suite());
+}
