@@ -15,25 +15,14 @@
 
 #define FSWATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB | IN_ONLYDIR)
-/*
- * A login: a directory made, moved in, or given to its user (logind and
- * pam_rundir mkdir as root, then chown: only the chown makes it ours).
- */
-#define FSWATCH_LOGIN (IN_CREATE | IN_MOVED_TO | IN_ATTRIB)
 
+/* A change: the quick check now, the full one once quiet (at most MAX). */
 static void
-fswatch_now(struct fswatch *w)
-{
-	ev_timer_stop(w->loop, &w->settle);
-	w->cb(w->arg);
-}
-
-/* A removal: check once quiet for FSWATCH_SETTLE (FSWATCH_SETTLE_MAX max). */
-static void
-fswatch_later(struct fswatch *w)
+fswatch_changed(struct fswatch *w)
 {
 	ev_tstamp now = ev_now(w->loop), at;
 
+	w->quick(w->arg);
 	if (!ev_is_active(&w->settle))
 		w->first = now;
 	at = w->first + FSWATCH_SETTLE_MAX;
@@ -47,9 +36,11 @@ fswatch_later(struct fswatch *w)
 static void
 settle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
+	struct fswatch *w = t->data;
+
 	(void)loop;
 	(void)revents;
-	fswatch_now(t->data);
+	w->settled(w->arg);
 }
 
 static void
@@ -57,46 +48,26 @@ fswatch_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct fswatch *w = io->data;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool login = false, any = false;
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	for (;;) {
-		n = read(w->fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		for (char *p = buf; p < buf + n; ) {
-			const struct inotify_event *ev = (const void *)p;
-
-			if ((ev->mask & FSWATCH_LOGIN) &&
-			    (ev->mask & IN_ISDIR))
-				login = true;
-			any = true;
-			p += sizeof(*ev) + ev->len;
-		}
-	}
-	if (login)
-		fswatch_now(w);		/* a directory appeared: a login */
-	else if (any)
-		fswatch_later(w);	/* never fight a removal */
+	do
+		n = read(w->fd, buf, sizeof(buf));	/* drain: one check */
+	while (n > 0 || (n < 0 && errno == EINTR));
+	fswatch_changed(w);
 }
 
 /*
  * The mount table changed (POLLERR on /proc/self/mountinfo): a tmpfs
- * mounted on /run/user/UID at login, or unmounted at logout, which removes
- * everything at once and so needs no settle.
+ * mounted on /run/user/UID at login, or unmounted at logout.
  */
 static void
 mounts_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
-	struct fswatch *w = io->data;
-
 	(void)loop;
 	(void)revents;
-	fswatch_now(w);
+	fswatch_changed(io->data);
 }
 
 /*
@@ -118,11 +89,12 @@ watch_mounts(struct fswatch *w)
 }
 
 int
-fswatch_init(struct fswatch *w, struct ev_loop *loop, void (*cb)(void *arg),
-    void *arg)
+fswatch_init(struct fswatch *w, struct ev_loop *loop, void (*quick)(void *arg),
+    void (*settled)(void *arg), void *arg)
 {
 	w->loop = loop;
-	w->cb = cb;
+	w->quick = quick;
+	w->settled = settled;
 	w->arg = arg;
 	w->mounts_fd = -1;
 	ev_init(&w->settle, settle_cb);

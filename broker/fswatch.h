@@ -30,12 +30,13 @@ struct fswatch {
 	ev_timer	 settle;
 	ev_tstamp	 first;		/* of the removals being settled */
 	struct ev_loop	*loop;
-	void		(*cb)(void *arg);
+	void		(*quick)(void *arg);
+	void		(*settled)(void *arg);
 	void		*arg;
 };
 
 int	fswatch_init(struct fswatch *w, struct ev_loop *loop,
-	    void (*cb)(void *arg), void *arg);
+	    void (*quick)(void *arg), void (*settled)(void *arg), void *arg);
 void	fswatch_add(struct fswatch *w, const char *dir);
 void	fswatch_close(struct fswatch *w);
 

@@ -309,7 +309,7 @@ reopen_broker_sockets(struct broker *b)
 	}
 }
 
-/* inotify said something changed: check R, our sockets, our links. */
+/* Things changed and settled: check R, our sockets, our links. */
 static void
 fs_changed(void *arg)
 {
@@ -323,6 +323,15 @@ fs_changed(void *arg)
 	reopen_broker_sockets(b);
 	sup_check_paths(b->sup);
 	publish_sync(&b->publisher, &b->fswatch);
+}
+
+/* Any change, at once: links into a directory a login just made. */
+static void
+fs_login(void *arg)
+{
+	struct broker *b = arg;
+
+	publish_sync_logins(&b->publisher, &b->fswatch);
 }
 
 /*
@@ -565,7 +574,7 @@ main(int argc, char **argv)
 	}
 	sup_launch(b.sup);
 	warn_linger(b.plan);
-	fswatch_init(&b.fswatch, b.loop, fs_changed, &b);
+	fswatch_init(&b.fswatch, b.loop, fs_login, fs_changed, &b);
 	publish_init(&b.publisher, b.plan->runtime_dir, &b.plan->publish);
 	republish(&b);
 

@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -52,6 +54,33 @@ publish_init(struct publisher *p, const char *runtime_dir,
 	memset(p, 0, sizeof(*p));
 	p->runtime_dir = xstrdup(runtime_dir);
 	strv_copy(&p->dirs, dirs);
+	p->parents = xcalloc(dirs->n + 1, sizeof(*p->parents));
+}
+
+/* The identity of dir, if it is a directory of ours; else all zero. */
+static struct publish_id
+dir_id(const char *dir)
+{
+	struct publish_id id = { 0 };
+	struct statx sx;
+
+	if (statx(AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS |
+	    STATX_BTIME, &sx) < 0 || !S_ISDIR(sx.stx_mode) ||
+	    sx.stx_uid != geteuid())
+		return id;
+	id.dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	id.ino = sx.stx_ino;
+	if (sx.stx_mask & STATX_BTIME)
+		id.btime_ns = sx.stx_btime.tv_sec * 1000000000LL +
+		    sx.stx_btime.tv_nsec;
+	return id;
+}
+
+static bool
+same_id(const struct publish_id *a, const struct publish_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino &&
+	    a->btime_ns == b->btime_ns;
 }
 
 static bool
@@ -193,14 +222,47 @@ unlink_ours(struct publisher *p, const char *path)
 	free(target);
 }
 
+/* Links in dir i, and remembers which parent directory they went into. */
+static void
+sync_dir(struct publisher *p, size_t i, struct fswatch *w)
+{
+	char *parent = paths_dirname(p->dirs.v[i]);
+
+	p->parents[i] = dir_id(parent);
+	free(parent);
+	if (!ensure_dir(p, p->dirs.v[i], w))
+		return;
+	for (size_t j = 0; j < p->names.n; j++)
+		link_one(p, p->dirs.v[i], p->names.v[j]);
+}
+
 void
 publish_sync(struct publisher *p, struct fswatch *w)
 {
+	for (size_t i = 0; i < p->dirs.n; i++)
+		sync_dir(p, i, w);
+}
+
+/*
+ * At once after any change: only the published dirs whose parent is a new
+ * directory of ours (a login made /run/user/UID, gave it to the user, or
+ * mounted a tmpfs on it). A removal in progress leaves the parent what it
+ * was, so this never fights it; the settled publish_sync() does the rest.
+ */
+void
+publish_sync_logins(struct publisher *p, struct fswatch *w)
+{
 	for (size_t i = 0; i < p->dirs.n; i++) {
-		if (!ensure_dir(p, p->dirs.v[i], w))
+		char *parent = paths_dirname(p->dirs.v[i]);
+		struct publish_id now = dir_id(parent);
+
+		free(parent);
+		if (now.ino == 0) {		/* gone, or not ours (yet) */
+			p->parents[i] = now;
 			continue;
-		for (size_t j = 0; j < p->names.n; j++)
-			link_one(p, p->dirs.v[i], p->names.v[j]);
+		}
+		if (!same_id(&now, &p->parents[i]))
+			sync_dir(p, i, w);
 	}
 }
 
@@ -232,6 +294,8 @@ publish_set(struct publisher *p, const struct strv *dirs,
 	strv_free(&p->said);
 	strv_copy(&p->dirs, dirs);
 	strv_copy(&p->names, names);
+	free(p->parents);
+	p->parents = xcalloc(dirs->n + 1, sizeof(*p->parents));
 }
 
 /* At exit: removes our links, but those to sockets named in keep. */
@@ -250,5 +314,6 @@ publish_free(struct publisher *p)
 	strv_free(&p->names);
 	strv_free(&p->made);
 	strv_free(&p->said);
+	free(p->parents);
 	free(p->runtime_dir);
 }

@@ -7,8 +7,18 @@
 #ifndef VB_PUBLISH_H
 #define VB_PUBLISH_H
 
+#include <stdint.h>
+#include <sys/types.h>
+
 #include "fswatch.h"
 #include "strv.h"
+
+/* Which directory a published dir's parent is: a login makes a new one. */
+struct publish_id {
+	dev_t		 dev;
+	ino_t		 ino;
+	int64_t		 btime_ns;	/* birth, where the fs keeps it */
+};
 
 struct publisher {
 	struct strv	 dirs;		/* the libvirt dirs we publish in */
@@ -16,6 +26,7 @@ struct publisher {
 	char		*runtime_dir;	/* R, the links' target dir */
 	struct strv	 made;		/* links we made: dir/name */
 	struct strv	 said;		/* problems reported once */
+	struct publish_id *parents;	/* per dir: its parent when linked */
 };
 
 void	publish_init(struct publisher *p, const char *runtime_dir,
@@ -23,6 +34,7 @@ void	publish_init(struct publisher *p, const char *runtime_dir,
 void	publish_set(struct publisher *p, const struct strv *dirs,
 	    const struct strv *names);
 void	publish_sync(struct publisher *p, struct fswatch *w);
+void	publish_sync_logins(struct publisher *p, struct fswatch *w);
 void	publish_remove(struct publisher *p, const struct strv *keep);
 void	publish_free(struct publisher *p);
 

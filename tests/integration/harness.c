@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Test harness for the real broker binary (see harness.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -131,6 +132,41 @@ h_setup(struct harness *h)
 	h_write_conf(h, "[broker]\n");
 }
 
+/* Every process whose environment has HOME=dir: the test's daemons. */
+static void
+kill_by_home(const char *dir)
+{
+	char want[400], path[64], env[8192];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	snprintf(want, sizeof(want), "HOME=%s", dir);
+	while ((e = readdir(d)) != NULL) {
+		long pid = strtol(e->d_name, NULL, 10);
+		ssize_t n;
+		int fd;
+
+		if (pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, env, sizeof(env) - 1);
+		close(fd);
+		for (ssize_t i = 0; i < n; i += (ssize_t)strlen(env + i) + 1) {
+			env[n] = '\0';
+			if (strcmp(env + i, want) == 0) {
+				kill((pid_t)pid, SIGKILL);
+				break;
+			}
+		}
+	}
+	closedir(d);
+}
+
 static void
 dump_log(const struct harness *h)
 {
@@ -157,6 +193,7 @@ h_teardown(struct harness *h)
 		kill(h->broker, SIGKILL);
 		waitpid(h->broker, NULL, 0);
 	}
+	kill_by_home(h->dir);	/* daemons a failed test left behind */
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", h->dir);
@@ -166,14 +203,28 @@ void
 h_write_conf(struct harness *h, const char *fmt, ...)
 {
 	FILE *fp = fopen(h->conf, "w");
+	char *text = NULL;
 	va_list ap;
 
 	ck_assert_ptr_nonnull(fp);
 	va_start(ap, fmt);
-	vfprintf(fp, fmt, ap);
+	ck_assert_int_ge(vasprintf(&text, fmt, ap), 0);
 	va_end(ap);
+	/*
+	 * The default publish list includes /run/user/UID/libvirt: the
+	 * machine's own, never the test's. Unless the test says where, the
+	 * broker publishes into the test's XDG_RUNTIME_DIR only.
+	 */
+	if (strncmp(text, "[broker]\n", 9) == 0 &&
+	    strstr(text, "\npublish =") == NULL)
+		fprintf(fp, "[broker]\npublish = %s/libvirt\n%s", h->xdg,
+		    text + 9);
+	else
+		fputs(text, fp);
+	free(text);
 	fclose(fp);
 }
+
 
 /* A path in the test's temp dir (free it). */
 char *
