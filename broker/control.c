@@ -260,6 +260,16 @@ do_status(struct ctl_conn *k, const struct strv *args)
 	if (args->n == 1)
 		for (size_t i = 0; i < sup->nunits; i++)
 			reply_unit(k, sup->units[i], false);
+	for (size_t i = 0; args->n == 1 && k->ctl->dups != NULL &&
+	    i < k->ctl->dups->paths.n; i++) {
+		char *d[2];
+
+		d[0] = xasprintf("path=%s", k->ctl->dups->paths.v[i]);
+		d[1] = xasprintf("pid=%s", k->ctl->dups->pids.v[i]);
+		conn_line(k, "duplicate", (const char *const *)d, 2);
+		free(d[0]);
+		free(d[1]);
+	}
 	for (size_t i = 1; i < args->n; i++)
 		reply_unit(k, sup_unit(sup, args->v[i]), true);
 	conn_write(k, "OK\n");

@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "publish.h"
 #include "strv.h"
 #include "supervise.h"
 
@@ -26,6 +27,7 @@ struct control {
 	ev_io		 io;
 	struct ev_loop	*loop;
 	struct supervisor **sup;	/* the broker's (reload may replace) */
+	const struct publish_dups *dups; /* or NULL; set after control_open */
 	/* SIGHUP's path: 0, or -EINVAL with the errors in ret_errors. */
 	int		(*reload)(void *arg, struct strv *ret_errors);
 	void		*arg;

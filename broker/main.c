@@ -300,6 +300,7 @@ reopen_broker_sockets(struct broker *b)
 		control_close(&b->control);
 		(void)control_open(&b->control, b->loop,
 		    b->plan->control_socket, &b->sup, control_reload, b);
+		b->control.dups = &b->publisher.dups;
 	}
 	if (b->notify_bound && lstat(b->plan->notify_socket, &st) < 0 &&
 	    errno == ENOENT) {
@@ -576,6 +577,7 @@ main(int argc, char **argv)
 	warn_linger(b.plan);
 	fswatch_init(&b.fswatch, b.loop, fs_login, fs_changed, &b);
 	publish_init(&b.publisher, b.plan->runtime_dir, &b.plan->publish);
+	b.control.dups = &b.publisher.dups;
 	republish(&b);
 
 	ev_run(b.loop, 0);

@@ -134,6 +134,19 @@ out:
 	return ok;
 }
 
+/* Forgets path as a duplicate (it is a link now, or gone). */
+static void
+dup_forget(struct publisher *p, const char *path)
+{
+	for (size_t i = 0; i < p->dups.paths.n; i++) {
+		if (strcmp(p->dups.paths.v[i], path) != 0)
+			continue;
+		strv_remove_at(&p->dups.paths, i);
+		strv_remove_at(&p->dups.pids, i);
+		return;
+	}
+}
+
 /* A live socket at path that is not ours: say who serves it, once. */
 static void
 report_foreign(struct publisher *p, const char *path)
@@ -141,6 +154,9 @@ report_foreign(struct publisher *p, const char *path)
 	char msg[4400];
 	pid_t pid = sock_listener_pid(path);
 
+	dup_forget(p, path);
+	strv_add(&p->dups.paths, path);
+	strv_addf(&p->dups.pids, "%ld", (long)pid);
 	if (pid > 0)
 		snprintf(msg, sizeof(msg), "publish: %s is a live socket served "
 		    "by pid %ld, not by the broker's daemon: clients that look "
@@ -176,6 +192,7 @@ link_one(struct publisher *p, const char *dir, const char *name)
 	char msg[4400];
 	struct stat st;
 
+	dup_forget(p, path);
 	if (lstat(path, &st) == 0) {
 		if (S_ISLNK(st.st_mode) && is_link_to(path, target))
 			goto made;		/* ours already */
@@ -239,6 +256,8 @@ sync_dir(struct publisher *p, size_t i, struct fswatch *w)
 void
 publish_sync(struct publisher *p, struct fswatch *w)
 {
+	strv_free(&p->dups.paths);	/* found again below if still there */
+	strv_free(&p->dups.pids);
 	for (size_t i = 0; i < p->dirs.n; i++)
 		sync_dir(p, i, w);
 }
@@ -314,6 +333,8 @@ publish_free(struct publisher *p)
 	strv_free(&p->names);
 	strv_free(&p->made);
 	strv_free(&p->said);
+	strv_free(&p->dups.paths);
+	strv_free(&p->dups.pids);
 	free(p->parents);
 	free(p->runtime_dir);
 }

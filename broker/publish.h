@@ -20,6 +20,12 @@ struct publish_id {
 	int64_t		 btime_ns;	/* birth, where the fs keeps it */
 };
 
+/* Live sockets in published places that the broker did not bind. */
+struct publish_dups {
+	struct strv	 paths;
+	struct strv	 pids;		/* the listener's, "0" if unknown */
+};
+
 struct publisher {
 	struct strv	 dirs;		/* the libvirt dirs we publish in */
 	struct strv	 names;		/* socket file names in R */
@@ -27,6 +33,7 @@ struct publisher {
 	struct strv	 made;		/* links we made: dir/name */
 	struct strv	 said;		/* problems reported once */
 	struct publish_id *parents;	/* per dir: its parent when linked */
+	struct publish_dups dups;	/* shown by virt-brokerctl status */
 };
 
 void	publish_init(struct publisher *p, const char *runtime_dir,

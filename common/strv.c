@@ -55,6 +55,17 @@ strv_free(struct strv *sv)
 	sv->n = 0;
 }
 
+/* Removes entry i (freed), keeping the order of the others. */
+void
+strv_remove_at(struct strv *sv, size_t i)
+{
+	if (i >= sv->n)
+		return;
+	free(sv->v[i]);
+	memmove(&sv->v[i], &sv->v[i + 1], (sv->n - i) * sizeof(*sv->v));
+	sv->n--;
+}
+
 /* An empty vector as an argv/envp: a static { NULL }. */
 char *const *
 strv_array(const struct strv *sv)

@@ -356,6 +356,26 @@ cmd_status(const char *path, int argc, char **argv, bool json)
 		if (argc > 0)
 			print_detail(&r, kv(u, "name"));
 	}
+	{
+		struct strv d[64];
+		size_t m = lines_of(&r, "duplicate", NULL, d, 64);
+
+		if (json)
+			printf("],\"duplicates\":[");
+		for (size_t i = 0; i < m; i++) {
+			if (json) {
+				printf("%s{\"path\":", i > 0 ? "," : "");
+				json_string(kv(&d[i], "path"));
+				printf(",\"pid\":%s}", kv(&d[i], "pid"));
+			} else {
+				printf("duplicate: %s is served by pid %s, not "
+				    "the broker's daemon: clients that look "
+				    "there reach a second daemon\n",
+				    kv(&d[i], "path"), kv(&d[i], "pid"));
+			}
+			strv_free(&d[i]);
+		}
+	}
 	if (json) {
 		struct strv w[256];
 		size_t m = lines_of(&r, "tail", NULL, w, 256);

@@ -132,8 +132,8 @@ END_TEST
 START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 {
 	char *pub = h_dir("pub"), *la = h_dir("pub/sock-a"),
-	    *lb = h_dir("pub/sock-b"), *b = h_rt("sock-b");
-	char want[600];
+	    *lb = h_dir("pub/sock-b"), *b = h_rt("sock-b"), *a = h_rt("sock-a");
+	char want[600], out[8192];
 	struct stat before, after;
 	int foreign, dead;
 
@@ -151,9 +151,26 @@ START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 	ck_assert_int_eq(lstat(la, &after), 0);
 	ck_assert(S_ISSOCK(after.st_mode));
 	ck_assert_uint_eq(before.st_ino, after.st_ino);
-	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
-	ck_assert_int_eq(lstat(la, &after), 0);	/* still not touched */
+	/* virt-brokerctl status shows the duplicate, with its pid. */
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", NULL }), 0);
+	snprintf(want, sizeof(want), "duplicate: %s is served by pid %ld", la,
+	    (long)getpid());
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", "--json", NULL }), 0);
+	snprintf(want, sizeof(want), "\"duplicates\":[{\"path\":\"%s\",\"pid\":%ld}]",
+	    la, (long)getpid());
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	/* Gone: no longer shown, and linked. */
 	close(foreign);
+	ck_assert_int_eq(unlink(la), 0);
+	ck_assert(wait_link(la, a, T_MS));
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", NULL }), 0);
+	ck_assert_msg(strstr(out, "duplicate") == NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
 	free(pub);
 	free(la);
 	free(lb);

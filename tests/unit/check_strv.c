@@ -41,6 +41,28 @@ assert_split(const char *s, const char *const *want)
 
 /* --- split: blanks --- */
 
+START_TEST(remove_at_keeps_order_and_the_terminator)
+{
+	struct strv sv = { 0 };
+
+	strv_add(&sv, "a");
+	strv_add(&sv, "b");
+	strv_add(&sv, "c");
+	strv_remove_at(&sv, 1);
+	ck_assert_uint_eq(sv.n, 2);
+	ck_assert_str_eq(sv.v[0], "a");
+	ck_assert_str_eq(sv.v[1], "c");
+	ck_assert_ptr_null(sv.v[2]);
+	strv_remove_at(&sv, 5);			/* out of range: nothing */
+	ck_assert_uint_eq(sv.n, 2);
+	strv_remove_at(&sv, 1);
+	strv_remove_at(&sv, 0);
+	ck_assert_uint_eq(sv.n, 0);
+	ck_assert_ptr_null(sv.v[0]);
+	strv_free(&sv);
+}
+END_TEST
+
 START_TEST(split_on_blanks)
 {
 	assert_split("--timeout 120", (const char *[]){ "--timeout", "120",
@@ -295,6 +317,7 @@ strv_suite(void)
 
 	tc = tcase_create("split_blanks");
 	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, remove_at_keeps_order_and_the_terminator);
 	tcase_add_test(tc, split_on_blanks);
 	tcase_add_test(tc, split_on_tabs_and_trims_ends);
 	tcase_add_test(tc, split_empty_string_gives_no_words);
