@@ -103,6 +103,21 @@ body_libvirtd() {
 	assert_parent "$pid" libvirtd
 	log "libvirtd $pid serves qemu:///session, started by the broker"
 
+	# A logout's rm -rf of the XDG place: the broker still answers, a
+	# client without XDG_RUNTIME_DIR still reaches libvirtd in R, and once
+	# the links are back so does one with it; never a second libvirtd.
+	rm -rf "$(xdg_dir)"
+	"$(dirname "$BROKER")/virt-brokerctl" --session status >"$T/ctl.txt" ||
+		die "virt-brokerctl status after the wipe: $(cat "$T/ctl.txt")"
+	env -u XDG_RUNTIME_DIR timeout "$VIRSH_TIMEOUT" "$VIRSH" -q \
+		-c qemu:///session list >/dev/null ||
+		die "a client without XDG_RUNTIME_DIR failed after the wipe"
+	wait_for test -L "$(xdg_dir)/libvirt-sock"
+	vsh list >/dev/null || die "a client with XDG_RUNTIME_DIR failed after the wipe"
+	[[ $(the_daemon_pid libvirtd) == "$pid" ]] || die "libvirtd changed after the wipe"
+	log "$(xdg_dir) wiped: virt-brokerctl answered, clients with and without" \
+		"XDG_RUNTIME_DIR reached libvirtd $pid, no second libvirtd"
+
 	stop_broker
 	wait_for no_daemon libvirtd
 	assert_sockets_removed "${sockets[@]}"
