@@ -595,12 +595,13 @@ main(int argc, char **argv)
 	}
 	publish_free(&b.publisher);
 	fswatch_close(&b.fswatch);
+	/* Ours removed while R's lock is still held: never a next broker's. */
+	if (o->pidfile != NULL)
+		daemon_pidfile_remove(o->pidfile);
 	pidfile_release(&b.pidfile);
 	ev_loop_destroy(b.loop);
 	plan_free(b.plan);
 	cfg_free(b.cfg);
-	if (o->pidfile != NULL)
-		daemon_pidfile_remove(o->pidfile);
 	log_info("stopped");
 	return 0;
 }

@@ -20,6 +20,12 @@
 
 #include "harness.h"
 
+/* Two units, "keep" and "slow" (which ignores SIGTERM). */
+#define CONF_KEEP_SLOW "[broker]\nsearch_path = /nonexistent\n" \
+	"publish = none\n[keep]\nexec = %s\nsocket = k.socket sock-k\n" \
+	"[slow]\nexec = %s\nargs = --ignore-term\nstop_timeout = 2\n" \
+	"socket = a.socket sock-a\n"
+
 #define T_MS 10000
 
 static void
@@ -307,6 +313,40 @@ START_TEST(reload_adds_changes_and_removes_units)
 }
 END_TEST
 
+/*
+ * A unit removed by a reload is stopping (its daemon ignores SIGTERM for
+ * a while) when a second reload puts it back: it is kept, its socket stays
+ * and serves the next client (it used to be removed for good at the exit).
+ */
+START_TEST(reload_readding_a_stopping_unit_keeps_it)
+{
+	char *a = h_rt("sock-a"), *k = h_rt("sock-k");
+	long p1, p2;
+
+	h_write_conf(&H, CONF_KEEP_SLOW, h_fake_daemon(), h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p1 = h_hello(a, T_MS);
+	ck_assert_int_gt(p1, 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[keep]\nexec = %s\nsocket = k.socket sock-k\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_reload(&H, "unit slow: no longer configured",
+	    T_MS), 0);
+	ck_assert(h_pid_alive((pid_t)p1));		/* ignoring SIGTERM */
+	h_write_conf(&H, CONF_KEEP_SLOW, h_fake_daemon(), h_fake_daemon());
+	ck_assert_int_eq(h_reload(&H, "unit slow: configured again; kept",
+	    T_MS), 0);
+	ck_assert(h_wait_gone((pid_t)p1, 3 * T_MS));	/* SIGKILL at 2 s */
+	ck_assert(h_wait_hello(a, &p2, T_MS));
+	ck_assert_int_ne(p2, p1);
+	ck_assert_int_eq(h_log_count(&H, "unit slow: removed"), 0);
+	ck_assert_int_gt(h_hello(k, T_MS), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(k);
+}
+END_TEST
+
 START_TEST(limit_nofile_reaches_the_daemon)
 {
 	char *a = h_rt("sock-a"), *report = h_dir("report"), *v;
@@ -422,6 +462,7 @@ supervision_suite(void)
 	tcase_add_test(logs, log_stderr_prefixes_lines_with_the_unit);
 	tcase_add_test(reload, reload_with_a_broken_config_keeps_serving);
 	tcase_add_test(reload, reload_adds_changes_and_removes_units);
+	tcase_add_test(reload, reload_readding_a_stopping_unit_keeps_it);
 	tcase_add_test(limits, limit_nofile_reaches_the_daemon);
 	tcase_add_test(limits, limit_nofile_above_the_hard_limit);
 	tcase_add_test(limits, low_fd_limit_serves_what_could_be_bound);
