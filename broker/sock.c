@@ -426,7 +426,7 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
     struct bound_sock *ret_b)
 {
 	struct sockaddr_un sa;
-	struct stat st;
+	struct stat st = { 0 };	/* open_bound fills it */
 	bool set_gid = false;
 	gid_t gid = 0;
 	mode_t old;
