@@ -57,17 +57,6 @@ adopt_find_pid(const struct unit *u, const char *dir, const char *path)
 	return proc_is(pid, name) ? pid : 0;
 }
 
-/* Is path a symlink to target? */
-static bool
-is_link_to(const char *path, const char *target)
-{
-	char buf[4200];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-
-	return n > 0 && (size_t)n == strlen(target) &&
-	    memcmp(buf, target, (size_t)n) == 0;
-}
-
 /* R/NAME for the unit's sockets in R that are links to the adopted dir. */
 static void
 adopt_unlink_ours(struct unit *u)
@@ -77,7 +66,7 @@ adopt_unlink_ours(struct unit *u)
 		char *target = paths_join(u->adopted_dir,
 		    strrchr(path, '/') + 1);
 
-		if (is_link_to(path, target) && unlink(path) < 0)
+		if (sock_is_link_to(path, target) && unlink(path) < 0)
 			log_warn("unit %s: remove link %s", u->spec.name, path);
 		free(target);
 	}
@@ -215,7 +204,7 @@ adopt_link_into_r(struct unit *u, const char *dir)
 		if (lstat(target, &st) < 0 || !S_ISSOCK(st.st_mode))
 			goto next;		/* a socket it does not serve */
 		if (lstat(path, &st) == 0) {
-			if (is_link_to(path, target))
+			if (sock_is_link_to(path, target))
 				goto next;	/* the earlier broker's link */
 			if (!S_ISSOCK(st.st_mode) || sock_probe_live(path) == 1 ||
 			    unlink(path) < 0) {
@@ -259,7 +248,7 @@ adopt_clear_old_links(struct unit *u)
 		for (size_t j = 0; j < plan->publish.n; j++) {
 			char *target = paths_join(plan->publish.v[j],
 			    strrchr(path, '/') + 1);
-			bool old = is_link_to(path, target);
+			bool old = sock_is_link_to(path, target);
 
 			free(target);
 			if (!old)

@@ -26,6 +26,7 @@
 #include "ctlproto.h"
 #include "fd.h"
 #include "log.h"
+#include "sock.h"
 #include "xalloc.h"
 
 #define CTL_READ_SECS	2.	/* to send the request line */
@@ -514,21 +515,6 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 	return 0;
 }
 
-/* Unlinks path only while it is the socket bind made, not a newcomer's. */
-static void
-unlink_own(const char *path, dev_t dev, ino_t ino)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
-		log_warnx("control socket %s was replaced; leaving it", path);
-		return;
-	}
-	(void)unlink(path);
-}
-
 void
 control_close(struct control *c)
 {
@@ -538,7 +524,8 @@ control_close(struct control *c)
 		conn_free(LIST_FIRST(&c->conns));
 	ev_io_stop(c->loop, &c->io);
 	fd_close(&c->fd);
-	unlink_own(c->path, c->dev, c->ino);
+	sock_unlink_ours(c->path, &(struct bound_sock){ .dev = c->dev,
+	    .ino = c->ino });
 	free(c->path);
 	c->path = NULL;
 }

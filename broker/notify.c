@@ -15,6 +15,7 @@
 
 #include "fd.h"
 #include "log.h"
+#include "sock.h"
 #include "notify.h"
 #include "xalloc.h"
 
@@ -97,21 +98,6 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	return 0;
 }
 
-/* Unlinks path only while it is the socket bind made, not a newcomer's. */
-static void
-unlink_own(const char *path, dev_t dev, ino_t ino)
-{
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (!S_ISSOCK(st.st_mode) || st.st_dev != dev || st.st_ino != ino) {
-		log_warnx("notify socket %s was replaced; leaving it", path);
-		return;
-	}
-	(void)unlink(path);
-}
-
 void
 notify_close(struct notify *n)
 {
@@ -119,7 +105,8 @@ notify_close(struct notify *n)
 		return;
 	ev_io_stop(n->loop, &n->io);
 	fd_close(&n->fd);
-	unlink_own(n->path, n->dev, n->ino);
+	sock_unlink_ours(n->path, &(struct bound_sock){ .dev = n->dev,
+	    .ino = n->ino });
 	free(n->path);
 	n->path = NULL;
 }

@@ -168,17 +168,6 @@ report_foreign(struct publisher *p, const char *path)
 	say_once(p, msg);
 }
 
-/* Is path a symlink to target? */
-static bool
-is_link_to(const char *path, const char *target)
-{
-	char buf[4200];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-
-	return n > 0 && (size_t)n == strlen(target) &&
-	    memcmp(buf, target, (size_t)n) == 0;
-}
-
 /*
  * P/NAME -> R/NAME. A live socket at P/NAME is left alone: the daemon the
  * broker adopted there (R/NAME links to it, see adopt.c), or a duplicate,
@@ -194,7 +183,7 @@ link_one(struct publisher *p, const char *dir, const char *name)
 
 	dup_forget(p, path);
 	if (lstat(path, &st) == 0) {
-		if (S_ISLNK(st.st_mode) && is_link_to(path, target))
+		if (S_ISLNK(st.st_mode) && sock_is_link_to(path, target))
 			goto made;		/* ours already */
 		if (!S_ISLNK(st.st_mode) && !S_ISSOCK(st.st_mode)) {
 			snprintf(msg, sizeof(msg), "publish: %s exists and is "
@@ -203,7 +192,7 @@ link_one(struct publisher *p, const char *dir, const char *name)
 			goto out;
 		}
 		if (sock_probe_live(path) == 1) {
-			if (!is_link_to(target, path))	/* not adopted */
+			if (!sock_is_link_to(target, path))	/* not adopted */
 				report_foreign(p, path);
 			goto out;
 		}
@@ -234,7 +223,7 @@ unlink_ours(struct publisher *p, const char *path)
 	const char *name = strrchr(path, '/') + 1;
 	char *target = paths_join(p->runtime_dir, name);
 
-	if (is_link_to(path, target) && unlink(path) < 0)
+	if (sock_is_link_to(path, target) && unlink(path) < 0)
 		log_warn("publish: remove %s", path);
 	free(target);
 }

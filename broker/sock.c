@@ -16,6 +16,7 @@
  * bound.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/netlink.h>
@@ -525,6 +526,17 @@ sock_unlink_ours(const char *path, const struct bound_sock *b)
 	}
 	if (unlink(path) < 0)
 		log_warn("remove %s", path);
+}
+
+/* Is path a symlink to exactly target? */
+bool
+sock_is_link_to(const char *path, const char *target)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	return n > 0 && (size_t)n == strlen(target) &&
+	    memcmp(buf, target, (size_t)n) == 0;
 }
 
 /* Is a client queued on any of these listening sockets? */

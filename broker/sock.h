@@ -26,6 +26,7 @@ int	sock_bind(const char *unit, const struct sock_spec *s,
 void	sock_unlink_ours(const char *path, const struct bound_sock *b);
 bool	sock_any_pending(const int *fds, size_t n);
 int	sock_probe_live(const char *path);
+bool	sock_is_link_to(const char *path, const char *target);
 pid_t	sock_listener_pid(const char *path);
 unsigned sock_refuse_pending(int fd);
 

@@ -26,31 +26,6 @@
 #define T_MS 10000
 
 static bool
-is_link_to(const char *path, const char *target)
-{
-	char buf[512];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return strcmp(buf, target) == 0;
-}
-
-static bool
-wait_link(const char *path, const char *target, int timeout_ms)
-{
-	long end = h_now_ms() + timeout_ms;
-
-	do {
-		if (is_link_to(path, target))
-			return true;
-		(void)poll(NULL, 0, 5);
-	} while (h_now_ms() < end);
-	return false;
-}
-
-static bool
 need_root(const char *test)
 {
 	if (geteuid() == 0)
@@ -123,7 +98,7 @@ START_TEST(rm_rf_of_a_published_dir_is_never_fought)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' 2>&1", uid);
 	for (int i = 0; i < 30; i++) {
 		ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login */
-		ck_assert_msg(wait_link(la, a, T_MS), "round %d: no link", i);
+		ck_assert_msg(h_wait_link(la, a, T_MS), "round %d: no link", i);
 		ck_assert_int_gt(h_hello(la, T_MS), 0);
 		if (i % 3 == 0) {
 			int r = slow_rm_rf(uid, pub);
@@ -162,17 +137,17 @@ START_TEST(tmpfs_mounted_on_a_published_parent_gets_the_links)
 	conf(pub);
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert_int_eq(mkdir(uid, 0700), 0);
-	ck_assert(wait_link(la, a, T_MS));		/* under the mount soon */
+	ck_assert(h_wait_link(la, a, T_MS));		/* under the mount soon */
 	if (mount("tmpfs", uid, "tmpfs", MS_NOSUID | MS_NODEV,
 	    "mode=0700,size=1m") == 0)
 		mounted = true;
 	ck_assert_msg(mounted, "mount tmpfs on %s: %s", uid, strerror(errno));
-	ck_assert_msg(wait_link(la, a, T_MS), "no link in the new tmpfs");
-	ck_assert(wait_link(lb, b, T_MS));
+	ck_assert_msg(h_wait_link(la, a, T_MS), "no link in the new tmpfs");
+	ck_assert(h_wait_link(lb, b, T_MS));
 	ck_assert_int_gt(h_hello(la, T_MS), 0);
 	ck_assert_int_eq(umount2(uid, MNT_DETACH), 0);	/* logout */
 	mounted = false;
-	ck_assert(wait_link(la, a, T_MS));
+	ck_assert(h_wait_link(la, a, T_MS));
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(uid);
 	free(pub);
@@ -415,7 +390,7 @@ START_TEST(daemon_in_the_old_runtime_dir_is_adopted_not_doubled)
 	ck_assert_int_ne(p, d);
 	snprintf(want, sizeof(want), "unit fake: adopted pid %ld", (long)d);
 	ck_assert(h_wait_log(&H, want, T_MS));
-	ck_assert(is_link_to(a, olda));
+	ck_assert(h_is_link_to(a, olda));
 	ck_assert_int_eq(h_hello(a, T_MS), d);		/* R reaches it */
 	ck_assert_int_eq(h_hello(olda, T_MS), d);	/* so does XDG */
 	ck_assert_int_eq(h_log_count(&H, "clients that look there reach a "
@@ -424,7 +399,7 @@ START_TEST(daemon_in_the_old_runtime_dir_is_adopted_not_doubled)
 	waitpid(d, NULL, 0);
 	ck_assert(h_wait_hello(a, &p, T_MS));		/* the broker's own */
 	ck_assert_int_ne(p, d);
-	ck_assert(wait_link(olda, a, T_MS));		/* XDG linked to R */
+	ck_assert(h_wait_link(olda, a, T_MS));		/* XDG linked to R */
 	ck_assert_int_eq(h_hello(olda, T_MS), p);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(a);

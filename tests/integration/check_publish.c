@@ -25,31 +25,6 @@
 
 #define T_MS 10000
 
-static bool
-is_link_to(const char *path, const char *target)
-{
-	char buf[512];
-	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return strcmp(buf, target) == 0;
-}
-
-static bool
-wait_link(const char *path, const char *target, int timeout_ms)
-{
-	long end = h_now_ms() + timeout_ms;
-
-	do {
-		if (is_link_to(path, target))
-			return true;
-		(void)poll(NULL, 0, 10);
-	} while (h_now_ms() < end);
-	return false;
-}
-
 static void
 conf(const char *publish, const char *args)
 {
@@ -69,8 +44,8 @@ START_TEST(links_reach_the_same_daemon_and_are_restored)
 
 	conf(pub, "");
 	ck_assert_int_eq(h_start_broker(&H), 0);
-	ck_assert(wait_link(la, a, T_MS));	/* cache/ made: H.dir is ours */
-	ck_assert(wait_link(lb, b, T_MS));
+	ck_assert(h_wait_link(la, a, T_MS));	/* cache/ made: H.dir is ours */
+	ck_assert(h_wait_link(lb, b, T_MS));
 	ck_assert_int_eq(lstat(pub, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0700);
 	p1 = h_hello(la, T_MS);			/* through the link */
@@ -78,7 +53,7 @@ START_TEST(links_reach_the_same_daemon_and_are_restored)
 	ck_assert_int_gt(p1, 0);
 	ck_assert_int_eq(p1, p2);
 	ck_assert_int_eq(unlink(la), 0);
-	ck_assert(wait_link(la, a, T_MS));	/* restored (inotify) */
+	ck_assert(h_wait_link(la, a, T_MS));	/* restored (inotify) */
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	ck_assert_int_ne(access(la, F_OK), 0);	/* ours: removed at exit */
 	ck_assert_int_ne(lstat(lb, &st), 0);
@@ -112,13 +87,13 @@ START_TEST(links_follow_a_parent_that_comes_and_goes)
 	ck_assert(h_wait_log(&H, "serving 1 unit", T_MS));
 	ck_assert_int_ne(access(uid, F_OK), 0);		/* never created */
 	ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login */
-	ck_assert(wait_link(la, a, T_MS));
+	ck_assert(h_wait_link(la, a, T_MS));
 	/* logout: logind unmounts the tmpfs, all at once; so does this */
 	snprintf(cmd, sizeof(cmd), "mv '%s' '%s.gone' && rm -rf '%s.gone'",
 	    uid, uid, uid);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(mkdir(uid, 0700), 0);		/* login again */
-	ck_assert(wait_link(la, a, T_MS));
+	ck_assert(h_wait_link(la, a, T_MS));
 	ck_assert_int_gt(h_hello(la, T_MS), 0);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(runuser);
@@ -144,7 +119,7 @@ START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 	ck_assert_int_eq(lstat(la, &before), 0);
 	conf(pub, "");
 	ck_assert_int_eq(h_start_broker(&H), 0);
-	ck_assert(wait_link(lb, b, T_MS));	/* the dead one is replaced */
+	ck_assert(h_wait_link(lb, b, T_MS));	/* the dead one is replaced */
 	snprintf(want, sizeof(want), "publish: %s is a live socket served by "
 	    "pid %ld", la, (long)getpid());
 	ck_assert(h_wait_log(&H, want, T_MS));
@@ -165,7 +140,7 @@ START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 	/* Gone: no longer shown, and linked. */
 	close(foreign);
 	ck_assert_int_eq(unlink(la), 0);
-	ck_assert(wait_link(la, a, T_MS));
+	ck_assert(h_wait_link(la, a, T_MS));
 	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
 	    (const char *const[]){ "status", NULL }), 0);
 	ck_assert_msg(strstr(out, "duplicate") == NULL, "%s", out);

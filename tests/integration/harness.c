@@ -620,3 +620,30 @@ h_ctl_as(int uid, char *out, size_t size, const char *const *args)
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
+
+/* Is path a symlink to exactly target? */
+bool
+h_is_link_to(const char *path, const char *target)
+{
+	char buf[512];
+	ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strcmp(buf, target) == 0;
+}
+
+/* Polls until path is a symlink to target, or the deadline. */
+bool
+h_wait_link(const char *path, const char *target, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	do {
+		if (h_is_link_to(path, target))
+			return true;
+		tick();
+	} while (h_now_ms() < end);
+	return false;
+}

@@ -60,5 +60,7 @@ bool	 h_wait_hello(const char *path, long *ret_pid, int timeout_ms);
 int	 h_reload(struct harness *h, const char *done, int timeout_ms);
 ino_t	 h_inode(const char *path);
 int	 h_ctl_as(int uid, char *out, size_t size, const char *const *args);
+bool	 h_is_link_to(const char *path, const char *target);
+bool	 h_wait_link(const char *path, const char *target, int timeout_ms);
 
 #endif
