@@ -7,7 +7,8 @@
  * Debian's shared inih (55) has no line numbers in the handler, stops
  * telling after the first bad line, and passes a truncated value for a line
  * over 199 bytes. So lines come through our own reader: it counts lines for
- * the handler, rejects overlong lines (and swallows their remainder), and
+ * the handler, rejects overlong lines (and swallows their remainder) and
+ * lines with a NUL byte (where fgets() would end them without telling), and
  * checks the syntax inih would reject silently, so every error is reported
  * as FILE:LINE, not only the first.
  */
@@ -216,38 +217,66 @@ cfg_section(struct cfg_ctx *ctx, const char *buf)
 	free(name);
 }
 
+/*
+ * Like fgets(), but reads the line to its end however long: keeps up to
+ * size - 1 bytes of it in buf, NUL-terminated, and drops the rest. Returns
+ * the line's whole length, its newline included, and tells in ret_nul
+ * whether it holds a NUL byte, which fgets() would take for its end; or
+ * returns 0 at the end of the file.
+ */
+static size_t
+cfg_getline(FILE *fp, char *buf, int size, bool *ret_nul)
+{
+	size_t n = 0, max = (size_t)size - 1;
+	bool nul = false;
+	int c;
+
+	while ((c = getc(fp)) != EOF) {
+		if (n < max)
+			buf[n] = (char)c;
+		n++;
+		if (c == '\0')
+			nul = true;
+		else if (c == '\n')
+			break;
+	}
+	buf[n < max ? n : max] = '\0';
+	if (n > 0)
+		*ret_nul = nul;
+	return n;
+}
+
 /* An ini_reader: one line per call, counted, checked (see top). */
 static char *
 cfg_read_line(char *buf, int size, void *stream)
 {
 	struct cfg_ctx *ctx = stream;
+	size_t n, max = (size_t)size - 1;
 	const char *err;
-	int c;
+	bool nul;
 
-	if (fgets(buf, size, ctx->fp) == NULL)
+	n = cfg_getline(ctx->fp, buf, size, &nul);
+	if (n == 0)
 		return NULL;
 	ctx->line++;
-	if (strchr(buf, '\n') == NULL && !feof(ctx->fp)) {
+	if (nul) {
+		/* inih would see the line end there, the rest lost. */
+		cfg_error(ctx->cfg, ctx->line, "NUL byte in the line");
+	} else if (n > max || (n == max && buf[n - 1] != '\n')) {
 		/* Overlong: inih would hand over a truncated value. */
-		while ((c = fgetc(ctx->fp)) != EOF && c != '\n')
-			;
 		cfg_error(ctx->cfg, ctx->line, "line too long (at most %d "
 		    "bytes)", size - 2);
-		ctx->bad_line = ctx->line;
-		buf[0] = '\n';		/* hand inih an empty line */
-		buf[1] = '\0';
+	} else if ((err = cfg_syntax_error(buf, ctx->line == 1)) != NULL) {
+		cfg_error(ctx->cfg, ctx->line, "%s", err);
+	} else {
+		if (buf[ctx->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) ==
+		    0 ? 3 : 0] == '[')
+			cfg_section(ctx, buf);
 		return buf;
 	}
-	err = cfg_syntax_error(buf, ctx->line == 1);
-	if (err != NULL) {
-		cfg_error(ctx->cfg, ctx->line, "%s", err);
-		ctx->bad_line = ctx->line;
-		buf[0] = '\n';
-		buf[1] = '\0';
-	} else if (buf[ctx->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ?
-	    3 : 0] == '[') {
-		cfg_section(ctx, buf);
-	}
+	ctx->bad_line = ctx->line;
+	buf[0] = '\n';			/* hand inih an empty line */
+	buf[1] = '\0';
 	return buf;
 }
 

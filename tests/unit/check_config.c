@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for broker/config.c: every key, every error as FILE:LINE, all
- * errors of a file reported. Configs are strings (cfg_parse_string).
+ * errors of a file reported. Configs are strings (cfg_parse_string), but
+ * for NUL bytes, which a C string cannot carry (parse_bytes).
  */
 #include <check.h>
 #include <errno.h>
@@ -65,6 +66,28 @@ must_find(const char *name)
 	ck_assert_msg(u != NULL, "no unit %s", name);
 	return u;
 }
+
+/*
+ * Parses len bytes, which may hold NUL bytes, into t_cfg through cfg_parse()
+ * on an fmemopen() stream: cfg_parse_string() takes a C string, which ends
+ * at its first NUL, so it cannot carry one.
+ */
+static void
+parse_bytes(const char *bytes, size_t len)
+{
+	FILE *fp;
+	int r;
+
+	cfg_free(t_cfg);
+	t_cfg = cfg_new(F);
+	fp = fmemopen((void *)(uintptr_t)bytes, len, "r");
+	ck_assert_ptr_nonnull(fp);
+	r = cfg_parse(t_cfg, fp);
+	fclose(fp);
+	ck_assert_int_eq(r, (int)t_cfg->errors.n);
+}
+
+#define PARSE_BYTES(lit)	parse_bytes((lit), sizeof(lit) - 1)
 
 /* "KEY = /aaa...": a line of exactly len bytes, its value one word. */
 static char *
@@ -999,6 +1022,81 @@ START_TEST(error_long_last_line_without_newline)
 }
 END_TEST
 
+/* --- NUL bytes: fgets() would stop at one without telling --- */
+
+START_TEST(error_nul_byte_in_value_named_and_next_line_kept)
+{
+	PARSE_BYTES("[u]\n"
+	    "exec = /a/b\0c\n"					/* 2 */
+	    "args = -v\n"
+	    "bogus = 1\n");					/* 4 */
+	ck_assert_uint_eq(t_cfg->errors.n, 2);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[1], F ":4: [unit u] unknown key "
+	    "'bogus'");
+	ck_assert_ptr_null(must_find("u")->exec);
+	ck_assert_uint_eq(must_find("u")->args.n, 1);
+}
+END_TEST
+
+START_TEST(error_nul_byte_in_last_line_without_newline)
+{
+	PARSE_BYTES("[u]\nexec = /a/b\0/c");
+	ck_assert_uint_eq(t_cfg->errors.n, 1);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_ptr_null(must_find("u")->exec);
+}
+END_TEST
+
+START_TEST(error_nul_byte_at_line_start_and_alone)
+{
+	PARSE_BYTES("[u]\n"
+	    "\0exec = /x\n"						/* 2 */
+	    "\0\n"							/* 3 */
+	    "exec = rel\n");						/* 4 */
+	ck_assert_uint_eq(t_cfg->errors.n, 3);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[1], F ":3: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[2], F ":4: [unit u] exec: 'rel' is "
+	    "not an absolute path (put arguments in 'args')");
+}
+END_TEST
+
+START_TEST(error_nul_byte_in_header_drops_the_section)
+{
+	PARSE_BYTES("[broker]\n"
+	    "[u\0v]\n"						/* 2 */
+	    "log = stderr\n");
+	ck_assert_uint_eq(t_cfg->errors.n, 1);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_uint_eq(t_cfg->nunits, 0);
+	ck_assert(!t_cfg->log_syslog);	/* still [broker] */
+}
+END_TEST
+
+START_TEST(error_nul_byte_in_overlong_line_is_one_error)
+{
+	char *text;
+	size_t len;
+
+	t_str = line_of("exec", 300);
+	t_str[250] = '\0';
+	text = malloc(300 + 64);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "[u]\n", 4);
+	memcpy(text + 4, t_str, 300);
+	len = 4 + 300;
+	memcpy(text + len, "\nexec = rel\n", 12);
+	len += 12;
+	parse_bytes(text, len);
+	free(text);
+	ck_assert_uint_eq(t_cfg->errors.n, 2);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[1], F ":3: [unit u] exec: 'rel' is "
+	    "not an absolute path (put arguments in 'args')");
+}
+END_TEST
+
 START_TEST(every_error_reported_in_line_order)
 {
 	parse("exec = /outside\n"				/* 1 */
@@ -1282,6 +1380,11 @@ config_suite(void)
 	tcase_add_test(tc, error_overlong_line_named_and_parsing_goes_on);
 	tcase_add_test(tc, error_very_long_line_counts_as_one_line);
 	tcase_add_test(tc, error_long_last_line_without_newline);
+	tcase_add_test(tc, error_nul_byte_in_value_named_and_next_line_kept);
+	tcase_add_test(tc, error_nul_byte_in_last_line_without_newline);
+	tcase_add_test(tc, error_nul_byte_at_line_start_and_alone);
+	tcase_add_test(tc, error_nul_byte_in_header_drops_the_section);
+	tcase_add_test(tc, error_nul_byte_in_overlong_line_is_one_error);
 	tcase_add_test(tc, every_error_reported_in_line_order);
 	tcase_add_test(tc, error_count_accumulates_over_parses);
 	tcase_add_test(tc, error_inih_only_syntax_error_alone);
