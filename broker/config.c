@@ -197,20 +197,33 @@ cfg_syntax_error(const char *buf, bool first_line)
 	return NULL;
 }
 
-/* A [section] header: units are created here, so that empty ones count. */
+/*
+ * A [section] header: units are created here, so that empty ones count. A
+ * section given twice in one file is an error; its keys still go to the
+ * first one, to be checked.
+ */
 static void
 cfg_section(struct cfg_ctx *ctx, const char *buf)
 {
 	const char *open = strchr(buf, '[');
 	size_t len = strcspn(open + 1, "]");
 	char *name = xstrndup(open + 1, len);
+	struct unit_conf *u;
 
-	if (strcmp(name, "broker") == 0)
-		;
-	else if (!cfg_unit_name_is_valid(name))
+	if (strcmp(name, "broker") == 0) {
+		if (ctx->broker_line > 0)
+			cfg_error(ctx->cfg, ctx->line, "[broker] repeated; its "
+			    "first section is at line %d", ctx->broker_line);
+		else
+			ctx->broker_line = ctx->line;
+	} else if (!cfg_unit_name_is_valid(name))
 		cfg_error(ctx->cfg, ctx->line, "[%s] invalid unit name "
 		    "(letters, digits, '_', '.', '@', '-'; at most %d)", name,
 		    CFG_UNIT_NAME_MAX);
+	else if ((u = cfg_find_unit(ctx->cfg, name)) != NULL &&
+	    (size_t)(u - ctx->cfg->units) >= ctx->first_unit)
+		cfg_error(ctx->cfg, ctx->line, "[%s] repeated; its first "
+		    "section is at line %d", name, u->line);
 	else if (cfg_unit(ctx, name) == NULL)
 		cfg_error(ctx->cfg, ctx->line, "too many units (at most %d)",
 		    CFG_MAX_UNITS);
@@ -299,7 +312,8 @@ cfg_has_error_at(const struct config *cfg, size_t from, int line)
 int
 cfg_parse(struct config *cfg, FILE *fp)
 {
-	struct cfg_ctx ctx = { .cfg = cfg, .fp = fp };
+	struct cfg_ctx ctx = { .cfg = cfg, .fp = fp,
+	    .first_unit = cfg->nunits };
 	size_t before = cfg->errors.n;
 	int r;
 

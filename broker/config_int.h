@@ -7,6 +7,7 @@
 #define VB_CONFIG_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -16,6 +17,8 @@ struct cfg_ctx {
 	FILE		*fp;
 	int		 line;		/* of the text last handed to inih */
 	int		 bad_line;	/* reader reported an error for it */
+	int		 broker_line;	/* of this parse's [broker]; 0: none */
+	size_t		 first_unit;	/* cfg->units[i >= this]: this parse's */
 };
 
 /* config_values.c: spellings and checks of one value, no context. */

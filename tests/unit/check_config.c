@@ -321,25 +321,6 @@ START_TEST(broker_section_is_not_a_unit)
 }
 END_TEST
 
-START_TEST(repeated_section_merges_and_keeps_first_line)
-{
-	struct unit_conf *u;
-
-	assert_clean("[virtqemud]\n"
-	    "exec = /a/virtqemud\n"
-	    "[virtlogd]\n"
-	    "[virtqemud]\n"
-	    "args = -v\n"
-	    "socket = q.socket q-sock\n");
-	ck_assert_uint_eq(t_cfg->nunits, 2);
-	u = must_find("virtqemud");
-	ck_assert_int_eq(u->line, 1);
-	ck_assert_str_eq(u->exec, "/a/virtqemud");
-	ck_assert_uint_eq(u->args.n, 1);
-	ck_assert_uint_eq(u->nsockets, 1);
-}
-END_TEST
-
 START_TEST(find_unit_returns_null_for_unknown)
 {
 	assert_clean("[virtqemud]\n[virtlogd]\n");
@@ -730,11 +711,86 @@ START_TEST(error_duplicate_unit_key)
 }
 END_TEST
 
+/* A repeated section is an error, but its keys are still checked. */
+START_TEST(error_repeated_unit_section)
+{
+	struct unit_conf *u;
+
+	assert_error("[virtqemud]\n"
+	    "exec = /a/virtqemud\n"
+	    "[virtlogd]\n"
+	    "[virtqemud]\n"					/* 4 */
+	    "args = -v\n"
+	    "socket = q.socket q-sock\n",
+	    F ":4: [virtqemud] repeated; its first section is at line 1");
+	ck_assert_uint_eq(t_cfg->nunits, 2);
+	u = must_find("virtqemud");
+	ck_assert_int_eq(u->line, 1);
+	ck_assert_str_eq(u->exec, "/a/virtqemud");
+	ck_assert_uint_eq(u->args.n, 1);
+	ck_assert_uint_eq(u->nsockets, 1);
+}
+END_TEST
+
+START_TEST(error_repeated_broker_section)
+{
+	assert_error("; comment\n"
+	    "[broker]\n"						/* 2 */
+	    "mode = session\n"
+	    "[virtqemud]\n"
+	    "[broker]\n"						/* 5 */
+	    "log = syslog\n",
+	    F ":5: [broker] repeated; its first section is at line 2");
+	ck_assert_uint_eq(t_cfg->nunits, 1);
+	ck_assert(t_cfg->log_syslog);
+}
+END_TEST
+
+START_TEST(error_repeated_sections_all_reported)
+{
+	parse("[a]\n"						/* 1 */
+	    "[broker]\n"						/* 2 */
+	    "[b]\n"							/* 3 */
+	    "[a]\n"							/* 4 */
+	    "bogus = 1\n"						/* 5 */
+	    "[broker]\n"						/* 6 */
+	    "[b]\n"							/* 7 */
+	    "[a]\n");							/* 8 */
+	ck_assert_uint_eq(t_cfg->errors.n, 5);
+	ck_assert_str_eq(t_cfg->errors.v[0],
+	    F ":4: [a] repeated; its first section is at line 1");
+	ck_assert_str_eq(t_cfg->errors.v[1],
+	    F ":5: [unit a] unknown key 'bogus'");
+	ck_assert_str_eq(t_cfg->errors.v[2],
+	    F ":6: [broker] repeated; its first section is at line 2");
+	ck_assert_str_eq(t_cfg->errors.v[3],
+	    F ":7: [b] repeated; its first section is at line 3");
+	ck_assert_str_eq(t_cfg->errors.v[4],
+	    F ":8: [a] repeated; its first section is at line 1");
+	ck_assert_uint_eq(t_cfg->nunits, 2);
+}
+END_TEST
+
 START_TEST(error_duplicate_key_across_repeated_section)
 {
-	assert_error("[u]\nstart = at-launch\n[v]\n[u]\nstart = disabled\n",
+	parse("[u]\nstart = at-launch\n[v]\n[u]\nstart = disabled\n");
+	ck_assert_uint_eq(t_cfg->errors.n, 2);
+	ck_assert_str_eq(t_cfg->errors.v[0],
+	    F ":4: [u] repeated; its first section is at line 1");
+	ck_assert_str_eq(t_cfg->errors.v[1],
 	    F ":5: [unit u] key 'start' given twice");
 	ck_assert_int_eq(must_find("u")->start, START_AT_LAUNCH);
+}
+END_TEST
+
+/* Each cfg_parse() is one file: its sections are its own. */
+START_TEST(sections_of_an_earlier_parse_are_not_repeats)
+{
+	parse("[broker]\nmode = session\n[u]\n");
+	ck_assert_int_eq(cfg_parse_string(t_cfg, "[broker]\nlog = syslog\n"
+	    "[u]\n"), 0);
+	ck_assert(t_cfg->log_syslog);
+	ck_assert_uint_eq(t_cfg->nunits, 1);
 }
 END_TEST
 
@@ -1307,7 +1363,6 @@ config_suite(void)
 	tcase_add_test(tc, comments_are_ignored);
 	tcase_add_test(tc, section_without_keys_creates_unit);
 	tcase_add_test(tc, broker_section_is_not_a_unit);
-	tcase_add_test(tc, repeated_section_merges_and_keeps_first_line);
 	tcase_add_test(tc, find_unit_returns_null_for_unknown);
 	tcase_add_test(tc, bool_spellings);
 	tcase_add_test(tc, policy_spellings);
@@ -1352,7 +1407,11 @@ config_suite(void)
 	tcase_add_test(tc, error_section_without_bracket);
 	tcase_add_test(tc, error_indented_line);
 	tcase_add_test(tc, error_duplicate_unit_key);
+	tcase_add_test(tc, error_repeated_unit_section);
+	tcase_add_test(tc, error_repeated_broker_section);
+	tcase_add_test(tc, error_repeated_sections_all_reported);
 	tcase_add_test(tc, error_duplicate_key_across_repeated_section);
+	tcase_add_test(tc, sections_of_an_earlier_parse_are_not_repeats);
 	tcase_add_test(tc, error_duplicate_broker_key);
 	tcase_add_test(tc, error_invalid_unit_name);
 	tcase_add_test(tc, error_unit_name_over_64_bytes);
