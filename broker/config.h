@@ -147,7 +147,9 @@ struct config {
 
 struct config		*cfg_new(const char *file);
 void			 cfg_free(struct config *cfg);
+/* Both return the error count; a line with a NUL byte is an error. */
 int			 cfg_parse(struct config *cfg, FILE *fp);
+/* text ends at its first NUL: to parse one, use cfg_parse (fmemopen). */
 int			 cfg_parse_string(struct config *cfg, const char *text);
 struct unit_conf	*cfg_find_unit(const struct config *cfg, const char *name);
 void			 cfg_error(struct config *cfg, int line, const char *fmt,

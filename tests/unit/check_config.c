@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for broker/config.c: every key, every error as FILE:LINE, all
- * errors of a file reported. Configs are strings (cfg_parse_string).
+ * errors of a file reported. Configs are strings (cfg_parse_string), but
+ * for NUL bytes, which a C string cannot carry (parse_bytes).
  */
 #include <check.h>
 #include <errno.h>
@@ -65,6 +66,28 @@ must_find(const char *name)
 	ck_assert_msg(u != NULL, "no unit %s", name);
 	return u;
 }
+
+/*
+ * Parses len bytes, which may hold NUL bytes, into t_cfg through cfg_parse()
+ * on an fmemopen() stream: cfg_parse_string() takes a C string, which ends
+ * at its first NUL, so it cannot carry one.
+ */
+static void
+parse_bytes(const char *bytes, size_t len)
+{
+	FILE *fp;
+	int r;
+
+	cfg_free(t_cfg);
+	t_cfg = cfg_new(F);
+	fp = fmemopen((void *)(uintptr_t)bytes, len, "r");
+	ck_assert_ptr_nonnull(fp);
+	r = cfg_parse(t_cfg, fp);
+	fclose(fp);
+	ck_assert_int_eq(r, (int)t_cfg->errors.n);
+}
+
+#define PARSE_BYTES(lit)	parse_bytes((lit), sizeof(lit) - 1)
 
 /* "KEY = /aaa...": a line of exactly len bytes, its value one word. */
 static char *
@@ -295,25 +318,6 @@ START_TEST(broker_section_is_not_a_unit)
 	ck_assert_uint_eq(t_cfg->nunits, 0);
 	ck_assert_ptr_null(cfg_find_unit(t_cfg, "broker"));
 	ck_assert(!t_cfg->log_syslog);
-}
-END_TEST
-
-START_TEST(repeated_section_merges_and_keeps_first_line)
-{
-	struct unit_conf *u;
-
-	assert_clean("[virtqemud]\n"
-	    "exec = /a/virtqemud\n"
-	    "[virtlogd]\n"
-	    "[virtqemud]\n"
-	    "args = -v\n"
-	    "socket = q.socket q-sock\n");
-	ck_assert_uint_eq(t_cfg->nunits, 2);
-	u = must_find("virtqemud");
-	ck_assert_int_eq(u->line, 1);
-	ck_assert_str_eq(u->exec, "/a/virtqemud");
-	ck_assert_uint_eq(u->args.n, 1);
-	ck_assert_uint_eq(u->nsockets, 1);
 }
 END_TEST
 
@@ -707,11 +711,86 @@ START_TEST(error_duplicate_unit_key)
 }
 END_TEST
 
+/* A repeated section is an error, but its keys are still checked. */
+START_TEST(error_repeated_unit_section)
+{
+	struct unit_conf *u;
+
+	assert_error("[virtqemud]\n"
+	    "exec = /a/virtqemud\n"
+	    "[virtlogd]\n"
+	    "[virtqemud]\n"					/* 4 */
+	    "args = -v\n"
+	    "socket = q.socket q-sock\n",
+	    F ":4: [virtqemud] repeated; its first section is at line 1");
+	ck_assert_uint_eq(t_cfg->nunits, 2);
+	u = must_find("virtqemud");
+	ck_assert_int_eq(u->line, 1);
+	ck_assert_str_eq(u->exec, "/a/virtqemud");
+	ck_assert_uint_eq(u->args.n, 1);
+	ck_assert_uint_eq(u->nsockets, 1);
+}
+END_TEST
+
+START_TEST(error_repeated_broker_section)
+{
+	assert_error("; comment\n"
+	    "[broker]\n"						/* 2 */
+	    "mode = session\n"
+	    "[virtqemud]\n"
+	    "[broker]\n"						/* 5 */
+	    "log = syslog\n",
+	    F ":5: [broker] repeated; its first section is at line 2");
+	ck_assert_uint_eq(t_cfg->nunits, 1);
+	ck_assert(t_cfg->log_syslog);
+}
+END_TEST
+
+START_TEST(error_repeated_sections_all_reported)
+{
+	parse("[a]\n"						/* 1 */
+	    "[broker]\n"						/* 2 */
+	    "[b]\n"							/* 3 */
+	    "[a]\n"							/* 4 */
+	    "bogus = 1\n"						/* 5 */
+	    "[broker]\n"						/* 6 */
+	    "[b]\n"							/* 7 */
+	    "[a]\n");							/* 8 */
+	ck_assert_uint_eq(t_cfg->errors.n, 5);
+	ck_assert_str_eq(t_cfg->errors.v[0],
+	    F ":4: [a] repeated; its first section is at line 1");
+	ck_assert_str_eq(t_cfg->errors.v[1],
+	    F ":5: [unit a] unknown key 'bogus'");
+	ck_assert_str_eq(t_cfg->errors.v[2],
+	    F ":6: [broker] repeated; its first section is at line 2");
+	ck_assert_str_eq(t_cfg->errors.v[3],
+	    F ":7: [b] repeated; its first section is at line 3");
+	ck_assert_str_eq(t_cfg->errors.v[4],
+	    F ":8: [a] repeated; its first section is at line 1");
+	ck_assert_uint_eq(t_cfg->nunits, 2);
+}
+END_TEST
+
 START_TEST(error_duplicate_key_across_repeated_section)
 {
-	assert_error("[u]\nstart = at-launch\n[v]\n[u]\nstart = disabled\n",
+	parse("[u]\nstart = at-launch\n[v]\n[u]\nstart = disabled\n");
+	ck_assert_uint_eq(t_cfg->errors.n, 2);
+	ck_assert_str_eq(t_cfg->errors.v[0],
+	    F ":4: [u] repeated; its first section is at line 1");
+	ck_assert_str_eq(t_cfg->errors.v[1],
 	    F ":5: [unit u] key 'start' given twice");
 	ck_assert_int_eq(must_find("u")->start, START_AT_LAUNCH);
+}
+END_TEST
+
+/* Each cfg_parse() is one file: its sections are its own. */
+START_TEST(sections_of_an_earlier_parse_are_not_repeats)
+{
+	parse("[broker]\nmode = session\n[u]\n");
+	ck_assert_int_eq(cfg_parse_string(t_cfg, "[broker]\nlog = syslog\n"
+	    "[u]\n"), 0);
+	ck_assert(t_cfg->log_syslog);
+	ck_assert_uint_eq(t_cfg->nunits, 1);
 }
 END_TEST
 
@@ -999,6 +1078,81 @@ START_TEST(error_long_last_line_without_newline)
 }
 END_TEST
 
+/* --- NUL bytes: fgets() would stop at one without telling --- */
+
+START_TEST(error_nul_byte_in_value_named_and_next_line_kept)
+{
+	PARSE_BYTES("[u]\n"
+	    "exec = /a/b\0c\n"					/* 2 */
+	    "args = -v\n"
+	    "bogus = 1\n");					/* 4 */
+	ck_assert_uint_eq(t_cfg->errors.n, 2);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[1], F ":4: [unit u] unknown key "
+	    "'bogus'");
+	ck_assert_ptr_null(must_find("u")->exec);
+	ck_assert_uint_eq(must_find("u")->args.n, 1);
+}
+END_TEST
+
+START_TEST(error_nul_byte_in_last_line_without_newline)
+{
+	PARSE_BYTES("[u]\nexec = /a/b\0/c");
+	ck_assert_uint_eq(t_cfg->errors.n, 1);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_ptr_null(must_find("u")->exec);
+}
+END_TEST
+
+START_TEST(error_nul_byte_at_line_start_and_alone)
+{
+	PARSE_BYTES("[u]\n"
+	    "\0exec = /x\n"						/* 2 */
+	    "\0\n"							/* 3 */
+	    "exec = rel\n");						/* 4 */
+	ck_assert_uint_eq(t_cfg->errors.n, 3);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[1], F ":3: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[2], F ":4: [unit u] exec: 'rel' is "
+	    "not an absolute path (put arguments in 'args')");
+}
+END_TEST
+
+START_TEST(error_nul_byte_in_header_drops_the_section)
+{
+	PARSE_BYTES("[broker]\n"
+	    "[u\0v]\n"						/* 2 */
+	    "log = stderr\n");
+	ck_assert_uint_eq(t_cfg->errors.n, 1);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_uint_eq(t_cfg->nunits, 0);
+	ck_assert(!t_cfg->log_syslog);	/* still [broker] */
+}
+END_TEST
+
+START_TEST(error_nul_byte_in_overlong_line_is_one_error)
+{
+	char *text;
+	size_t len;
+
+	t_str = line_of("exec", 300);
+	t_str[250] = '\0';
+	text = malloc(300 + 64);
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "[u]\n", 4);
+	memcpy(text + 4, t_str, 300);
+	len = 4 + 300;
+	memcpy(text + len, "\nexec = rel\n", 12);
+	len += 12;
+	parse_bytes(text, len);
+	free(text);
+	ck_assert_uint_eq(t_cfg->errors.n, 2);
+	ck_assert_str_eq(t_cfg->errors.v[0], F ":2: NUL byte in the line");
+	ck_assert_str_eq(t_cfg->errors.v[1], F ":3: [unit u] exec: 'rel' is "
+	    "not an absolute path (put arguments in 'args')");
+}
+END_TEST
+
 START_TEST(every_error_reported_in_line_order)
 {
 	parse("exec = /outside\n"				/* 1 */
@@ -1209,7 +1363,6 @@ config_suite(void)
 	tcase_add_test(tc, comments_are_ignored);
 	tcase_add_test(tc, section_without_keys_creates_unit);
 	tcase_add_test(tc, broker_section_is_not_a_unit);
-	tcase_add_test(tc, repeated_section_merges_and_keeps_first_line);
 	tcase_add_test(tc, find_unit_returns_null_for_unknown);
 	tcase_add_test(tc, bool_spellings);
 	tcase_add_test(tc, policy_spellings);
@@ -1254,7 +1407,11 @@ config_suite(void)
 	tcase_add_test(tc, error_section_without_bracket);
 	tcase_add_test(tc, error_indented_line);
 	tcase_add_test(tc, error_duplicate_unit_key);
+	tcase_add_test(tc, error_repeated_unit_section);
+	tcase_add_test(tc, error_repeated_broker_section);
+	tcase_add_test(tc, error_repeated_sections_all_reported);
 	tcase_add_test(tc, error_duplicate_key_across_repeated_section);
+	tcase_add_test(tc, sections_of_an_earlier_parse_are_not_repeats);
 	tcase_add_test(tc, error_duplicate_broker_key);
 	tcase_add_test(tc, error_invalid_unit_name);
 	tcase_add_test(tc, error_unit_name_over_64_bytes);
@@ -1282,6 +1439,11 @@ config_suite(void)
 	tcase_add_test(tc, error_overlong_line_named_and_parsing_goes_on);
 	tcase_add_test(tc, error_very_long_line_counts_as_one_line);
 	tcase_add_test(tc, error_long_last_line_without_newline);
+	tcase_add_test(tc, error_nul_byte_in_value_named_and_next_line_kept);
+	tcase_add_test(tc, error_nul_byte_in_last_line_without_newline);
+	tcase_add_test(tc, error_nul_byte_at_line_start_and_alone);
+	tcase_add_test(tc, error_nul_byte_in_header_drops_the_section);
+	tcase_add_test(tc, error_nul_byte_in_overlong_line_is_one_error);
 	tcase_add_test(tc, every_error_reported_in_line_order);
 	tcase_add_test(tc, error_count_accumulates_over_parses);
 	tcase_add_test(tc, error_inih_only_syntax_error_alone);

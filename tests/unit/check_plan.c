@@ -864,7 +864,8 @@ START_TEST(missing_daemons_listed_once)
 	    "virtlockd" };
 	struct plan_input in = session_input(qemu);
 
-	build_ok("[virtnetworkd]\nargs = -v\n[virtnetworkd]\n", &in);
+	/* A catalog daemon with a section (a repeated one is an error). */
+	build_ok("[virtnetworkd]\nargs = -v\n", &in);
 	ck_assert_ptr_nonnull(missing_notice());
 	ck_assert_ptr_nonnull(strstr(missing_notice(), "not installed in "
 	    CFG_DEFAULT_SEARCH_PATH ", not served: "));
