@@ -483,7 +483,15 @@ notify_ready(int fd)
 static void
 setup_signals(struct broker *b)
 {
+	/*
+	 * Init systems send these for their own purposes (runit's sv 1/2 and
+	 * alarm, s6-svc -1/-2/-a): never a reason to die and leave guests'
+	 * clients without sockets. Daemons get them back at SIG_DFL (spawn).
+	 */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	signal(SIGALRM, SIG_IGN);
 	ev_signal_init(&b->sigterm, signal_cb, SIGTERM);
 	ev_signal_init(&b->sigint, signal_cb, SIGINT);
 	ev_signal_init(&b->sighup, signal_cb, SIGHUP);

@@ -641,6 +641,30 @@ START_TEST(bad_config_names_file_and_line_and_does_not_start)
 }
 END_TEST
 
+/* What init systems send for their own purposes does not stop the broker. */
+START_TEST(init_system_signals_are_ignored)
+{
+	char *a = h_rt("sock-a"), *report = h_dir("report"), *v;
+	const int sigs[] = { SIGUSR1, SIGUSR2, SIGALRM };
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n[fake]\n"
+	    "exec = %s\nargs = --report %s\nsocket = a.socket sock-a\n",
+	    h_fake_daemon(), report);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		ck_assert_int_eq(kill(H.broker, sigs[i]), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* a round trip after them */
+	ck_assert(h_pid_alive(H.broker));
+	v = h_report_get(report, "ignored_signals");	/* not passed on */
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "0");
+	free(v);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(report);
+}
+END_TEST
+
 static Suite *
 broker_suite(void)
 {
@@ -653,6 +677,7 @@ broker_suite(void)
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 60);
 	tcase_add_test(act, activation_passes_fds_names_and_own_pid);
+	tcase_add_test(act, init_system_signals_are_ignored);
 	tcase_add_test(act, sockets_have_their_modes_in_a_private_dir);
 	tcase_add_test(act, clients_queued_before_the_start_are_all_served);
 	tcase_add_test(act, daemon_exit_rearms_and_next_client_starts_a_new_one);
