@@ -39,9 +39,15 @@ need guile-3.0 guile-3.0
 # SC2034 is excluded for that file, and only it.
 check_sh "$init/openrc/virt-broker" -e SC2034
 check_sh "$init/sysvinit/virt-broker"
-check_sh "$init/runit/virt-broker/run"
-check_sh "$init/runit/virt-broker-user/run"
+for svc in virt-broker virt-broker-user; do
+	for f in run check log/run control/1 control/2 control/a control/q; do
+		check_sh "$init/runit/$svc/$f"
+		[[ -x $init/runit/$svc/$f ]] || bad "not executable: runit/$svc/$f"
+	done
+done
 check_sh "$init/s6/virt-broker/run"
+check_sh "$init/s6/virt-broker/log/run"
+check_sh "$init/s6/virt-broker-log/run"
 check_sh "$init/profile/virt-broker.sh"
 # The configured prefix, read from the cache, not guessed.
 sbindir=$(sed -n 's/^CMAKE_INSTALL_SBINDIR:PATH=//p' "$build/CMakeCache.txt")
@@ -94,6 +100,12 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/s6/virt-broker/run \
 	usr/share/virt-broker/init/s6/virt-broker/notification-fd \
 	usr/share/virt-broker/init/s6/virt-broker/type \
+	usr/share/virt-broker/init/s6/virt-broker/log/run \
+	usr/share/virt-broker/init/s6/virt-broker-log/run \
+	usr/share/virt-broker/init/runit/virt-broker/check \
+	usr/share/virt-broker/init/runit/virt-broker/log/run \
+	usr/share/virt-broker/init/runit/virt-broker/control/2 \
+	usr/share/virt-broker/init/runit/virt-broker-user/conf \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \
 	usr/share/virt-broker/init/profile/virt-broker.sh; do
