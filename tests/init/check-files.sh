@@ -1,16 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The init-system files: every shell script parses (sh -n) and is
-# clean under shellcheck, the Shepherd files read as Guile, and `cmake --install`
-# into a DESTDIR puts the binary, man pages, example config and init files
-# where the README says.
+# The init-system files as generated into BUILD_DIR/init (conf/init/*.in
+# with the configured install paths): every shell script parses (sh -n) and
+# is clean under shellcheck, none is left with an @VAR@ or runs a program
+# from another prefix than the configured one, the Shepherd files read as
+# Guile, and `cmake --install` into a DESTDIR puts the binary, man pages,
+# example config and init files where the README says.
 #
 #   check-files.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 
 src=$1
 build=$2
-init=$src/conf/init
+init=$build/init
 fail=0
 
 bad() {
@@ -37,10 +39,27 @@ need guile-3.0 guile-3.0
 # SC2034 is excluded for that file, and only it.
 check_sh "$init/openrc/virt-broker" -e SC2034
 check_sh "$init/sysvinit/virt-broker"
-check_sh "$init/runit/virt-broker/run"
-check_sh "$init/runit/virt-broker-user/run"
+for svc in virt-broker virt-broker-user; do
+	for f in run check log/run control/1 control/2 control/a control/q; do
+		check_sh "$init/runit/$svc/$f"
+		[[ -x $init/runit/$svc/$f ]] || bad "not executable: runit/$svc/$f"
+	done
+done
 check_sh "$init/s6/virt-broker/run"
+check_sh "$init/s6/virt-broker/log/run"
+check_sh "$init/s6/virt-broker-log/run"
 check_sh "$init/profile/virt-broker.sh"
+# The configured prefix, read from the cache, not guessed.
+sbindir=$(sed -n 's/^CMAKE_INSTALL_SBINDIR:PATH=//p' "$build/CMakeCache.txt")
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
+[[ $sbindir == /* ]] || sbindir=$prefix/$sbindir
+if grep -rn '@[A-Za-z_]*@' "$init" >&2; then
+	bad "an @VAR@ left in the generated files"
+fi
+# Guix runs the broker from the system profile, whatever the prefix.
+while IFS= read -r hit; do
+	bad "a virt-broker outside $sbindir: $hit"
+done < <(grep -rnoE --exclude-dir=shepherd '/[^ "]*sbin/virt-broker' "$init" | grep -v ":$sbindir/virt-broker\$")
 grep -q '^### BEGIN INIT INFO' "$init/sysvinit/virt-broker" ||
 	bad "sysvinit script without LSB header"
 [[ $(<"$init/s6/virt-broker/notification-fd") == 3 ]] ||
@@ -81,6 +100,12 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/s6/virt-broker/run \
 	usr/share/virt-broker/init/s6/virt-broker/notification-fd \
 	usr/share/virt-broker/init/s6/virt-broker/type \
+	usr/share/virt-broker/init/s6/virt-broker/log/run \
+	usr/share/virt-broker/init/s6/virt-broker-log/run \
+	usr/share/virt-broker/init/runit/virt-broker/check \
+	usr/share/virt-broker/init/runit/virt-broker/log/run \
+	usr/share/virt-broker/init/runit/virt-broker/control/2 \
+	usr/share/virt-broker/init/runit/virt-broker-user/conf \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \
 	usr/share/virt-broker/init/profile/virt-broker.sh; do
@@ -97,7 +122,7 @@ done
 cmp -s "$dest/usr/share/doc/virt-broker/examples/virt-broker.conf" \
 	"$src/conf/virt-broker.conf" || bad "installed example config differs"
 diff -r "$init" "$dest/usr/share/virt-broker/init" >&2 ||
-	bad "the installed init files differ from conf/init"
+	bad "the installed init files differ from the generated ones"
 
 ((fail == 0)) && echo "init files: ok"
 exit "$fail"

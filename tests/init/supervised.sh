@@ -1,58 +1,61 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The broker under a supervisor from Debian, runit's runsv or s6-svscan:
-# it starts and reports ready (s6: notification-fd 3 with --ready-fd 3, as
-# conf/init/s6 does, waited for with s6-svwait -U; runit: its socket
-# exists), is restarted after SIGKILL, and the daemon it had started is
-# adopted by the new broker, not started twice; then the supervisor stops
-# it (sv down / s6-svc -d) and exits.
+# The generated service directories under a supervisor from Debian, with
+# only the installed paths replaced by the build's (binaries, /var/log):
 #
-#   supervised.sh runit|s6 BROKER FAKE_DAEMON
+# runit: runit/virt-broker-user for a temporary user in a temporary
+# supplementary group, under runsv with log/ (svlogd): it starts as that
+# user with that group and `sv check` (its check script) passes; `sv hup`
+# reloads; `sv 2` (control/2) leaves the broker running, same pid;
+# `sv restart` gives a new broker that serves.
+# s6: s6/virt-broker (with log/, s6-log) under s6-svscan, in session mode
+# via env/VIRT_BROKER_OPTS (the last --session wins over --system): ready
+# through notification-fd 3 (s6-svwait -U); `s6-svc -h` reloads.
+# Both: restarted after SIGKILL, and the daemon it had started is adopted
+# by the new broker, not started twice; then the supervisor stops it (sv
+# down / s6-svc -d) and exits.
+#
+#   supervised.sh runit|s6 INIT_DIR SBINDIR BINDIR BROKER CTL FAKE_DAEMON
 set -euo pipefail
 
 mode=$1
-broker=$(realpath "$2")
-fake=$(realpath "$3")
-DEADLINE_MS=15000
+init=$2
+sbindir=$3
+bindir=$4
+broker=$(realpath "$5")
+ctl=$(realpath "$6")
+fake=$(realpath "$7")
+NAME="init-$mode"
 
-log() { printf 'init-%s: %s\n' "$mode" "$*" >&2; }
-die() {
-	printf 'FAIL: %s\n' "$*" >&2
-	[[ -f ${T:-/nonexistent}/broker.log ]] && sed 's/^/  | /' "$T/broker.log" >&2
-	exit 1
-}
-now_ms() { date +%s%3N; }
-
-# wait_for CMD...: poll every 50 ms until CMD succeeds, or die.
-wait_for() {
-	local end=$(($(now_ms) + DEADLINE_MS))
-	until "$@"; do
-		(($(now_ms) < end)) || die "timed out waiting for: $*"
-		sleep 0.05
-	done
-}
-
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=need.sh
 . "$(dirname "${BASH_SOURCE[0]}")/need.sh"
+export PATH=$PATH:/usr/sbin:/sbin
 case $mode in
 runit)
-	# Debian's runit package: runsv, sv, runsvdir; runit-init (which
-	# would make runit pid 1) is a separate package, not needed.
-	need runsv runit
-	need sv runit
+	# Debian's runit package: runsv, sv, chpst, svlogd; runit-init
+	# (which would make runit pid 1) is a separate package, not needed.
+	for tool in runsv sv chpst svlogd; do
+		need "$tool" runit
+	done
+	[[ $(id -u) == 0 ]] || { echo "SKIP: needs root (a test user)"; exit 77; }
+	need useradd passwd
 	;;
 s6)
-	for tool in s6-svscan s6-svscanctl s6-svc s6-svwait s6-svstat; do
+	for tool in s6-svscan s6-svscanctl s6-svc s6-svwait s6-svstat s6-log; do
 		need "$tool" s6
 	done
 	;;
-*) echo "usage: $0 runit|s6 BROKER FAKE_DAEMON" >&2; exit 2 ;;
+*) echo "usage: $0 runit|s6 INIT_DIR SBINDIR BINDIR BROKER CTL FAKE" >&2; exit 2 ;;
 esac
 # The client: socat speaks AF_UNIX (bash's /dev/tcp does not).
 need socat socat
 
 T=$(mktemp -d /tmp/vb-init.XXXXXX)
+chmod 0755 "$T"		# the test user reaches its home and the config
 SUP_PID=
+TEST_USER='' TEST_GROUP=''
 PIDS=()		# every broker and daemon seen, for the cleanup
 cleanup() {
 	local rc=$? pid
@@ -60,8 +63,8 @@ cleanup() {
 	set +e
 	if [[ -n $SUP_PID ]]; then
 		case $mode in
-		runit) sv -w 10 down "$T/sv/virt-broker" && sv exit "$T/sv/virt-broker" ;;
-		s6) s6-svc -wD -T 10000 -d "$T/sv/virt-broker" && s6-svscanctl -t "$T/sv" ;;
+		runit) sv -w 10 down "$svc" && sv exit "$svc" ;;
+		s6) s6-svc -wD -T 10000 -d "$svc" && s6-svscanctl -t "$T/sv" ;;
 		esac >/dev/null 2>&1
 		kill "$SUP_PID" 2>/dev/null
 		wait "$SUP_PID" 2>/dev/null
@@ -69,36 +72,59 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 	done
+	[[ -n $TEST_USER ]] && userdel "$TEST_USER" 2>/dev/null
+	[[ -n $TEST_GROUP ]] && groupdel "$TEST_GROUP" 2>/dev/null
 	rm -rf "$T"
 	exit "$rc"
 }
 trap cleanup EXIT
 
-xdg=$T/run
-rt=$T/.cache/libvirt	# R: the session default (HOME=$T below)
-install -d -m 0700 "$xdg"
-svc=$T/sv/virt-broker
-install -d "$svc"
-cat >"$T/broker.conf" <<EOF
+cat >"$T/broker.conf.in" <<EOF
 [broker]
 search_path = /nonexistent
 publish = none
 [fake]
 exec = $fake
-args = --pidfile $rt/fake-daemon.pid
+args = --pidfile @RT@/fake-daemon.pid
 socket = a.socket sock-a
 EOF
-ready_arg=
-if [[ $mode == s6 ]]; then
-	echo 3 >"$svc/notification-fd"
-	ready_arg="--ready-fd 3"
-fi
-cat >"$svc/run" <<EOF
-#!/bin/sh
-exec 2>>$T/broker.log
-exec env -u XDG_CACHE_HOME XDG_RUNTIME_DIR=$xdg HOME=$T $broker --session -v -f $T/broker.conf $ready_arg
-EOF
-chmod +x "$svc/run"
+
+case $mode in
+runit)
+	TEST_GROUP=vbinitg$$
+	groupadd "$TEST_GROUP"
+	useradd -M -d "$T/home" -s /usr/sbin/nologin -G "$TEST_GROUP" \
+		"vbinit$$"
+	TEST_USER=vbinit$$
+	install -d -o "$TEST_USER" "$T/home"
+	rt=$T/home/.cache/libvirt	# R: the session default
+	svc=$T/sv/virt-broker-$TEST_USER
+	mkdir -p "$T/sv"
+	cp -a "$init/runit/virt-broker-user" "$svc"
+	for f in run check log/run; do
+		localize "$init/runit/virt-broker-user/$f" "$svc/$f" \
+			"$sbindir/virt-broker" "$broker" \
+			"$bindir/virt-brokerctl" "$ctl" "/var/log/" "$T/log/"
+	done
+	printf 'USER=%s\nOPTS="-v -f %s"\n' "$TEST_USER" "$T/broker.conf" \
+		>"$svc/conf"
+	LOGFILE=$T/log/virt-broker-$TEST_USER/current
+	;;
+s6)
+	rt=$T/.cache/libvirt
+	svc=$T/sv/virt-broker
+	mkdir -p "$T/sv"
+	cp -a "$init/s6/virt-broker" "$svc"
+	for f in run log/run; do
+		localize "$init/s6/virt-broker/$f" "$svc/$f" \
+			"$sbindir/virt-broker" "$broker" "/var/log/" "$T/log/"
+	done
+	mkdir "$svc/env"
+	echo "--session -v -f $T/broker.conf" >"$svc/env/VIRT_BROKER_OPTS"
+	LOGFILE=$T/log/virt-broker/current
+	;;
+esac
+sed "s|@RT@|$rt|" "$T/broker.conf.in" >"$T/broker.conf"
 
 # The broker's pid as the supervisor knows it (fails while it is down).
 broker_pid() {
@@ -119,9 +145,11 @@ broker_down() {
 
 hello() { socat -t 5 - "UNIX-CONNECT:$rt/sock-a" </dev/null 2>/dev/null | sed -n 's/^hello //p'; }
 
+# Ready: runit's check script passes (sv check runs it), s6's readiness
+# notification arrived.
 is_ready() {
 	case $mode in
-	runit) [[ -S $rt/sock-a ]] ;;
+	runit) sv -w 1 check "$svc" >/dev/null 2>&1 ;;
 	s6) s6-svwait -U -t 100 "$svc" 2>/dev/null ;;
 	esac
 }
@@ -132,13 +160,25 @@ pid_changed_from() {	# OLD
 	[[ $p != "$1" ]] && kill -0 "$p" 2>/dev/null
 }
 
-pid_gone() { ! kill -0 "$1" 2>/dev/null; }
-
+log_count() { grep -c -- "$1" "$LOGFILE" 2>/dev/null || true; }
+log_has_n() { (($(log_count "$1") >= $2)); }	# TEXT N
+stopped_last() { [[ $(tail -n 1 "$LOGFILE" 2>/dev/null) == *": stopped" ]]; }
 fake_count() { pgrep -c -f -- "--pidfile $rt/fake-daemon.pid" || true; }
 
+check_serves() {	# BROKER: a client starts one fake daemon, its child
+	local d
+	d=$(hello)
+	[[ -n $d ]] || die "no answer on $rt/sock-a"
+	[[ $(ps -o ppid= -p "$d" | tr -d ' ') == "$1" ]] ||
+		die "the fake daemon $d is not broker $1's child"
+	[[ $(<"$rt/fake-daemon.pid") == "$d" ]] || die "$rt/fake-daemon.pid is not $d"
+	echo "$d"
+}
+
+# As at boot: a bare environment (s6: the session broker's HOME).
 case $mode in
-runit) runsv "$svc" & ;;
-s6) s6-svscan "$T/sv" & ;;
+runit) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin runsv "$svc" & ;;
+s6) env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$T" s6-svscan "$T/sv" & ;;
 esac
 SUP_PID=$!
 
@@ -147,20 +187,58 @@ wait_for broker_pid >/dev/null
 b1=$(broker_pid)
 PIDS+=("$b1")
 log "broker $b1 ready under $mode"
-d=$(hello)
-[[ -n $d ]] || die "no answer on $rt/sock-a"
+if [[ $mode == runit ]]; then
+	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$b1/status")
+	[[ $uid == "$(id -u "$TEST_USER")" ]] || die "broker $b1 runs as uid $uid"
+	gid=$(getent group "$TEST_GROUP" | cut -d: -f3)
+	grep -qE "^Groups:.*\\b$gid\\b" "/proc/$b1/status" ||
+		die "broker $b1 lost the supplementary group $TEST_GROUP ($gid)"
+	log "runs as $TEST_USER with its supplementary group $TEST_GROUP"
+fi
+d=$(check_serves "$b1")
 PIDS+=("$d")
-[[ $(ps -o ppid= -p "$d" | tr -d ' ') == "$b1" ]] ||
-	die "the fake daemon $d is not the broker's child"
-[[ $(<"$rt/fake-daemon.pid") == "$d" ]] || die "$rt/fake-daemon.pid is not $d"
 log "fake daemon $d (pidfile $rt/fake-daemon.pid) serves"
+
+# Reload: SIGHUP.
+case $mode in
+runit) sv hup "$svc" >/dev/null ;;
+s6) s6-svc -h "$svc" ;;
+esac
+wait_for log_has_n "reload: done" 1
+[[ $(broker_pid) == "$b1" ]] || die "the reload replaced the broker"
+log "reload: broker $b1 logged it and runs on"
+
+if [[ $mode == runit ]]; then
+	# sv 2 would send SIGUSR2, which kills the broker: control/2 runs
+	# instead. runsv handles commands in order, and waits for a control
+	# script: once the next reload is logged, sv 2 is done.
+	sv 2 "$svc" >/dev/null
+	sv hup "$svc" >/dev/null
+	wait_for log_has_n "reload: done" 2
+	[[ $(log_count "SIGUSR2 not sent") == 1 ]] || die "control/2 did not run"
+	{ [[ $(broker_pid) == "$b1" ]] && kill -0 "$b1"; } ||
+		die "sv 2 replaced broker $b1"
+	[[ $(hello) == "$d" ]] || die "after sv 2 another daemon answered"
+	log "sv 2: control/2 said so, broker $b1 runs on"
+
+	# sv restart: SIGTERM, the broker stops its daemon, a new broker.
+	sv -w 60 restart "$svc" >/dev/null || die "sv restart failed"
+	wait_for pid_gone "$d"
+	wait_for pid_changed_from "$b1"
+	b1=$(broker_pid)
+	PIDS+=("$b1")
+	wait_for is_ready
+	d=$(check_serves "$b1")
+	PIDS+=("$d")
+	log "sv restart: broker $b1, which serves (daemon $d)"
+fi
 
 kill -KILL "$b1"
 wait_for pid_changed_from "$b1"
 b2=$(broker_pid)
 PIDS+=("$b2")
 wait_for is_ready
-wait_for grep -q "unit fake: adopted pid $d," "$T/broker.log"
+wait_for log_has_n "unit fake: adopted pid $d," 1
 [[ $(hello) == "$d" ]] || die "after the restart another daemon answered"
 [[ $(fake_count) == 1 ]] || die "$(fake_count) fake daemons run"
 log "broker killed; $mode restarted it as $b2, which adopted daemon $d"
@@ -173,8 +251,7 @@ s6) s6-svc -wD -T 10000 -d "$svc" || die "s6-svc -d failed" ;;
 esac
 wait_for pid_gone "$b2"
 wait_for broker_down
-[[ $(tail -n 1 "$T/broker.log") == *": stopped" ]] ||
-	die "broker $b2 did not log its clean stop last"
+wait_for stopped_last
 pid_gone "$d" && die "the adopted daemon $d was stopped"
 log "the supervisor stopped broker $b2; adopted daemon $d left running"
 kill -TERM "$d"
