@@ -149,7 +149,9 @@ hello() { socat -t 5 - "UNIX-CONNECT:$rt/sock-a" </dev/null 2>/dev/null | sed -n
 # notification arrived.
 is_ready() {
 	case $mode in
-	runit) sv -w 1 check "$svc" >/dev/null 2>&1 ;;
+	# sv check can pass before the run script has exec'd the broker:
+	# the service's own check script, run here, is what says so.
+	runit) (cd "$svc" && ./check) && sv -w 1 check "$svc" >/dev/null 2>&1 ;;
 	s6) s6-svwait -U -t 100 "$svc" 2>/dev/null ;;
 	esac
 }
@@ -189,7 +191,8 @@ PIDS+=("$b1")
 log "broker $b1 ready under $mode"
 if [[ $mode == runit ]]; then
 	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$b1/status")
-	[[ $uid == "$(id -u "$TEST_USER")" ]] || die "broker $b1 runs as uid $uid"
+	[[ $uid == "$(id -u "$TEST_USER")" ]] ||
+		die "broker $b1 runs as uid $uid: $(ps -o pid,ppid,uid,args -p "$b1"; cat "$LOGFILE" 2>/dev/null; ls -la "$svc" "$svc/supervise")"
 	gid=$(getent group "$TEST_GROUP" | cut -d: -f3)
 	grep -qE "^Groups:.*\\b$gid\\b" "/proc/$b1/status" ||
 		die "broker $b1 lost the supplementary group $TEST_GROUP ($gid)"
