@@ -26,8 +26,8 @@ d=$T/etc/init.d
 mkdir -p "$d" "$T"/etc/rc{0,1,2,3,4,5,6,S}.d
 cp "$init/sysvinit/virt-broker" "$d/"
 
-stub() {	# NAME PROVIDES REQUIRED-START REQUIRED-STOP
-	cat >"$d/$1" <<STUB
+lsb_script() {	# NAME PROVIDES REQUIRED-START REQUIRED-STOP
+	cat >"$d/$1" <<LSB
 #!/bin/sh
 ### BEGIN INIT INFO
 # Provides:          $2
@@ -37,17 +37,17 @@ stub() {	# NAME PROVIDES REQUIRED-START REQUIRED-STOP
 # Default-Stop:      0 1 6
 # Short-Description: $1 (header of Debian 12's libvirt-daemon-system-sysv)
 ### END INIT INFO
-STUB
+LSB
 	chmod +x "$d/$1"
 }
 # $remote_fs and friends are LSB facility names, not expansions.
 # shellcheck disable=SC2016
-stub libvirt-guests libvirt-guests '$remote_fs libvirtd' '$remote_fs libvirtd'
+lsb_script libvirt-guests libvirt-guests '$remote_fs libvirtd' '$remote_fs libvirtd'
 # shellcheck disable=SC2016
-stub libvirtd libvirtd '$network $local_fs $remote_fs $syslog virtlogd' \
+lsb_script libvirtd libvirtd '$network $local_fs $remote_fs $syslog virtlogd' \
 	'$local_fs $remote_fs $syslog virtlogd'
 # shellcheck disable=SC2016
-stub virtlogd virtlogd '$local_fs $remote_fs $syslog' '$local_fs $remote_fs $syslog'
+lsb_script virtlogd virtlogd '$local_fs $remote_fs $syslog' '$local_fs $remote_fs $syslog'
 
 # -n: dry run; -s: print "S|K:SEQUENCE:RUNLEVELS:SCRIPT" for every script.
 out=$(insserv -n -s -p "$d" -o "$T/overrides" -c /etc/insserv.conf 2>"$T/err") ||
