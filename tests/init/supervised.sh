@@ -54,6 +54,15 @@ need socat socat
 
 T=$(mktemp -d /tmp/vb-init.XXXXXX)
 chmod 0755 "$T"		# the test user reaches its home and the config
+# The test user may not reach the build dir (a clone in a 0700 home): it
+# runs copies of the binaries, in $T.
+install -d -m 0755 "$T/bin"
+for f in "$broker" "$ctl" "$fake"; do
+	install -m 0755 "$f" "$T/bin/"
+done
+broker=$T/bin/$(basename "$broker")
+ctl=$T/bin/$(basename "$ctl")
+fake=$T/bin/$(basename "$fake")
 SUP_PID=
 TEST_USER='' TEST_GROUP=''
 PIDS=()		# every broker and daemon seen, for the cleanup
