@@ -84,6 +84,24 @@ same_id(const struct publish_id *a, const struct publish_id *b)
 }
 
 static bool
+seen(const struct publish_seen *s, const struct publish_id *id)
+{
+	for (size_t k = 0; k < PUBLISH_SEEN; k++)
+		if (same_id(&s->id[k], id))
+			return true;
+	return false;
+}
+
+static void
+remember(struct publish_seen *s, const struct publish_id *id)
+{
+	if (id->ino == 0 || same_id(&s->id[0], id))
+		return;
+	memmove(&s->id[1], &s->id[0], (PUBLISH_SEEN - 1) * sizeof(s->id[0]));
+	s->id[0] = *id;
+}
+
+static bool
 owned_dir(const char *path, struct stat *st)
 {
 	return lstat(path, st) == 0 && S_ISDIR(st->st_mode) &&
@@ -233,8 +251,9 @@ static void
 sync_dir(struct publisher *p, size_t i, struct fswatch *w)
 {
 	char *parent = paths_dirname(p->dirs.v[i]);
+	struct publish_id id = dir_id(parent);
 
-	p->parents[i] = dir_id(parent);
+	remember(&p->parents[i], &id);
 	free(parent);
 	if (!ensure_dir(p, p->dirs.v[i], w))
 		return;
@@ -252,10 +271,13 @@ publish_sync(struct publisher *p, struct fswatch *w)
 }
 
 /*
- * At once after any change: only the published dirs whose parent is a new
- * directory of ours (a login made /run/user/UID, gave it to the user, or
- * mounted a tmpfs on it). A removal in progress leaves the parent what it
- * was, so this never fights it; the settled publish_sync() does the rest.
+ * At once after any change: only the published dirs whose parent is a
+ * directory of ours never linked into before (a login made /run/user/UID,
+ * gave it to the user, or mounted a tmpfs on it). A removal in progress
+ * leaves the parent one we know, and so does a logout's umount (the
+ * directory under the tmpfs was linked into at mkdir time), so this never
+ * fights logind's or pam_rundir's rm -rf; the settled publish_sync() does
+ * the rest.
  */
 void
 publish_sync_logins(struct publisher *p, struct fswatch *w)
@@ -265,11 +287,7 @@ publish_sync_logins(struct publisher *p, struct fswatch *w)
 		struct publish_id now = dir_id(parent);
 
 		free(parent);
-		if (now.ino == 0) {		/* gone, or not ours (yet) */
-			p->parents[i] = now;
-			continue;
-		}
-		if (!same_id(&now, &p->parents[i]))
+		if (now.ino != 0 && !seen(&p->parents[i], &now))
 			sync_dir(p, i, w);
 	}
 }

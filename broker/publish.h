@@ -26,13 +26,19 @@ struct publish_dups {
 	struct strv	 pids;		/* the listener's, "0" if unknown */
 };
 
+/* The parent directories a published dir has had (a few, newest first). */
+#define PUBLISH_SEEN	4
+struct publish_seen {
+	struct publish_id id[PUBLISH_SEEN];
+};
+
 struct publisher {
 	struct strv	 dirs;		/* the libvirt dirs we publish in */
 	struct strv	 names;		/* socket file names in R */
 	char		*runtime_dir;	/* R, the links' target dir */
 	struct strv	 made;		/* links we made: dir/name */
 	struct strv	 said;		/* problems reported once */
-	struct publish_id *parents;	/* per dir: its parent when linked */
+	struct publish_seen *parents;	/* per dir: parents linked into */
 	struct publish_dups dups;	/* shown by virt-brokerctl status */
 };
 

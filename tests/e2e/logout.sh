@@ -59,8 +59,8 @@ logind_loop() {
 		read -r cmd <"$dir/cmd" || continue
 		rc=0
 		case $cmd in
-		login-tmpfs)
-			install -d -o "$uid" -g "$gid" -m 0700 "$ru" &&
+		login-tmpfs)	# as systemd's user-runtime-dir: root's dir, then
+			install -d -m 0700 "$ru" &&	# the user's tmpfs on it
 				mount -t tmpfs -o "mode=0700,uid=$uid,gid=$gid,size=4m" \
 					tmpfs "$ru" || rc=$?
 			;;
