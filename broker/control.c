@@ -183,7 +183,8 @@ conn_err(struct ctl_conn *k, const char *msg)
 static void
 reply_unit(struct ctl_conn *k, const struct unit *u, bool detail)
 {
-	char pid[24], since[24], acts[24], ready[24], last[128], *f[8];
+	char pid[24], since[24], acts[24], ready[24], reloads[24], last[128];
+	char *f[10];
 	pid_t p = u->pid > 0 ? u->pid : u->adopted_pid;
 
 	snprintf(pid, sizeof(pid), "pid=%ld", (long)p);
@@ -199,10 +200,16 @@ reply_unit(struct ctl_conn *k, const struct unit *u, bool detail)
 	f[4] = acts;
 	f[5] = xasprintf("last=%s", last);
 	f[6] = ready;
-	conn_line(k, "unit", (const char *const *)f, 7);
+	snprintf(reloads, sizeof(reloads), "reloads=%u", u->reloads);
+	f[7] = reloads;
+	f[8] = xasprintf("phase=%s", unit_phase_name(u->phase));
+	f[9] = xasprintf("status=%s", u->status_text);
+	conn_line(k, "unit", (const char *const *)f, 10);
 	free(f[0]);
 	free(f[1]);
 	free(f[5]);
+	free(f[8]);
+	free(f[9]);
 	if (!detail)
 		return;
 	for (size_t i = 0; i < u->spec.nsockets; i++) {

@@ -240,7 +240,8 @@ make_plan(struct config *cfg, const struct options *o, const char *what)
 
 static void fs_changed(void *arg);
 static int control_reload(void *arg, struct strv *ret_errors);
-static void daemon_ready(void *arg, pid_t pid);
+static void daemon_notify(void *arg, pid_t pid,
+    const struct notify_msg *m);
 
 /* The links to publish follow the units served (start-up, reload). */
 static void
@@ -306,7 +307,7 @@ reopen_broker_sockets(struct broker *b)
 	    errno == ENOENT) {
 		notify_close(&b->notify);
 		(void)notify_open(&b->notify, b->loop, b->plan->notify_socket,
-		    daemon_ready, b);
+		    daemon_notify, b);
 	}
 }
 
@@ -393,11 +394,11 @@ control_reload(void *arg, struct strv *ret_errors)
 }
 
 static void
-daemon_ready(void *arg, pid_t pid)
+daemon_notify(void *arg, pid_t pid, const struct notify_msg *m)
 {
 	struct broker *b = arg;
 
-	sup_unit_ready(b->sup, pid);
+	sup_unit_notify(b->sup, pid, m);
 }
 
 static void
@@ -572,7 +573,7 @@ main(int argc, char **argv)
 	    serving == 1 ? "" : "s", b.plan->runtime_dir,
 	    broker_mode_name(b.plan->mode));
 	b.notify_bound = notify_open(&b.notify, b.loop, b.plan->notify_socket,
-	    daemon_ready, &b) == 0;
+	    daemon_notify, &b) == 0;
 	b.control_bound = control_open(&b.control, b.loop,
 	    b.plan->control_socket, &b.sup, control_reload, &b) == 0;
 	notify_ready(o->ready_fd);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Edge: NOTIFY_SOCKET for the daemons. The sender is known by its
- * credentials (SO_PASSCRED), not by what it claims, so a READY=1 counts
- * only for the pid the broker started.
+ * credentials (SO_PASSCRED), not by what it claims (MAINPID= is ignored),
+ * so a message counts only for the pid the broker started.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +24,8 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct notify *n = w->data;
 	char buf[4096], cbuf[CMSG_SPACE(sizeof(struct ucred))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) - 1 };
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct notify_msg m;
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
@@ -38,7 +39,6 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 	len = recvmsg(n->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (len < 0)
 		return;
-	buf[len] = '\0';
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET &&
 		    c->cmsg_type == SCM_CREDENTIALS) {
@@ -47,16 +47,17 @@ notify_cb(struct ev_loop *loop, ev_io *w, int revents)
 			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
 			pid = cred.pid;
 		}
-	for (char *line = strtok(buf, "\n"); line != NULL;
-	    line = strtok(NULL, "\n"))
-		if (strcmp(line, "READY=1") == 0 && pid > 0)
-			n->ready(n->arg, pid);
+	if (pid <= 0 || (mh.msg_flags & MSG_TRUNC))
+		return;		/* no sender, or over 4 KiB: not libvirt's */
+	notify_msg_parse(buf, (size_t)len, &m);
+	if (!notify_msg_empty(&m))
+		n->msg(n->arg, pid, &m);
 }
 
 /* Binds path (a stale socket of an earlier broker is replaced). */
 int
 notify_open(struct notify *n, struct ev_loop *loop, const char *path,
-    void (*ready)(void *arg, pid_t pid), void *arg)
+    void (*msg)(void *arg, pid_t pid, const struct notify_msg *m), void *arg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -90,7 +91,7 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	n->ino = st.st_ino;
 	n->path = xstrdup(path);
 	n->loop = loop;
-	n->ready = ready;
+	n->msg = msg;
 	n->arg = arg;
 	ev_io_init(&n->io, notify_cb, n->fd, EV_READ);
 	n->io.data = n;

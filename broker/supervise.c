@@ -31,8 +31,7 @@
 #include "supervise_int.h"
 #include "xalloc.h"
 
-
-static uint64_t
+uint64_t
 now_ms(void)
 {
 	struct timespec ts;
@@ -173,6 +172,7 @@ unit_spawn(struct unit *u)
 	u->activations++;
 	u->exec_ms = now_ms();
 	u->ready_ms = -1;
+	unit_notify_reset(u);
 	ev_child_set(&u->child, pid, 0);
 	ev_child_start(u->sup->loop, &u->child);
 	ev_io_set(&u->status_io, u->status_fd, EV_READ);
@@ -375,6 +375,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	describe_status(w->rstatus, desc, sizeof(desc));
 	log_info("unit %s: pid %ld %s", u->spec.name, (long)u->pid, desc);
 	u->pid = 0;
+	u->phase = UNIT_PHASE_NONE;	/* STATUS= stays: its last words */
 	failed = !WIFEXITED(w->rstatus) || WEXITSTATUS(w->rstatus) != 0;
 	unit_feed(u, UNIT_EV_EXIT, sock_any_pending(u->fds, u->nsocks), failed);
 	if (u->restart_pending && !sup->shutting_down) {
@@ -777,20 +778,4 @@ sup_unit_command(struct unit *u, const char *cmd, const char **reterr_msg)
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* READY=1 from a daemon (NOTIFY_SOCKET): how long its start took. */
-void
-sup_unit_ready(struct supervisor *sup, pid_t pid)
-{
-	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = sup->units[i];
-
-		if (u->pid != pid || pid <= 0 || u->ready_ms >= 0)
-			continue;
-		u->ready_ms = (long)(now_ms() - u->exec_ms);
-		log_info("unit %s: pid %ld ready after %ld ms", u->spec.name,
-		    (long)pid, u->ready_ms);
-		return;
-	}
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "daemonlog.h"
+#include "notify_msg.h"
 #include "plan.h"
 #include "sock.h"
 #include "strv.h"
@@ -27,6 +28,13 @@ struct unit_sock {
 	struct bound_sock	 b;		/* b.fd -1: not bound */
 	ev_io			 io;		/* readable: a client waits */
 	struct unit		*unit;
+};
+
+/* The daemon's own account of itself (sd_notify), libvirt 11.x. */
+enum unit_phase {
+	UNIT_PHASE_NONE,	/* nothing said, or READY=1 */
+	UNIT_PHASE_RELOADING,	/* RELOADING=1, no READY=1 since */
+	UNIT_PHASE_STOPPING,	/* STOPPING=1 */
 };
 
 struct unit {
@@ -60,6 +68,10 @@ struct unit {
 	time_t			 since;		/* wall clock of the last change */
 	uint64_t		 exec_ms;	/* monotonic, at the last start */
 	long			 ready_ms;	/* start to READY=1, -1: not yet */
+	enum unit_phase		 phase;		/* what the daemon last said */
+	unsigned		 reloads;	/* RELOADING=1 then READY=1 */
+	unsigned		 extends;	/* EXTEND_TIMEOUT_USEC this stop */
+	char			 status_text[NOTIFY_STATUS_MAX]; /* STATUS= */
 	bool			 restart_pending; /* start again after the exit */
 	bool			 exited_once;	/* last_status is meaningful */
 	int			 last_status;	/* wait status of the last exit */
@@ -86,7 +98,10 @@ struct unit		*sup_unit(const struct supervisor *sup,
 			    const char *name);
 int			 sup_unit_command(struct unit *u, const char *cmd,
 			    const char **reterr_msg);
-void			 sup_unit_ready(struct supervisor *sup, pid_t pid);
+void			 sup_unit_notify(struct supervisor *sup, pid_t pid,
+			    const struct notify_msg *m);
+void			 unit_notify_reset(struct unit *u);
+const char		*unit_phase_name(enum unit_phase p);
 void			 unit_describe_exit(const struct unit *u, char *buf,
 			    size_t size);
 void			 sup_socket_names(const struct supervisor *sup,

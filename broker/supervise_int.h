@@ -9,10 +9,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "supervise.h"
 
 /* supervise.c */
+uint64_t	 now_ms(void);		/* monotonic */
 void		 unit_set_state(struct unit *u, enum unit_state next);
 void		 unit_feed(struct unit *u, enum unit_event ev, bool pending,
 		    bool exit_failed);

@@ -272,6 +272,8 @@ fmt_ready(const struct strv *u, char *buf, size_t size)
 
 	if (strcmp(kv(u, "pid"), "0") == 0)
 		snprintf(buf, size, "-");
+	else if (*kv(u, "phase") != '\0' && strcmp(kv(u, "phase"), "-") != 0)
+		snprintf(buf, size, "%s", kv(u, "phase"));	/* daemon said */
 	else if (ms < 0)
 		snprintf(buf, size, "no");
 	else
@@ -279,10 +281,16 @@ fmt_ready(const struct strv *u, char *buf, size_t size)
 }
 
 static void
-print_detail(const struct reply *r, const char *name)
+print_detail(const struct reply *r, const struct strv *u)
 {
+	const char *name = kv(u, "name");
 	struct strv w[64];
 	size_t n;
+
+	if (*kv(u, "status") != '\0')
+		printf("  daemon status: %s\n", kv(u, "status"));
+	if (strtoul(kv(u, "reloads"), NULL, 10) > 0)
+		printf("  reloads: %s\n", kv(u, "reloads"));
 
 	n = lines_of(r, "exec", name, w, 64);
 	for (size_t i = 0; i < n; i++) {
@@ -345,7 +353,13 @@ cmd_status(const char *path, int argc, char **argv, bool json)
 			    "\"last_exit\":", kv(u, "pid"), kv(u, "since"),
 			    kv(u, "activations"));
 			json_string(kv(u, "last"));
-			printf(",\"ready_ms\":%s}", kv(u, "ready_ms"));
+			printf(",\"ready_ms\":%s,\"reloads\":%s,\"phase\":",
+			    kv(u, "ready_ms"), *kv(u, "reloads") != '\0' ?
+			    kv(u, "reloads") : "0");
+			json_string(kv(u, "phase"));
+			printf(",\"daemon_status\":");
+			json_string(kv(u, "status"));
+			printf("}");
 			continue;
 		}
 		fmt_since(kv(u, "since"), since, sizeof(since));
@@ -354,7 +368,7 @@ cmd_status(const char *path, int argc, char **argv, bool json)
 		    kv(u, "state"), kv(u, "pid"), since,
 		    kv(u, "activations"), kv(u, "last"), ready);
 		if (argc > 0)
-			print_detail(&r, kv(u, "name"));
+			print_detail(&r, u);
 	}
 	{
 		struct strv d[64];

@@ -11,6 +11,13 @@
 # test, cached in .../libvirt-<debian-version>-system/; its configuration
 # files stay in the prefix (sysconfdir), never in /etc.
 #
+# With --libvirt VERSION (one of UPSTREAM below: 11.3.0), the upstream
+# tarball that Debian's source package of that version uses, fetched with a
+# private apt state (the machine's sources stay as they are) and checked
+# against its sha256; one build serves both modes (system paths, which
+# session daemons ignore), cached in .../libvirt-<VERSION>/ with or without
+# --system.
+#
 # stdout: only the install prefix.  Messages go to stderr.
 # Exit:   0 ok, 1 failure (log tail printed), 77 cache missing and not root.
 #
@@ -30,6 +37,17 @@ BUILD_DEPS=(
 	libudev-dev libpciaccess-dev libcap-ng-dev python3-docutils
 	libacl1-dev libattr1-dev libdevmapper-dev libparted-dev rpcsvc-proto
 )
+
+# Upstream versions: VERSION -> "SUITE SHA256 of libvirt_VERSION.orig.tar.xz".
+declare -A UPSTREAM=(
+	[11.3.0]="trixie 6bcb0c42c4580436fea262ced56f68a6afe20f7390b1bea2116718cc034a0283"
+)
+# 11.x parses JSON with json-c (9.0: yajl); its ch driver needs curl.
+UPSTREAM_DEPS=(libjson-c-dev libcurl4-gnutls-dev)
+
+# Daemons of the catalog that upstream builds add (session-capable ones:
+# virtchd, virtvboxd; both start without their hypervisor installed).
+UPSTREAM_EXTRA_OPTS=(driver_ch driver_vbox)
 
 # Drivers we want; every other driver_* / storage_* option is disabled.
 WANTED_OPTS=(driver_qemu driver_network driver_libvirtd driver_remote
@@ -58,7 +76,7 @@ have_deb_src() {
 source_version() {
 	local dsc
 	# Lines are: 'URL' FILENAME SIZE HASH; the URL is %-encoded, the name not.
-	dsc=$(apt-get source --print-uris libvirt 2>/dev/null |
+	dsc=$(apt-get source --print-uris "libvirt/$(debian_suite)" 2>/dev/null |
 		awk '$2 ~ /^libvirt_.*\.dsc$/ {print $2; exit}') || true
 	dsc=${dsc#libvirt_}
 	dsc=${dsc%.dsc}
@@ -120,26 +138,75 @@ check_install() {
 	done
 }
 
-build() {
-	local version=$1 prefix=$2 work srcdir dsc_version
-	work=$(mktemp -d /var/tmp/vb-libvirt-build.XXXXXX)
-	# shellcheck disable=SC2064 # expand $work now
-	trap "rm -rf '$work'" EXIT
-	msg "building libvirt $version into $prefix (log: $LOG)"
+# The suite named explicitly: with other suites configured, a bare
+# "libvirt" would pick the newest source package.
+debian_suite() {
+	local VERSION_CODENAME=
+	# shellcheck disable=SC1091
+	. /etc/os-release
+	printf '%s' "${VERSION_CODENAME:-bookworm}"
+}
 
-	msg "installing build dependencies"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		"${BUILD_DEPS[@]}" >>"$LOG" 2>&1 || fail_with_log "apt-get install failed"
-
-	msg "fetching source"
-	(cd "$work" && apt-get source libvirt) >>"$LOG" 2>&1 ||
-		fail_with_log "apt-get source libvirt failed"
+# fetch_debian VERSION WORK: Debian's source package, unpacked; prints its dir.
+fetch_debian() {
+	local version=$1 work=$2 srcdir dsc_version
+	(cd "$work" && apt-get source "libvirt/$(debian_suite)") >>"$LOG" 2>&1 ||
+		fail_with_log "apt-get source libvirt/$(debian_suite) failed"
 	srcdir=$(find "$work" -mindepth 1 -maxdepth 1 -type d -name 'libvirt-*' | head -n 1)
 	[[ -n $srcdir && -f $srcdir/meson_options.txt ]] || fail_with_log "no unpacked source in $work"
 	dsc_version=$(sed -nE 's/^Version:[[:space:]]*//p' "$work"/libvirt_*.dsc | head -n 1)
 	dsc_version=$(strip_epoch "$dsc_version")
 	[[ $dsc_version == "$version" ]] ||
 		fail_with_log "fetched source is $dsc_version, expected $version"
+	printf '%s' "$srcdir"
+}
+
+# fetch_upstream VERSION WORK: libvirt_VERSION.orig.tar.xz through a private
+# apt state listing only SUITE's deb-src (the .dsc itself may be gone from
+# the mirror: apt then fails, but the tarball is there), checked against
+# its sha256 and unpacked; prints its dir.
+fetch_upstream() {
+	local version=$1 work=$2 suite sum apt tarball
+	read -r suite sum <<<"${UPSTREAM[$version]}"
+	apt=$work/apt
+	mkdir -p "$apt/lists/partial" "$apt/cache"
+	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+		http://deb.debian.org/debian "$suite" >"$apt/sources.list"
+	local -a o=(-o "Dir::Etc::SourceList=$apt/sources.list"
+		-o Dir::Etc::SourceParts=/nonexistent -o "Dir::State::Lists=$apt/lists"
+		-o "Dir::Cache=$apt/cache")
+	apt-get "${o[@]}" update >>"$LOG" 2>&1 || fail_with_log "apt-get update ($suite sources) failed"
+	(cd "$work" && apt-get "${o[@]}" source --download-only "libvirt/$suite") >>"$LOG" 2>&1 ||
+		msg "apt-get source libvirt/$suite reported errors (see $LOG); checking the tarball"
+	tarball=$work/libvirt_$version.orig.tar.xz
+	[[ -f $tarball ]] || fail_with_log "apt-get did not fetch $(basename "$tarball")"
+	sha256sum -c - <<<"$sum  $tarball" >>"$LOG" 2>&1 ||
+		fail_with_log "$(basename "$tarball"): sha256 is not $sum"
+	tar -xJf "$tarball" -C "$work" >>"$LOG" 2>&1 || fail_with_log "cannot unpack $tarball"
+	[[ -f $work/libvirt-$version/meson_options.txt ]] ||
+		fail_with_log "no libvirt-$version/meson_options.txt in $tarball"
+	printf '%s' "$work/libvirt-$version"
+}
+
+build() {
+	local version=$1 prefix=$2 work srcdir
+	work=$(mktemp -d /var/tmp/vb-libvirt-build.XXXXXX)
+	# shellcheck disable=SC2064 # expand $work now
+	trap "rm -rf '$work'" EXIT
+	msg "building libvirt $version into $prefix (log: $LOG)"
+
+	msg "installing build dependencies"
+	local -a deps=("${BUILD_DEPS[@]}")
+	[[ -z $UPSTREAM_VERSION ]] || deps+=("${UPSTREAM_DEPS[@]}")
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		"${deps[@]}" >>"$LOG" 2>&1 || fail_with_log "apt-get install failed"
+
+	msg "fetching source"
+	if [[ -n $UPSTREAM_VERSION ]]; then
+		srcdir=$(fetch_upstream "$version" "$work") || exit 1
+	else
+		srcdir=$(fetch_debian "$version" "$work") || exit 1
+	fi
 
 	local -a driver_args
 	mapfile -t driver_args < <(meson_driver_args "$srcdir/meson_options.txt")
@@ -166,16 +233,45 @@ build() {
 
 SUFFIX=
 VARIANT_ARGS=()
+UPSTREAM_VERSION=
+SYSTEM_PATHS=(-Dlocalstatedir=/var -Drunstatedir=/run)
+
+usage() {
+	msg "usage: build-libvirt.sh [--system] [--libvirt VERSION]" \
+		"(VERSION: Debian's own, or one of: ${!UPSTREAM[*]})"
+	exit 1
+}
+
+# The build's cache directory, from the version and variant.
+prefix_of() { printf '%s/libvirt-%s%s' "$CACHE_ROOT" "$1" "$SUFFIX"; }
 
 main() {
-	local version prefix
-	if [[ ${1:-} == --system ]]; then
-		SUFFIX=-system
-		VARIANT_ARGS=(-Dlocalstatedir=/var -Drunstatedir=/run)
+	local version prefix system=
+	while (($#)); do
+		case $1 in
+		--system) system=1 ;;
+		--libvirt) (($# >= 2)) || usage; UPSTREAM_VERSION=$2; shift ;;
+		*) usage ;;
+		esac
+		shift
+	done
+	if [[ -n $UPSTREAM_VERSION ]]; then
+		[[ -n ${UPSTREAM[$UPSTREAM_VERSION]:-} ]] ||
+			die "unknown libvirt version $UPSTREAM_VERSION (known: ${!UPSTREAM[*]})"
+		# One build for both modes.
+		VARIANT_ARGS=("${SYSTEM_PATHS[@]}")
+		WANTED_OPTS+=("${UPSTREAM_EXTRA_OPTS[@]}")
+		version=$UPSTREAM_VERSION
+	else
+		if [[ -n $system ]]; then
+			SUFFIX=-system
+			VARIANT_ARGS=("${SYSTEM_PATHS[@]}")
+		fi
+		version=$(detect_version)
 	fi
-	version=$(detect_version)
-	if [[ -n $version && -f $CACHE_ROOT/libvirt-$version$SUFFIX/.complete ]]; then
-		printf '%s\n' "$CACHE_ROOT/libvirt-$version$SUFFIX"
+	if [[ -n $version && -f $(prefix_of "$version")/.complete ]]; then
+		prefix_of "$version"
+		printf '\n'
 		exit 0
 	fi
 	if [[ $(id -u) -ne 0 ]]; then
@@ -193,14 +289,16 @@ main() {
 	# System tools only (a user's pyenv or ~/.local must not leak into
 	# meson's install scripts).
 	export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-	LOG=$CACHE_ROOT/build-libvirt$SUFFIX.log
+	LOG=$CACHE_ROOT/build-libvirt${UPSTREAM_VERSION:+-$UPSTREAM_VERSION}$SUFFIX.log
 	: >"$LOG"
-	add_deb_src
-	msg "apt-get update (log: $LOG)"
-	apt-get update >>"$LOG" 2>&1 || fail_with_log "apt-get update failed"
-	version=$(strip_epoch "$(source_version)")
-	[[ -n $version ]] || die "apt knows no source package libvirt"
-	prefix=$CACHE_ROOT/libvirt-$version$SUFFIX
+	if [[ -z $UPSTREAM_VERSION ]]; then
+		add_deb_src
+		msg "apt-get update (log: $LOG)"
+		apt-get update >>"$LOG" 2>&1 || fail_with_log "apt-get update failed"
+		version=$(strip_epoch "$(source_version)")
+		[[ -n $version ]] || die "apt knows no source package libvirt"
+	fi
+	prefix=$(prefix_of "$version")
 	if [[ ! -f $prefix/.complete ]]; then
 		build "$version" "$prefix"
 	fi

@@ -10,7 +10,8 @@
  *             [--strict] [--fail-while FILE] [--stall-once FILE]
  *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
  *             [--listen PATH] [--notify] [--exit-after N]
- *             [--flood-child]
+ *             [--flood-child] [--notify-reload] [--save-ms N]
+ *             [--extend-usec U]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -31,6 +32,12 @@
  *   --flood-child      fork a child that writes numbered lines to stderr
  *                      (the inherited log pipe) until a write fails or 60 s
  *                      pass, as a daemon's runaway child would
+ *   --notify-reload    as libvirt 11.x: SIGHUP sends RELOADING=1 with
+ *                      MONOTONIC_USEC= in one datagram, then READY=1
+ *   --save-ms N        as libvirt 11.2+ saving guests: SIGTERM sends
+ *                      STOPPING=1 and STATUS=, then takes N ms to exit 0,
+ *                      sending EXTEND_TIMEOUT_USEC=U every 250 ms
+ *   --extend-usec U    the U above (default 2000000; 0: never extend)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -49,6 +56,68 @@
 
 #define MAX_FDS 64
 
+static volatile sig_atomic_t got_hup, got_term;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+install_handler(int sig)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);	/* no SA_RESTART: poll sees EINTR */
+}
+
+/* One datagram to $NOTIFY_SOCKET, if set. */
+static void
+notify(const char *msg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = getenv("NOTIFY_SOCKET");
+	int fd;
+
+	if (path == NULL)
+		return;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	(void)sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa,
+	    sizeof(sa));
+	close(fd);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* libvirt 11.x's SIGHUP: RELOADING=1 + MONOTONIC_USEC=, work, READY=1. */
+static void
+notify_reload(void)
+{
+	struct timespec ts;
+	char msg[96];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	notify(msg);
+	sleep_ms(100);
+	notify("READY=1");
+}
+
 struct opts {
 	const char	*report;
 	const char	*starts;
@@ -66,6 +135,9 @@ struct opts {
 	int		 notify;
 	long		 exit_after;	/* 0: never */
 	int		 flood_child;
+	int		 notify_reload;
+	long		 save_ms;	/* 0: exit at SIGTERM */
+	unsigned long long extend_usec;
 };
 
 static void
@@ -88,11 +160,15 @@ parse(int argc, char **argv, struct opts *o)
 		{ "notify", no_argument, NULL, 'N' },
 		{ "exit-after", required_argument, NULL, 'X' },
 		{ "flood-child", no_argument, NULL, 'C' },
+		{ "notify-reload", no_argument, NULL, 'H' },
+		{ "save-ms", required_argument, NULL, 'T' },
+		{ "extend-usec", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	o->exit_on_start = -1;
+	o->extend_usec = 2000000;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': o->report = optarg; break;
@@ -111,6 +187,9 @@ parse(int argc, char **argv, struct opts *o)
 		case 'N': o->notify = 1; break;
 		case 'X': o->exit_after = atol(optarg); break;
 		case 'C': o->flood_child = 1; break;
+		case 'H': o->notify_reload = 1; break;
+		case 'T': o->save_ms = atol(optarg); break;
+		case 'U': o->extend_usec = strtoull(optarg, NULL, 10); break;
 		default: exit(2);
 		}
 	}
@@ -292,6 +371,24 @@ check_env(int *ret_nfds)
 	return 0;
 }
 
+/* libvirt 11.2+ saving guests at SIGTERM: STOPPING=1, STATUS=, and more
+ * time asked for every 250 ms until save_ms have passed. */
+static int
+save_and_exit(const struct opts *o)
+{
+	char msg[64];
+
+	notify("STOPPING=1\nSTATUS=Saving guests");
+	snprintf(msg, sizeof(msg), "EXTEND_TIMEOUT_USEC=%llu", o->extend_usec);
+	for (long left = o->save_ms; left > 0; left -= 250) {
+		if (o->extend_usec > 0)
+			notify(msg);
+		sleep_ms(left < 250 ? left : 250);
+	}
+	notify("STATUS=Guests saved");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,22 +467,25 @@ main(int argc, char **argv)
 		pfd[i].fd = 3 + i;
 		pfd[i].events = POLLIN;
 	}
-	if (o.notify && getenv("NOTIFY_SOCKET") != NULL) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
-		    getenv("NOTIFY_SOCKET"));
-		(void)sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
-		    sizeof(sa));
-		close(fd);
-	}
+	if (o.notify_reload)
+		install_handler(SIGHUP);
+	if (o.save_ms > 0)
+		install_handler(SIGTERM);
+	if (o.notify)
+		notify("READY=1");
 	for (;;) {
 		int r = poll(pfd, (nfds_t)nfds, o.idle_ms > 0 ?
 		    (int)o.idle_ms : -1);
 
-		if (r < 0 && errno == EINTR)
+		if (r < 0 && errno == EINTR) {
+			if (got_hup) {
+				got_hup = 0;
+				notify_reload();
+			}
+			if (got_term)
+				return save_and_exit(&o);
 			continue;
+		}
 		if (r <= 0)
 			return 0;		/* idle timeout */
 		for (int i = 0; i < nfds; i++) {

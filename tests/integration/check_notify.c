@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration: the notify protocol as libvirt 11.x speaks it, with the test
+ * daemon playing the part (--notify-reload, --save-ms): a reload counted
+ * from RELOADING=1 to READY=1, STOPPING=1 and STATUS= shown by
+ * virt-brokerctl, EXTEND_TIMEOUT_USEC holding SIGKILL back while the
+ * daemon saves guests, and messages from any other pid ignored.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS 10000
+
+#define CTL(out, ...) h_ctl_as(-1, out, sizeof(out), \
+	(const char *const[]){ __VA_ARGS__, NULL })
+
+/* One unit, "fake", with ARGS and stop_timeout = 1. */
+static void
+conf_fake(const char *args)
+{
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\nargs = --notify %s\n"
+	    "socket = a.socket sock-a\nstop_timeout = 1\n", h_fake_daemon(),
+	    args);
+}
+
+/* Polls `status fake` until its output holds needle. */
+static bool
+wait_status(const char *needle, int timeout_ms)
+{
+	long until = h_now_ms() + timeout_ms;
+	char out[8192];
+
+	do {
+		if (CTL(out, "status", "fake") >= 0 && strstr(out, needle))
+			return true;
+		usleep(20 * 1000);
+	} while (h_now_ms() < until);
+	return false;
+}
+
+static void
+send_notify(const char *msg)
+{
+	char *ns = h_rt("virt-broker-notify-sock");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ns);
+	ck_assert_int_eq(sendto(fd, msg, strlen(msg), 0,
+	    (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)strlen(msg));
+	close(fd);
+	free(ns);
+}
+
+START_TEST(a_reload_is_counted_from_reloading_to_ready)
+{
+	char *a = h_rt("sock-a"), out[8192];
+	long pid;
+
+	conf_fake("--notify-reload");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert(h_wait_log(&H, "ready after", T_MS));
+	ck_assert_int_eq(kill((pid_t)pid, SIGHUP), 0);
+	ck_assert(h_wait_log(&H, "unit fake: pid", T_MS));
+	ck_assert(h_wait_log(&H, "reloaded (reload 1)", T_MS));
+	ck_assert(wait_status("reloads: 1", T_MS));
+	ck_assert_int_eq(CTL(out, "status", "--json"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"reloads\":1,\"phase\":\"-\""));
+	ck_assert_int_eq(kill((pid_t)pid, SIGHUP), 0);
+	ck_assert(h_wait_log(&H, "reloaded (reload 2)", T_MS));
+	ck_assert_int_eq(h_hello(a, T_MS), pid);	/* the same daemon */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+/*
+ * stop_timeout = 1 s, the daemon takes 2.5 s to save its guests and asks
+ * for more time every 250 ms: it exits by itself, status 0, no SIGKILL;
+ * meanwhile status shows it stopping, with its STATUS= line.
+ */
+START_TEST(extend_timeout_holds_sigkill_back)
+{
+	char *a = h_rt("sock-a"), out[8192];
+	long pid;
+
+	conf_fake("--save-ms 2500");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert(h_wait_log(&H, "ready after", T_MS));
+	ck_assert_int_eq(CTL(out, "stop", "fake"), 0);
+	ck_assert(wait_status("daemon status: Saving guests", T_MS));
+	ck_assert_int_eq(CTL(out, "status"), 3);	/* not active */
+	ck_assert_msg(strstr(out, "stopping") != NULL, "%s", out);
+	ck_assert(h_wait_log(&H, "asks for more time to stop", T_MS));
+	ck_assert(h_wait_gone((pid_t)pid, T_MS));
+	ck_assert(h_wait_log(&H, "unit fake: pid", T_MS));
+	ck_assert(wait_status("exited with status 0", T_MS));
+	ck_assert(wait_status("daemon status: Guests saved", T_MS));
+	ck_assert_int_eq(h_log_count(&H, "sending SIGKILL"), 0);
+	ck_assert_int_eq(h_log_count(&H, "asks for more time"), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+/* The same daemon without EXTEND_TIMEOUT_USEC: SIGKILL at 1 s. */
+START_TEST(without_extend_sigkill_comes_at_stop_timeout)
+{
+	char *a = h_rt("sock-a"), out[8192];
+	long pid, t0;
+
+	conf_fake("--save-ms 8000 --extend-usec 0");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(CTL(out, "stop", "fake"), 0);
+	ck_assert(h_wait_log(&H, "sending SIGKILL", T_MS));
+	ck_assert(h_wait_gone((pid_t)pid, T_MS));
+	ck_assert_int_lt(h_now_ms() - t0, 8000);	/* not its own exit */
+	ck_assert(wait_status("killed by signal 9", T_MS));
+	ck_assert_int_eq(h_log_count(&H, "asks for more time"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+/* Another process on the notify socket (same uid) changes nothing. */
+START_TEST(only_the_daemons_pid_is_believed)
+{
+	char *a = h_rt("sock-a"), out[8192], msg[128];
+	long pid;
+
+	conf_fake("--notify-reload");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert(h_wait_log(&H, "ready after", T_MS));
+	snprintf(msg, sizeof(msg), "MAINPID=%ld\nSTOPPING=1\nSTATUS=spoofed\n"
+	    "RELOADING=1", pid);
+	send_notify(msg);
+	send_notify("READY=1");
+	/* The daemon's own reload, queued behind them: once it counts, the
+	 * spoofed datagrams were read (one socket, in order). */
+	ck_assert_int_eq(kill((pid_t)pid, SIGHUP), 0);
+	ck_assert(h_wait_log(&H, "reloaded (reload 1)", T_MS));
+	ck_assert_int_eq(CTL(out, "status", "fake"), 0);
+	ck_assert_ptr_null(strstr(out, "spoofed"));
+	ck_assert_ptr_null(strstr(out, "stopping"));
+	ck_assert_ptr_null(strstr(out, "reloading"));
+	ck_assert_int_eq(h_log_count(&H, "is stopping"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+static Suite *
+notify_suite(void)
+{
+	Suite *s = suite_create("notify");
+	TCase *tc = tcase_create("notify");
+
+	h_add_tcases(s, &tc, 1, 60);
+	tcase_add_test(tc, a_reload_is_counted_from_reloading_to_ready);
+	tcase_add_test(tc, extend_timeout_holds_sigkill_back);
+	tcase_add_test(tc, without_extend_sigkill_comes_at_stop_timeout);
+	tcase_add_test(tc, only_the_daemons_pid_is_believed);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run(notify_suite());
+}
