@@ -22,9 +22,9 @@
 	  { d "-admin.socket", d "-admin-sock", 0600 } },		\
 }
 
-/* A driver that has no session mode (virtnwfilterd needs root). */
-#define SYSTEM_DRIVER(d) {						\
-	d, CATALOG_DRIVER, TIMEOUT, { { 0 } },				\
+/* A driver that has no session mode (virtnwfilterd, virtlxcd need root). */
+#define SYSTEM_DRIVER(d, role) {					\
+	d, role, TIMEOUT, { { 0 } },					\
 	{ { d ".socket", d "-sock", 0600 },				\
 	  { d "-ro.socket", d "-sock-ro", 0666 },			\
 	  { d "-admin.socket", d "-admin-sock", 0600 } },		\
@@ -46,7 +46,15 @@ static const struct catalog_entry catalog[] = {
 	DRIVER("virtnodedevd", CATALOG_DRIVER),
 	DRIVER("virtsecretd", CATALOG_DRIVER),
 	DRIVER("virtinterfaced", CATALOG_DRIVER),
-	SYSTEM_DRIVER("virtnwfilterd"),
+	SYSTEM_DRIVER("virtnwfilterd", CATALOG_DRIVER),
+	/* Hypervisors other than QEMU; clients probe virt{qemu,vbox}d-sock
+	 * (session) and virt{xen,qemu,lxc,vbox,bhyve,vz}d-sock (root) when
+	 * no URI is given (src/remote/remote_sockets.c). */
+	DRIVER("virtchd", CATALOG_OTHER_HYPERVISOR),
+	DRIVER("virtvboxd", CATALOG_OTHER_HYPERVISOR),
+	SYSTEM_DRIVER("virtlxcd", CATALOG_OTHER_HYPERVISOR),
+	SYSTEM_DRIVER("virtxend", CATALOG_OTHER_HYPERVISOR),
+	SYSTEM_DRIVER("virtvzd", CATALOG_OTHER_HYPERVISOR),
 	HELPER("virtlogd"),
 	HELPER("virtlockd"),
 	{
@@ -98,5 +106,6 @@ catalog_nsockets(const struct catalog_socket *s)
 bool
 catalog_is_modular(const struct catalog_entry *e)
 {
-	return e->role == CATALOG_HYPERVISOR || e->role == CATALOG_DRIVER;
+	return e->role == CATALOG_HYPERVISOR || e->role == CATALOG_DRIVER ||
+	    e->role == CATALOG_OTHER_HYPERVISOR;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pure: the built-in catalog of libvirt's daemons, their sockets, fd names
- * and modes, as libvirt 9.0's systemd units lay them out (see LIBVIRT.md).
+ * and modes, as libvirt's systemd units lay them out, the same in 9.0 and
+ * 11.x (see LIBVIRT.md).
  */
 #ifndef VB_CATALOG_H
 #define VB_CATALOG_H
@@ -12,6 +13,9 @@
 enum catalog_role {
 	CATALOG_HYPERVISOR,	/* virtqemud: started at launch for autostart */
 	CATALOG_DRIVER,		/* secondary drivers, on demand */
+	CATALOG_OTHER_HYPERVISOR, /* virtchd, virtlxcd...: on demand, as their
+				   * driver fails where the hypervisor is
+				   * missing; start = at-launch is opt-in */
 	CATALOG_HELPER,		/* virtlogd, virtlockd: hold guests' logs/locks */
 	CATALOG_PROXY,		/* virtproxyd: libvirt-sock for old clients */
 	CATALOG_MONOLITHIC,	/* libvirtd: only when no modular daemon */

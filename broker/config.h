@@ -114,6 +114,7 @@ struct unit_conf {
 	unsigned		 start_limit_interval;	/* seconds */
 	unsigned		 failed_cooldown;	/* seconds */
 	uint64_t		 limit_nofile;		/* CFG_LIMIT_INFINITY */
+	uint64_t		 limit_nofile_hard;	/* 0: not given */
 	uint64_t		 limit_memlock;		/* bytes */
 	enum daemon_log		 log;
 	uint64_t		 log_max_size;		/* bytes */
@@ -161,6 +162,8 @@ const char	*start_policy_name(enum start_policy p);
 const char	*restart_policy_name(enum restart_policy p);
 const char	*daemon_log_name(enum daemon_log d);
 int		 cfg_parse_size(const char *s, uint64_t *ret);
+int		 cfg_parse_soft_hard(const char *s, uint64_t *ret_soft,
+		    uint64_t *ret_hard);
 int		 cfg_parse_inet(const char *spec, char *ret_host,
 		    size_t host_size, unsigned *ret_port);
 

@@ -152,10 +152,11 @@ unit_key_more(struct cfg_ctx *ctx, struct unit_conf *u, const char *key,
 			    value);
 	} else if (strcmp(key, "limit_nofile") == 0) {
 		if (once(ctx, &u->set, CFG_KEY_LIMIT_NOFILE, section, key) &&
-		    (cfg_parse_size(value, &u->limit_nofile) < 0 ||
-		    u->limit_nofile == 0))
+		    cfg_parse_soft_hard(value, &u->limit_nofile,
+		    &u->limit_nofile_hard) < 0)
 			cfg_error(cfg, line, "[unit %s] limit_nofile: '%s' is "
-			    "not a positive number or infinity", u->name, value);
+			    "not SOFT or SOFT:HARD, each a positive number or "
+			    "infinity, SOFT <= HARD", u->name, value);
 	} else if (strcmp(key, "limit_memlock") == 0) {
 		if (once(ctx, &u->set, CFG_KEY_LIMIT_MEMLOCK, section, key) &&
 		    (cfg_parse_size(value, &u->limit_memlock) < 0 ||

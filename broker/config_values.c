@@ -106,6 +106,31 @@ cfg_parse_uint(const char *s, unsigned min, unsigned max, int base,
  * A size or a count: digits with an optional K, M or G (powers of 1024),
  * or "infinity" (CFG_LIMIT_INFINITY). Returns 0 or -EINVAL/-ERANGE.
  */
+/* "SOFT" or "SOFT:HARD" (systemd's LimitNOFILE= form): positive sizes,
+ * SOFT <= HARD; *ret_hard = 0 when no HARD is given. */
+int
+cfg_parse_soft_hard(const char *s, uint64_t *ret_soft, uint64_t *ret_hard)
+{
+	const char *colon = strchr(s, ':');
+	char soft[32];
+	uint64_t a, b = 0;
+
+	if (colon == NULL)
+		colon = s + strlen(s);
+	if ((size_t)(colon - s) >= sizeof(soft))
+		return -EINVAL;
+	memcpy(soft, s, (size_t)(colon - s));
+	soft[colon - s] = '\0';
+	if (cfg_parse_size(soft, &a) < 0 || a == 0)
+		return -EINVAL;
+	if (*colon == ':' && (cfg_parse_size(colon + 1, &b) < 0 || b == 0 ||
+	    b < a))
+		return -EINVAL;
+	*ret_soft = a;
+	*ret_hard = b;
+	return 0;
+}
+
 int
 cfg_parse_size(const char *s, uint64_t *ret)
 {

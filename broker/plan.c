@@ -383,6 +383,19 @@ resolve_sockets(const struct plan *plan, const struct unit_conf *uc,
 	}
 }
 
+/* The catalog's RLIMIT_NOFILE soft limit for a daemon (plan.h). */
+static uint64_t
+catalog_nofile(const struct catalog_entry *ce)
+{
+	if (strcmp(ce->name, "virtlogd") == 0)
+		return PLAN_VIRTLOGD_NOFILE;
+	if (strcmp(ce->name, "virtlockd") == 0)
+		return PLAN_VIRTLOCKD_NOFILE;
+	if (ce->role == CATALOG_DRIVER || ce->role == CATALOG_PROXY)
+		return PLAN_DRIVER_NOFILE;
+	return PLAN_HYPERVISOR_NOFILE;
+}
+
 /*
  * Resolves one unit from its catalog row (may be NULL) and its section (may
  * be NULL). Returns 1 if it is to be served, 0 if skipped (with a notice,
@@ -409,15 +422,20 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	u->log_max_size = CFG_DEFAULT_LOG_MAX_SIZE;
 	u->log_keep = CFG_DEFAULT_LOG_KEEP;
 	if (ce != NULL) {
+		u->limit_nofile = catalog_nofile(ce);
+		u->limit_nofile_hard = PLAN_NOFILE_HARD;
 		if (ce->role == CATALOG_HYPERVISOR ||
-		    ce->role == CATALOG_MONOLITHIC) {
-			u->start = START_AT_LAUNCH;
-			u->limit_nofile = PLAN_HYPERVISOR_NOFILE;
+		    ce->role == CATALOG_MONOLITHIC ||
+		    ce->role == CATALOG_OTHER_HYPERVISOR) {
+			if (ce->role != CATALOG_OTHER_HYPERVISOR)
+				u->start = START_AT_LAUNCH;
 			if (plan->mode == BROKER_MODE_SYSTEM)
 				u->limit_memlock = PLAN_HYPERVISOR_MEMLOCK;
 		}
-		if (ce->role == CATALOG_HELPER)
+		if (ce->role == CATALOG_HELPER) {
 			u->stop_on_exit = false;
+			u->stop_last = true;	/* libvirt 12.5's order */
+		}
 		strv_split_args(ce->args, &u->argv);
 	}
 	if (uc != NULL) {
@@ -435,8 +453,10 @@ resolve_unit(struct config *cfg, struct plan *plan,
 			u->start_limit_interval = uc->start_limit_interval;
 		if (uc->set & CFG_KEY_FAILED_COOLDOWN)
 			u->failed_cooldown = uc->failed_cooldown;
-		if (uc->set & CFG_KEY_LIMIT_NOFILE)
+		if (uc->set & CFG_KEY_LIMIT_NOFILE) {
 			u->limit_nofile = uc->limit_nofile;
+			u->limit_nofile_hard = uc->limit_nofile_hard;
+		}
 		if (uc->set & CFG_KEY_LIMIT_MEMLOCK)
 			u->limit_memlock = uc->limit_memlock;
 		if (uc->set & CFG_KEY_DAEMON_LOG)
@@ -468,7 +488,11 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	if (u->exec == NULL) {
 		u->exec = find_binary(cfg->search_path, name, in);
 		if (u->exec == NULL) {
-			strv_add(missing, name);
+			/* Other hypervisors are optional: named only when
+			 * the configuration asks for them. */
+			if (ce == NULL || ce->role != CATALOG_OTHER_HYPERVISOR ||
+			    uc != NULL)
+				strv_add(missing, name);
 			return 0;
 		}
 	}

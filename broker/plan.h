@@ -30,12 +30,14 @@ struct unit_spec {
 	enum restart_policy	 restart;
 	unsigned		 stop_timeout;	/* seconds */
 	bool			 stop_on_exit;
+	bool			 stop_last;	/* virtlogd, virtlockd */
 	struct sock_spec	*sockets;	/* in fd order */
 	size_t			 nsockets;
 	unsigned		 start_limit_burst;
 	unsigned		 start_limit_interval;	/* seconds */
 	unsigned		 failed_cooldown;	/* seconds */
 	uint64_t		 limit_nofile;	/* 0: inherit */
+	uint64_t		 limit_nofile_hard; /* 0: >= the soft one */
 	uint64_t		 limit_memlock;	/* 0: inherit */
 	enum daemon_log		 log;
 	char			*log_path;	/* log = file */
@@ -83,7 +85,17 @@ bool	 unit_spec_same_sockets(const struct unit_spec *a,
 	    const struct unit_spec *b);
 bool	 unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b);
 
-#define PLAN_HYPERVISOR_NOFILE	8192	/* libvirt's units: LimitNOFILE */
+/*
+ * RLIMIT_NOFILE per libvirt's units. 11.x gives every daemon 1024:524288
+ * and the daemons raise their soft limit to the hard one themselves; 9.0
+ * gave fixed values and raised nothing. The catalog gives 9.0's soft value
+ * (so 9.0 has what it expects) with 11.x's hard one (so 10 to 12 do too).
+ */
+#define PLAN_HYPERVISOR_NOFILE	8192	/* virtqemud, libvirtd (9.0) */
+#define PLAN_VIRTLOGD_NOFILE	16384
+#define PLAN_VIRTLOCKD_NOFILE	40960
+#define PLAN_DRIVER_NOFILE	1024
+#define PLAN_NOFILE_HARD	524288	/* 11.x: LimitNOFILE=1024:524288 */
 #define PLAN_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
 #define PLAN_NOTIFY_SOCKET	"virt-broker-notify-sock"
 #define PLAN_HYPERVISOR_MEMLOCK	(64ULL << 20)	/* LimitMEMLOCK=64M */

@@ -92,37 +92,47 @@ unit_close_status(struct unit *u)
 	fd_close(&u->status_fd);
 }
 
+static rlim_t
+to_rlim(uint64_t v)
+{
+	return v == CFG_LIMIT_INFINITY ? RLIM_INFINITY : (rlim_t)v;
+}
+
 /*
- * A resource limit for the daemon: the configured value as soft limit.
- * Above the hard limit, the broker raises its own hard limit if it may
- * (root with CAP_SYS_RESOURCE), so the daemon inherits it; otherwise the
- * daemon gets the hard limit, with one warning.
+ * A resource limit for the daemon: soft = want; hard = want_hard, or (0)
+ * the current hard limit raised to the soft one if need be. Above the
+ * broker's own hard limit, the broker raises that if it may (root with
+ * CAP_SYS_RESOURCE); otherwise the daemon gets the broker's hard limit,
+ * and a soft limit cut down to it is said once.
  */
 static bool
 unit_limit(struct unit *u, int resource, const char *name, uint64_t want,
-    struct rlimit *ret)
+    uint64_t want_hard, struct rlimit *ret)
 {
 	struct rlimit cur, raised;
-	rlim_t w = want == CFG_LIMIT_INFINITY ? RLIM_INFINITY : (rlim_t)want;
+	rlim_t soft = to_rlim(want), hard;
 
 	if (want == 0 || getrlimit(resource, &cur) < 0)
 		return false;
-	ret->rlim_cur = w;
-	ret->rlim_max = cur.rlim_max;
+	hard = want_hard != 0 ? to_rlim(want_hard) : cur.rlim_max;
+	if (want_hard == 0 && cur.rlim_max != RLIM_INFINITY &&
+	    (soft == RLIM_INFINITY || soft > cur.rlim_max))
+		hard = soft;
 	if (cur.rlim_max != RLIM_INFINITY &&
-	    (w == RLIM_INFINITY || w > cur.rlim_max)) {
+	    (hard == RLIM_INFINITY || hard > cur.rlim_max)) {
 		raised.rlim_cur = cur.rlim_cur;
-		raised.rlim_max = w;
-		if (setrlimit(resource, &raised) == 0) {
-			ret->rlim_max = w;
-		} else {
-			ret->rlim_cur = cur.rlim_max;
-			if (u->activations == 0)
-				log_warnx("unit %s: %s lowered to the hard "
-				    "limit %llu", u->spec.name, name,
-				    (unsigned long long)cur.rlim_max);
-		}
+		raised.rlim_max = hard;
+		if (setrlimit(resource, &raised) < 0)
+			hard = cur.rlim_max;
 	}
+	if (hard != RLIM_INFINITY && (soft == RLIM_INFINITY || soft > hard)) {
+		if (u->activations == 0)
+			log_warnx("unit %s: %s lowered to the hard limit %llu",
+			    u->spec.name, name, (unsigned long long)hard);
+		soft = hard;
+	}
+	ret->rlim_cur = soft;
+	ret->rlim_max = hard;
 	return true;
 }
 
@@ -150,9 +160,9 @@ unit_spawn(struct unit *u)
 		req.out_fd = -1;
 	}
 	req.set_nofile = unit_limit(u, RLIMIT_NOFILE, "limit_nofile",
-	    u->spec.limit_nofile, &req.nofile);
+	    u->spec.limit_nofile, u->spec.limit_nofile_hard, &req.nofile);
 	req.set_memlock = unit_limit(u, RLIMIT_MEMLOCK, "limit_memlock",
-	    u->spec.limit_memlock, &req.memlock);
+	    u->spec.limit_memlock, 0, &req.memlock);
 	r = spawn_daemon(&req, &pid, &u->status_fd);
 	if (r == -EMFILE && fresh_pipe && req.out_fd >= 0) {
 		/* The new output pipe took the last fds: give them back. */
@@ -343,10 +353,42 @@ status_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+/* A daemon the broker waits for that is not a stop_last one. */
+static bool
+others_busy(const struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		const struct unit *u = sup->units[i];
+
+		if (unit_has_process(u) && !u->left_running &&
+		    !u->stop_deferred)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * At shutdown: virtlogd and virtlockd (stop_last), if stopped at all, once
+ * every other daemon has exited (libvirt 12.5's order: a hypervisor daemon
+ * saving guests still writes their logs and holds their locks); then the
+ * loop ends once nothing is left to wait for.
+ */
 static void
 check_shutdown(struct supervisor *sup)
 {
-	if (sup->shutting_down && !sup_busy(sup))
+	if (!sup->shutting_down)
+		return;
+	if (!others_busy(sup))
+		for (size_t i = 0; i < sup->nunits; i++) {
+			struct unit *u = sup->units[i];
+
+			if (!u->stop_deferred)
+				continue;
+			u->stop_deferred = false;
+			if (unit_has_process(u))
+				unit_feed(u, UNIT_EV_STOP, false, false);
+		}
+	if (!sup_busy(sup))
 		ev_break(sup->loop, EVBREAK_ALL);
 }
 
@@ -665,6 +707,10 @@ sup_shutdown(struct supervisor *sup)
 			log_info("unit %s: leaving pid %ld running on its "
 			    "sockets (stop_on_exit = no)", u->spec.name,
 			    (long)u->pid);
+			continue;
+		}
+		if (unit_has_process(u) && u->spec.stop_last) {
+			u->stop_deferred = true;	/* check_shutdown() */
 			continue;
 		}
 		unit_feed(u, UNIT_EV_STOP, false, false);

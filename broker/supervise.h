@@ -50,6 +50,7 @@ struct unit {
 	bool			 removing;	/* gone from the config */
 	bool			 paths_lost;	/* socket files gone: rebind */
 	bool			 left_running;	/* stop_on_exit = no, at exit */
+	bool			 stop_deferred;	/* stop_last: once others are */
 	struct strv		 env;		/* ends with the LISTEN_PID slot */
 	struct dlog		 log;
 	pid_t			 pid;		/* 0: none */

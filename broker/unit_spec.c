@@ -103,6 +103,8 @@ unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b)
 	    a->start_limit_interval == b->start_limit_interval &&
 	    a->failed_cooldown == b->failed_cooldown &&
 	    a->limit_nofile == b->limit_nofile &&
+	    a->limit_nofile_hard == b->limit_nofile_hard &&
+	    a->stop_last == b->stop_last &&
 	    a->limit_memlock == b->limit_memlock && a->log == b->log &&
 	    str_eq(a->log_path, b->log_path) &&
 	    a->log_max_size == b->log_max_size &&

@@ -311,11 +311,19 @@ reachable_dir() {
 	printf '%s\n' "$dest"
 }
 
+# build-libvirt.sh's version arguments: VB_LIBVIRT=11.3.0 picks that
+# upstream build, unset Debian's own (9.0.0 on Debian 12).
+libvirt_version_args() {
+	[[ -z ${VB_LIBVIRT:-} ]] || printf -- '--libvirt\n%s\n' "$VB_LIBVIRT"
+}
+
 # PREFIX = the modular libvirt build (built once, as root, by
 # build-libvirt.sh).  Not meant for $(...): it may skip or die.
 find_libvirt_prefix() {
 	local rc=0
-	PREFIX=$("$E2E_DIR/build-libvirt.sh") || rc=$?
+	local -a v
+	mapfile -t v < <(libvirt_version_args)
+	PREFIX=$("$E2E_DIR/build-libvirt.sh" "${v[@]}") || rc=$?
 	case $rc in
 	0) ;;
 	77) skip "no modular libvirt build; run build-libvirt.sh as root once" ;;

@@ -237,6 +237,26 @@ body_modular() {
 		log "(d) $d $pid started by the broker"
 	done
 
+	# (d2) other hypervisors where the build has them (11.3: virtchd,
+	#      virtvboxd): a client of ch:///session or vbox:///session gets
+	#      the broker's daemon, which claims the catalog's sockets (a wrong
+	#      fd name would make it exit with "unclaimed"). Without /dev/kvm or
+	#      VirtualBox the driver may refuse to start; that is libvirt's
+	#      answer, through the broker's daemon.
+	local hv uri out
+	for hv in virtchd:ch virtvboxd:vbox; do
+		uri=${hv#*:}:///session
+		hv=${hv%%:*}
+		[[ -x $VB_PREFIX/sbin/$hv ]] || continue
+		[[ -S $HOME/.cache/libvirt/$hv-sock ]] || die "the broker did not bind $hv-sock"
+		out=$(timeout "$VIRSH_TIMEOUT" "$VIRSH" -q -c "$uri" version 2>&1) || true
+		grep -qF "unit $hv: started" "$T/broker.log" ||
+			die "$uri did not make the broker start $hv: $out"
+		! grep -F "$hv" "$T/broker.log" | grep -qi unclaimed ||
+			die "$hv rejected the catalog's sockets: $(grep -F "$hv" "$T/broker.log" | tail -5)"
+		log "(d2) $uri reached the broker's $hv: ${out//$'\n'/ | }"
+	done
+
 	# (e) tear down
 	vsh destroy "$GUEST" >/dev/null || die "virsh destroy failed"
 	wait_for pid_dead "$qemu"

@@ -32,7 +32,7 @@ RUN=/run/libvirt
 TCP_PORT=16509
 SOCK_GROUP=$TEST_USER		# socket_group of step 5; TEST_USER is a member
 DRIVERS=(virtqemud virtnetworkd virtstoraged virtnodedevd virtsecretd
-	virtinterfaced virtnwfilterd)
+	virtinterfaced virtnwfilterd virtchd virtvboxd virtlxcd virtxend virtvzd)
 HELPERS=(virtlogd virtlockd)
 DAEMONS=("${DRIVERS[@]}" "${HELPERS[@]}" virtproxyd libvirtd)
 # What the test may create and must remove again (see snapshot_state).
@@ -320,7 +320,8 @@ no_broker_sockets() {
 # Before the build: its install creates directories in /run/libvirt.
 snapshot_state
 rc=0
-PREFIX=$("$E2E_DIR/build-libvirt.sh" --system) || rc=$?
+mapfile -t version_args < <(libvirt_version_args)
+PREFIX=$("$E2E_DIR/build-libvirt.sh" --system "${version_args[@]}") || rc=$?
 ((rc == 0)) || die "build-libvirt.sh --system failed (status $rc)"
 VIRSH=$PREFIX/bin/virsh
 ensure_test_user

@@ -286,8 +286,9 @@ write_report(const char *path, int nfds)
 		struct rlimit rl;
 
 		getrlimit(RLIMIT_NOFILE, &rl);
-		fprintf(fp, "nofile_soft=%llu\n",
-		    (unsigned long long)rl.rlim_cur);
+		fprintf(fp, "nofile_soft=%llu\nnofile_hard=%llu\n",
+		    (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)rl.rlim_max);
 	}
 	report_fds(fp);
 	fclose(fp);
@@ -467,15 +468,27 @@ main(int argc, char **argv)
 		pfd[i].fd = 3 + i;
 		pfd[i].events = POLLIN;
 	}
+	sigset_t handled, waiting;
+
 	if (o.notify_reload)
 		install_handler(SIGHUP);
 	if (o.save_ms > 0)
 		install_handler(SIGTERM);
+	/* The handled signals are delivered only inside ppoll(): none is
+	 * lost between a check of the flags and the wait. */
+	sigemptyset(&handled);
+	sigaddset(&handled, SIGHUP);
+	sigaddset(&handled, SIGTERM);
+	sigprocmask(SIG_BLOCK, &handled, &waiting);
+	sigdelset(&waiting, SIGHUP);
+	sigdelset(&waiting, SIGTERM);
 	if (o.notify)
 		notify("READY=1");
 	for (;;) {
-		int r = poll(pfd, (nfds_t)nfds, o.idle_ms > 0 ?
-		    (int)o.idle_ms : -1);
+		struct timespec ts = { o.idle_ms / 1000,
+		    (o.idle_ms % 1000) * 1000000L };
+		int r = ppoll(pfd, (nfds_t)nfds, o.idle_ms > 0 ? &ts : NULL,
+		    &waiting);
 
 		if (r < 0 && errno == EINTR) {
 			if (got_hup) {

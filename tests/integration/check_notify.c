@@ -168,6 +168,56 @@ START_TEST(only_the_daemons_pid_is_believed)
 }
 END_TEST
 
+static char *
+slurp(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = calloc(1, 1 << 20);
+	size_t n;
+
+	ck_assert_ptr_nonnull(fp);
+	n = fread(buf, 1, (1 << 20) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/*
+ * The broker's stop: virtlogd (stop_on_exit = yes here) gets SIGTERM only
+ * once virtqemud, saving guests for 1.5 s, has exited.
+ */
+START_TEST(virtlogd_stops_after_the_hypervisor_daemon)
+{
+	char *q = h_rt("virtqemud-sock"), *l = h_rt("virtlogd-sock"), *log;
+	const char *exited, *stopping;
+	char want[128];
+	long qpid, lpid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[virtqemud]\nexec = %s\n"
+	    "args = --notify --save-ms 1500\n[virtlogd]\nexec = %s\n"
+	    "stop_on_exit = yes\n", h_fake_daemon(), h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	qpid = h_hello(q, T_MS);
+	lpid = h_hello(l, T_MS);
+	ck_assert_int_gt(qpid, 0);
+	ck_assert_int_gt(lpid, 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert(!h_pid_alive((pid_t)qpid) && !h_pid_alive((pid_t)lpid));
+	log = slurp(H.log);
+	snprintf(want, sizeof(want), "unit virtqemud: pid %ld exited with "
+	    "status 0", qpid);
+	exited = strstr(log, want);
+	stopping = strstr(log, "unit virtlogd: stopping pid");
+	ck_assert_msg(exited != NULL, "virtqemud's exit not logged:\n%s", log);
+	ck_assert_msg(stopping != NULL, "virtlogd not stopped:\n%s", log);
+	ck_assert_msg(exited < stopping, "virtlogd stopped first:\n%s", log);
+	free(log);
+	free(q);
+	free(l);
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -179,6 +229,7 @@ notify_suite(void)
 	tcase_add_test(tc, extend_timeout_holds_sigkill_back);
 	tcase_add_test(tc, without_extend_sigkill_comes_at_stop_timeout);
 	tcase_add_test(tc, only_the_daemons_pid_is_believed);
+	tcase_add_test(tc, virtlogd_stops_after_the_hypervisor_daemon);
 	return s;
 }
 

@@ -366,6 +366,32 @@ START_TEST(limit_nofile_reaches_the_daemon)
 }
 END_TEST
 
+/* SOFT:HARD, below the broker's hard limit: both reach the daemon. */
+START_TEST(limit_nofile_soft_and_hard_reach_the_daemon)
+{
+	char *a = h_rt("sock-a"), *report = h_dir("report"), *v;
+
+	H.nofile = 4096;
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
+	    "[fake]\nexec = %s\nargs = --report %s\nsocket = a.socket sock-a\n"
+	    "limit_nofile = 1000:2000\n", h_fake_daemon(), report);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	v = h_report_get(report, "nofile_soft");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "1000");
+	free(v);
+	v = h_report_get(report, "nofile_hard");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "2000");
+	free(v);
+	ck_assert_int_eq(h_log_count(&H, "lowered"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(report);
+}
+END_TEST
+
 /*
  * Above the hard limit: raised if the broker may (CAP_SYS_RESOURCE), else
  * the daemon gets the hard limit and the broker says so once.
@@ -465,6 +491,7 @@ supervision_suite(void)
 	tcase_add_test(reload, reload_readding_a_stopping_unit_keeps_it);
 	tcase_add_test(limits, limit_nofile_reaches_the_daemon);
 	tcase_add_test(limits, limit_nofile_above_the_hard_limit);
+	tcase_add_test(limits, limit_nofile_soft_and_hard_reach_the_daemon);
 	tcase_add_test(limits, low_fd_limit_serves_what_could_be_bound);
 	return s;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for broker/catalog.c: the built-in daemons must match
- * libvirt 9.0's socket units (LIBVIRT.md), or a daemon rejects its fds.
+ * libvirt's socket units (9.0 and 11.x alike, LIBVIRT.md), or a daemon
+ * rejects its fds.
  */
 #include <check.h>
 #include <stdio.h>
@@ -19,7 +20,14 @@ static const char *const modular_daemons[] = {
 static const char *const all_daemons[] = {
 	"virtqemud", "virtnetworkd", "virtstoraged", "virtnodedevd",
 	"virtsecretd", "virtinterfaced", "virtnwfilterd", "virtlogd",
-	"virtlockd", "virtproxyd", "libvirtd",
+	"virtlockd", "virtproxyd", "libvirtd", "virtchd", "virtvboxd",
+	"virtlxcd", "virtxend", "virtvzd",
+};
+
+/* Hypervisor daemons besides virtqemud: on demand; the first two have a
+ * session mode. */
+static const char *const other_hypervisors[] = {
+	"virtchd", "virtvboxd", "virtlxcd", "virtxend", "virtvzd",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -91,6 +99,14 @@ START_TEST(catalog_roles)
 	ck_assert_int_eq(must_find("virtlockd")->role, CATALOG_HELPER);
 	ck_assert_int_eq(must_find("virtproxyd")->role, CATALOG_PROXY);
 	ck_assert_int_eq(must_find("libvirtd")->role, CATALOG_MONOLITHIC);
+	for (size_t i = 0; i < NELEM(other_hypervisors); i++) {
+		const struct catalog_entry *e = must_find(other_hypervisors[i]);
+
+		ck_assert_int_eq(e->role, CATALOG_OTHER_HYPERVISOR);
+		ck_assert(catalog_is_modular(e));
+		ck_assert_uint_eq(catalog_nsockets(e->session), i < 2 ? 2 : 0);
+		ck_assert_uint_eq(catalog_nsockets(e->system), 3);
+	}
 }
 END_TEST
 
@@ -204,8 +220,11 @@ START_TEST(session_paths_are_sock_and_admin_sock)
 
 		if (strcmp(e->name, "virtnwfilterd") == 0 ||
 		    strcmp(e->name, "virtproxyd") == 0 ||
-		    strcmp(e->name, "libvirtd") == 0)
-			continue;
+		    strcmp(e->name, "libvirtd") == 0 ||
+		    strcmp(e->name, "virtlxcd") == 0 ||
+		    strcmp(e->name, "virtxend") == 0 ||
+		    strcmp(e->name, "virtvzd") == 0)
+			continue;	/* system only */
 		snprintf(main_name, sizeof(main_name), "%s.socket", e->name);
 		snprintf(admin_name, sizeof(admin_name), "%s-admin.socket",
 		    e->name);
@@ -394,7 +413,8 @@ START_TEST(modular_only_for_hypervisor_and_drivers)
 
 	for (size_t i = 0; i < n; i++) {
 		bool want = e[i].role == CATALOG_HYPERVISOR ||
-		    e[i].role == CATALOG_DRIVER;
+		    e[i].role == CATALOG_DRIVER ||
+		    e[i].role == CATALOG_OTHER_HYPERVISOR;
 
 		ck_assert_msg(catalog_is_modular(&e[i]) == want, "%s",
 		    e[i].name);

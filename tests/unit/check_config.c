@@ -886,12 +886,39 @@ END_TEST
 
 START_TEST(error_limit_nofile_zero_or_words)
 {
-	assert_error("[u]\nlimit_nofile = 0\n",
-	    F ":2: [unit u] limit_nofile: '0' is not a positive number or "
-	    "infinity");
-	assert_error("[u]\nlimit_nofile = lots\n",
-	    F ":2: [unit u] limit_nofile: 'lots' is not a positive number or "
-	    "infinity");
+	static const char *const bad[] = { "0", "lots", "1024:", ":4096",
+	    "4096:1024", "0:10", "1:0", "1:2:3", "1024:lots",
+	    "123456789012345678901234567890:1" };
+	char text[128], want[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[u]\nlimit_nofile = %s\n",
+		    bad[i]);
+		snprintf(want, sizeof(want), F ":2: [unit u] limit_nofile: "
+		    "'%s' is not SOFT or SOFT:HARD, each a positive number or "
+		    "infinity, SOFT <= HARD", bad[i]);
+		assert_error(text, want);
+	}
+}
+END_TEST
+
+/* systemd's LimitNOFILE=SOFT:HARD form, as libvirt 11.x's units use. */
+START_TEST(limit_nofile_soft_and_hard)
+{
+	uint64_t soft, hard;
+
+	ck_assert_int_eq(cfg_parse_soft_hard("1024:524288", &soft, &hard), 0);
+	ck_assert_uint_eq(soft, 1024);
+	ck_assert_uint_eq(hard, 524288);
+	ck_assert_int_eq(cfg_parse_soft_hard("8192", &soft, &hard), 0);
+	ck_assert_uint_eq(soft, 8192);
+	ck_assert_uint_eq(hard, 0);
+	ck_assert_int_eq(cfg_parse_soft_hard("1K:infinity", &soft, &hard), 0);
+	ck_assert_uint_eq(soft, 1024);
+	ck_assert_uint_eq(hard, CFG_LIMIT_INFINITY);
+	ck_assert_int_eq(cfg_parse_soft_hard("4096:4096", &soft, &hard), 0);
+	ck_assert_int_eq(cfg_parse_soft_hard("infinity:1024", &soft, &hard),
+	    -EINVAL);
 }
 END_TEST
 
@@ -1421,6 +1448,7 @@ config_suite(void)
 	tcase_add_test(tc, error_start_limit_interval_out_of_range);
 	tcase_add_test(tc, error_failed_cooldown_out_of_range);
 	tcase_add_test(tc, error_limit_nofile_zero_or_words);
+	tcase_add_test(tc, limit_nofile_soft_and_hard);
 	tcase_add_test(tc, error_limit_memlock_bad_suffix);
 	tcase_add_test(tc, error_limit_memlock_zero);
 	tcase_add_test(tc, inet_specs_parse);

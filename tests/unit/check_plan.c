@@ -876,6 +876,35 @@ START_TEST(missing_daemons_listed_once)
 	ck_assert_uint_eq(missing_count("libvirtd"), 0);
 	ck_assert_uint_eq(missing_count("virtnwfilterd"), 0);
 	ck_assert_uint_eq(missing_count("virtproxyd"), 0);
+	ck_assert_uint_eq(missing_count("virtchd"), 0);	/* optional */
+	ck_assert_uint_eq(missing_count("virtvboxd"), 0);
+	build_ok("[virtchd]\nargs = -v\n", &in);	/* asked for */
+	ck_assert_uint_eq(missing_count("virtchd"), 1);
+	ck_assert_uint_eq(missing_count("virtvboxd"), 0);
+}
+END_TEST
+
+/* Other hypervisors: on demand, served only where installed. */
+START_TEST(other_hypervisors_on_demand_where_installed)
+{
+	static const char *ch[] = { "/usr/sbin/virtqemud", "/usr/sbin/virtchd",
+	    "/usr/sbin/virtlxcd", NULL };
+	struct plan_input in = session_input(ch);
+	const struct unit_spec *u;
+
+	build_ok("", &in);
+	u = must_find("virtchd");
+	ck_assert_int_eq(u->start, START_ON_DEMAND);
+	ck_assert_uint_eq(u->nsockets, 2);
+	ck_assert_ptr_null(plan_find(t_plan, "virtlxcd"));	/* no session mode */
+	ck_assert_ptr_null(plan_find(t_plan, "virtvboxd"));	/* not installed */
+	ck_assert_int_eq(must_find("virtqemud")->start, START_AT_LAUNCH);
+	in = system_input(ch);
+	build_ok("", &in);
+	ck_assert_uint_eq(must_find("virtlxcd")->nsockets, 3);
+	ck_assert_int_eq(must_find("virtlxcd")->start, START_ON_DEMAND);
+	build_ok("[virtlxcd]\nstart = at-launch\n", &in);
+	ck_assert_int_eq(must_find("virtlxcd")->start, START_AT_LAUNCH);
 }
 END_TEST
 
@@ -1152,12 +1181,42 @@ START_TEST(hypervisor_daemons_get_libvirts_nofile_limit)
 	build_ok("", &in);
 	ck_assert_uint_eq(must_find("virtqemud")->limit_nofile,
 	    PLAN_HYPERVISOR_NOFILE);
-	ck_assert_uint_eq(must_find("virtnetworkd")->limit_nofile, 0);
-	ck_assert_uint_eq(must_find("virtlogd")->limit_nofile, 0);
+	ck_assert_uint_eq(must_find("virtnetworkd")->limit_nofile,
+	    PLAN_DRIVER_NOFILE);
+	ck_assert_uint_eq(must_find("virtlogd")->limit_nofile,
+	    PLAN_VIRTLOGD_NOFILE);
+	ck_assert_uint_eq(must_find("virtlockd")->limit_nofile,
+	    PLAN_VIRTLOCKD_NOFILE);
+	for (size_t i = 0; i < t_plan->nunits; i++)
+		ck_assert_uint_eq(t_plan->units[i].limit_nofile_hard,
+		    PLAN_NOFILE_HARD);
 	in.arg = debian;
 	build_ok("", &in);
 	ck_assert_uint_eq(must_find("libvirtd")->limit_nofile,
 	    PLAN_HYPERVISOR_NOFILE);
+	/* A configured value replaces both; SOFT alone leaves hard free. */
+	build_ok("[libvirtd]\nlimit_nofile = 4096\n[virtlogd]\n"
+	    "limit_nofile = 100:200\n", &in);
+	ck_assert_uint_eq(must_find("libvirtd")->limit_nofile, 4096);
+	ck_assert_uint_eq(must_find("libvirtd")->limit_nofile_hard, 0);
+	ck_assert_uint_eq(must_find("virtlogd")->limit_nofile, 100);
+	ck_assert_uint_eq(must_find("virtlogd")->limit_nofile_hard, 200);
+}
+END_TEST
+
+/* libvirt 12.5's order: virtlogd and virtlockd stop after the others. */
+START_TEST(helpers_stop_last)
+{
+	struct plan_input in = system_input(everything);
+
+	build_ok("", &in);
+	for (size_t i = 0; i < t_plan->nunits; i++) {
+		const struct unit_spec *u = &t_plan->units[i];
+		bool helper = strcmp(u->name, "virtlogd") == 0 ||
+		    strcmp(u->name, "virtlockd") == 0;
+
+		ck_assert_msg(u->stop_last == helper, "%s", u->name);
+	}
 }
 END_TEST
 
@@ -1403,6 +1462,7 @@ plan_suite(void)
 	tcase_add_test(tc, disabled_new_unit_needs_no_exec);
 	tcase_add_test(tc, missing_daemons_listed_once);
 	tcase_add_test(tc, no_missing_notice_when_all_found);
+	tcase_add_test(tc, other_hypervisors_on_demand_where_installed);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("catalog_defaults");
@@ -1449,6 +1509,7 @@ plan_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, supervision_defaults);
 	tcase_add_test(tc, hypervisor_daemons_get_libvirts_nofile_limit);
+	tcase_add_test(tc, helpers_stop_last);
 	tcase_add_test(tc, section_overrides_supervision_settings);
 	tcase_add_test(tc, log_not_in_file_has_no_path);
 	tcase_add_test(tc, log_dir_resolution);
