@@ -56,7 +56,7 @@ prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
 if grep -rn '@[A-Za-z_]*@' "$init" >&2; then
 	bad "an @VAR@ left in the generated files"
 fi
-# Guix runs the broker from the system profile, whatever the prefix.
+# Guix runs the broker from its package (file-append), whatever the prefix.
 while IFS= read -r hit; do
 	bad "a virt-broker outside $sbindir: $hit"
 done < <(grep -rnoE --exclude-dir=shepherd '/[^ "]*sbin/virt-broker' "$init" | grep -v ":$sbindir/virt-broker\$")
@@ -67,10 +67,11 @@ grep -q '^### BEGIN INIT INFO' "$init/sysvinit/virt-broker" ||
 grep -q -- '--ready-fd 3' "$init/s6/virt-broker/run" ||
 	bad "the s6 run script does not pass --ready-fd 3"
 
-# Debian's Guile 3.0 reads every form until EOF. The files use Guix's
-# modules ((gnu services), (guix gexp)), which Debian does not ship, so they
-# are parsed only, never evaluated. Guix's reader adds #~ (gexp), #$
-# (ungexp) and #+: registered here the way (guix gexp) does.
+# Debian's Guile 3.0 reads every form until EOF, as installed. The files
+# use Guix's modules ((gnu services), (guix gexp)), which Debian does not
+# ship: init-guix (guix.sh) evaluates them against stubs; here they are
+# parsed only. Guix's reader adds #~ (gexp), #$ (ungexp) and #+: registered
+# here the way (guix gexp) does.
 read_all='
 (for-each (lambda (c)
             (read-hash-extend c (lambda (chr port) (list (quote gexp) (read port)))))

@@ -1,0 +1,6 @@
+;; SPDX-License-Identifier: MIT
+;; Test stub of Guix's (guix build-system cmake), for tests/init/guix.sh.
+(define-module (guix build-system cmake)
+  #:export (cmake-build-system))
+
+(define cmake-build-system 'cmake-build-system)
