@@ -210,6 +210,17 @@ is_executable(const char *path, void *arg)
 	    access(path, X_OK) == 0;
 }
 
+/* /var/run exists and is not /run (a link to it, or the same dir). */
+static bool
+var_run_separate(void)
+{
+	struct stat a, b;
+
+	return stat("/var/run", &a) == 0 && S_ISDIR(a.st_mode) &&
+	    (stat("/run", &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino);
+}
+
 /* The plan, or NULL having printed every error (prefixed by what). */
 static struct plan *
 make_plan(struct config *cfg, const struct options *o, const char *what)
@@ -222,6 +233,7 @@ make_plan(struct config *cfg, const struct options *o, const char *what)
 		.home = getenv("HOME"),
 		.xdg_state_home = getenv("XDG_STATE_HOME"),
 		.uid = (unsigned long)geteuid(),
+		.var_run_separate = var_run_separate(),
 		.is_executable = is_executable,
 	};
 	struct plan *plan = NULL;

@@ -154,7 +154,9 @@ resolve_log_dir(const struct config *cfg, struct plan *plan,
  * Where else clients may look for R (ARCHITECTURE.md "One daemon whatever
  * path a client takes"): publish, else in session mode every place libvirt
  * may compute, $XDG_RUNTIME_DIR/libvirt, /run/user/UID/libvirt and the
- * cache dir's libvirt, less R.
+ * cache dir's libvirt, less R; in system mode, where /var/run is not a link
+ * to /run (some containers and chroots, Guix System), /var/run/libvirt for
+ * R = /run/libvirt: clients connect under LOCALSTATEDIR, /var/run/libvirt.
  */
 static void
 resolve_publish(const struct config *cfg, struct plan *plan,
@@ -177,6 +179,9 @@ resolve_publish(const struct config *cfg, struct plan *plan,
 			strv_push(&cand, cache);
 		else
 			free(cache);
+	} else if (in->var_run_separate &&
+	    strncmp(plan->runtime_dir, "/run/", 5) == 0) {
+		strv_addf(&cand, "/var%s", plan->runtime_dir);
 	}
 	for (size_t i = 0; i < cand.n; i++) {
 		bool dup = strcmp(cand.v[i], plan->runtime_dir) == 0;

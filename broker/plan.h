@@ -70,6 +70,7 @@ struct plan_input {
 	const char		*home;
 	const char		*xdg_state_home;
 	unsigned long		 uid;		/* for /run/user/UID */
+	bool			 var_run_separate; /* /var/run is not /run */
 	bool			(*is_executable)(const char *path, void *arg);
 	void			*arg;
 };

@@ -51,8 +51,14 @@ void
 publish_init(struct publisher *p, const char *runtime_dir,
     const struct strv *dirs)
 {
+	struct stat st;
+
 	memset(p, 0, sizeof(*p));
 	p->runtime_dir = xstrdup(runtime_dir);
+	/* R's mode: 0700 in session mode; 0755 in system mode, where others
+	 * reach the read-only socket through the links. */
+	p->dir_mode = stat(runtime_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    (st.st_mode & 0777) == 0755 ? 0755 : 0700;
 	strv_copy(&p->dirs, dirs);
 	p->parents = xcalloc(dirs->n + 1, sizeof(*p->parents));
 }
@@ -119,14 +125,16 @@ ensure_dir(struct publisher *p, const char *dir, struct fswatch *w)
 
 	fswatch_add(w, grand);		/* the parent may appear (login) */
 	if (lstat(parent, &st) < 0 && errno == ENOENT &&
-	    owned_dir(grand, &st) && mkdir(parent, 0700) < 0 &&
+	    owned_dir(grand, &st) && mkdir(parent, p->dir_mode) < 0 &&
 	    errno != EEXIST)
 		log_warn("publish: create %s", parent);
 	if (!owned_dir(parent, &st))
 		goto out;		/* not (yet) there, or not ours */
 	fswatch_add(w, parent);		/* P may be removed (logout) */
 	if (lstat(dir, &st) < 0) {
-		if (errno != ENOENT || (mkdir(dir, 0700) < 0 &&
+		bool made = false;
+
+		if (errno != ENOENT || (!(made = mkdir(dir, p->dir_mode) == 0) &&
 		    errno != EEXIST)) {
 			snprintf(msg, sizeof(msg), "publish: create %s: %s", dir,
 			    strerror(errno));
@@ -135,6 +143,11 @@ ensure_dir(struct publisher *p, const char *dir, struct fswatch *w)
 		}
 		if (lstat(dir, &st) < 0)
 			goto out;
+		/* Made by us just now: the umask must not take the others'
+		 * x bit. */
+		if (made && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+		    (st.st_mode & 0777) != p->dir_mode)
+			(void)chmod(dir, p->dir_mode);
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
 		snprintf(msg, sizeof(msg), "publish: %s is %s; not publishing "

@@ -36,6 +36,7 @@ struct publisher {
 	struct strv	 dirs;		/* the libvirt dirs we publish in */
 	struct strv	 names;		/* socket file names in R */
 	char		*runtime_dir;	/* R, the links' target dir */
+	mode_t		 dir_mode;	/* of a dir we make: R's, 0700 or 0755 */
 	struct strv	 made;		/* links we made: dir/name */
 	struct strv	 said;		/* problems reported once */
 	struct publish_seen *parents;	/* per dir: parents linked into */

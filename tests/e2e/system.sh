@@ -77,6 +77,7 @@ fi
 T=$(mktemp -d /tmp/vb-e2e-system.XXXXXX)
 chmod 0755 "$T"		# QEMU opens $T/disk.img
 FOREIGN_PID=		# the monolithic libvirtd of step 6
+PUB_ROOT=		# a published place, as /var/run/libvirt
 QEMU_PID=
 CREATED_QEMU_USER=
 
@@ -182,6 +183,7 @@ cleanup() {
 	[[ -n $CREATED_QEMU_USER ]] && userdel libvirt-qemu && groupdel libvirt-qemu 2>/dev/null
 	[[ -n $RESTART_SERVICE ]] && "/etc/init.d/$RESTART_SERVICE" start >&2
 	rm -rf "$T"
+	[[ -z $PUB_ROOT ]] || rm -rf "$PUB_ROOT"
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -329,11 +331,20 @@ install -d -o "$TEST_USER" -m 0700 "$T/home"
 configure_libvirt
 
 # ------------------------------------------------------------ 1. sockets
+# A published place as /var/run/libvirt is where /var/run is not /run
+# (Guix System, some containers): the broker makes it 0755 like R, so
+# others reach the read-only socket through its links.
+PUB_ROOT=$(mktemp -d /tmp/vb-varrun.XXXXXX)
+chmod 0755 "$PUB_ROOT"
+install -d -m 0755 "$PUB_ROOT/run"
+PUB=$PUB_ROOT/run/libvirt
 PROXY_LINE="listen_tcp = 127.0.0.1:$TCP_PORT"
-write_conf
+write_conf "publish = $PUB"
 start_broker "$T/broker.conf" --system
 assert_lock
 assert_dir_mode "$RUN" 755
+wait_for test -L "$PUB/virtqemud-sock-ro"
+assert_dir_mode "$PUB" 755
 assert_sockets 600 root
 vsys list >/dev/null || die "virsh -c qemu:///system list failed"
 qemud=$(the_prefix_pid virtqemud)
@@ -356,7 +367,9 @@ grep -q "virtqemud-sock': Permission denied" <<<"$out" ||
 	die "not a permission error on virtqemud-sock: $out"
 as_user "$VIRSH" -r -c qemu:///system list >/dev/null ||
 	die "an unprivileged user cannot use the ro socket"
-log "2. $TEST_USER: EACCES on virtqemud-sock, served on virtqemud-sock-ro"
+as_user "$VIRSH" -r -c "qemu+unix:///system?socket=$PUB/virtqemud-sock-ro" list >/dev/null ||
+	die "an unprivileged user cannot use the ro socket through $PUB"
+log "2. $TEST_USER: EACCES on virtqemud-sock, served on virtqemud-sock-ro, also through $PUB"
 
 # ------------------------------------------------------------ 3. a guest
 truncate -s 1M "$T/disk.img"

@@ -505,6 +505,15 @@ START_TEST(publish_defaults_to_the_other_places_less_r)
 	in = system_input(qemu);
 	build_ok("", &in);
 	ck_assert_uint_eq(t_plan->publish.n, 0);
+	/* /var/run not a link to /run: clients look in /var/run/libvirt. */
+	in.var_run_separate = true;
+	build_ok("", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 1);
+	ck_assert_str_eq(t_plan->publish.v[0], "/var/run/libvirt");
+	build_ok("[broker]\nruntime_dir = /srv/libvirt\n", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 0);	/* R not under /run */
+	build_ok("[broker]\npublish = none\n", &in);
+	ck_assert_uint_eq(t_plan->publish.n, 0);
 }
 END_TEST
 
