@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Sourced by tests/bench/run as the unprivileged user: benchmarks 1 and 2
-# with libvirt's modular daemons. Writes "METHOD MICROSECONDS" lines to
-# $W/out/cold.txt and $W/out/warm.txt.
+# with libvirt's modular daemons of $PREFIX. Writes "METHOD MICROSECONDS"
+# lines to $W/out/cold$TAG.txt and $W/out/warm$TAG.txt (TAG: "" for
+# Debian's libvirt, -11.3 for the upstream build).
 
 VIRSH=$PREFIX/bin/virsh
 QEMUD=$PREFIX/sbin/virtqemud
@@ -35,14 +36,14 @@ bench_broker() {	# DIR TIMEOUT -> BPID
 }
 
 # --- 1. cold start
-rb=$W/cold-broker rs=$W/cold-ssa ra=$W/cold-autospawn
+rb=$W/cold-broker$TAG rs=$W/cold-ssa$TAG ra=$W/cold-autospawn$TAG
 install -d -m 0700 "$rs" "$ra"
 bench_broker "$rb" 1
 cold_broker=$BPID
 wait_for -t 60 no_qemud
 for ((i = 0; i < RUNS; i++)); do
 	wait_for -t 60 no_qemud
-	echo "broker $(timed_list "$rb")" >>"$W/out/cold.txt"
+	echo "broker $(timed_list "$rb")" >>"$W/out/cold$TAG.txt"
 
 	wait_for -t 60 no_qemud
 	rm -rf "$rs/libvirt"
@@ -54,11 +55,11 @@ for ((i = 0; i < RUNS; i++)); do
 		"$QEMUD" --timeout 1 2>/dev/null &
 	sp=$!
 	wait_for test -S "$rs/libvirt/virtqemud-admin-sock"
-	echo "ssa $(timed_list "$rs")" >>"$W/out/cold.txt"
+	echo "ssa $(timed_list "$rs")" >>"$W/out/cold$TAG.txt"
 	wait "$sp" || true
 
 	wait_for -t 60 no_qemud
-	echo "autospawn $(timed_list "$ra")" >>"$W/out/cold.txt"
+	echo "autospawn $(timed_list "$ra")" >>"$W/out/cold$TAG.txt"
 	pkill -u "$(id -u)" -x virtqemud || true
 done
 wait_for -t 60 no_qemud
@@ -66,7 +67,7 @@ kill "$cold_broker"
 wait "$cold_broker" || true
 
 # --- 2. warm path: one virtqemud from a broker, one started by hand
-rw=$W/warm-broker rd=$W/warm-direct
+rw=$W/warm-broker$TAG rd=$W/warm-direct$TAG
 bench_broker "$rw" 0
 warm_broker=$BPID
 install -d -m 0700 "$rd"
@@ -76,8 +77,8 @@ wait_for test -S "$rd/libvirt/virtqemud-sock"
 timed_list "$rw" >/dev/null
 timed_list "$rd" >/dev/null
 for ((i = 0; i < RUNS; i++)); do
-	echo "broker $(timed_list "$rw")" >>"$W/out/warm.txt"
-	echo "direct $(timed_list "$rd")" >>"$W/out/warm.txt"
+	echo "broker $(timed_list "$rw")" >>"$W/out/warm$TAG.txt"
+	echo "direct $(timed_list "$rd")" >>"$W/out/warm$TAG.txt"
 done
 kill "$direct" "$warm_broker"
 wait "$direct" "$warm_broker" || true
