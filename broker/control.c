@@ -25,6 +25,7 @@
 #include "control.h"
 #include "ctlproto.h"
 #include "fd.h"
+#include "inherit.h"
 #include "log.h"
 #include "sock.h"
 #include "xalloc.h"
@@ -304,6 +305,19 @@ do_reload(struct ctl_conn *k)
 }
 
 static void
+do_reexec(struct ctl_conn *k)
+{
+	char err[512];
+
+	if (k->ctl->reexec == NULL)
+		conn_err(k, "this broker cannot re-execute");
+	else if (k->ctl->reexec(k->ctl->arg, err, sizeof(err)) < 0)
+		conn_err(k, err);
+	else
+		conn_write(k, "OK\n");
+}
+
+static void
 conn_request(struct ctl_conn *k, const char *line)
 {
 	struct strv args = { 0 };
@@ -320,6 +334,8 @@ conn_request(struct ctl_conn *k, const char *line)
 		do_status(k, &args);
 	else if (strcmp(args.v[0], "reload") == 0 && args.n == 1)
 		do_reload(k);
+	else if (strcmp(args.v[0], "reexec") == 0 && args.n == 1)
+		do_reexec(k);
 	else if ((strcmp(args.v[0], "start") == 0 ||
 	    strcmp(args.v[0], "stop") == 0 ||
 	    strcmp(args.v[0], "restart") == 0 ||
@@ -480,6 +496,7 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
     struct supervisor **sup, int (*reload)(void *, struct strv *), void *arg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct bound_sock ib;
 	struct stat st;
 	mode_t old;
 	int r;
@@ -495,6 +512,13 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (inherit_take_listener(path, SOCK_STREAM, &ib) == 0) {
+		c->fd = ib.fd;		/* left open by a reexec */
+		(void)fd_set_nonblock(c->fd, true);
+		st.st_dev = ib.dev;
+		st.st_ino = ib.ino;
+		goto bound;
+	}
 	/* We hold R's lock: a socket here is a dead broker's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
@@ -509,6 +533,7 @@ control_open(struct control *c, struct ev_loop *loop, const char *path,
 		fd_close(&c->fd);
 		return r;
 	}
+bound:
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
 	c->path = xstrdup(path);

@@ -30,6 +30,9 @@ struct control {
 	const struct publish_dups *dups; /* or NULL; set after control_open */
 	/* SIGHUP's path: 0, or -EINVAL with the errors in ret_errors. */
 	int		(*reload)(void *arg, struct strv *ret_errors);
+	/* virt-brokerctl reexec: 0 (the exec follows the reply), or -errno
+	 * with err saying why not; NULL: not offered. Set after open. */
+	int		(*reexec)(void *arg, char *err, size_t size);
 	void		*arg;
 };
 

@@ -308,6 +308,19 @@ dlog_pipe(struct dlog *l)
 	return l->pipe_wr;
 }
 
+/* A running daemon's pipe, inherited across a reexec (reexec.c). */
+void
+dlog_adopt_pipe(struct dlog *l, int rd, int wr)
+{
+	dlog_close_pipe(l);
+	l->pipe_rd = rd;
+	l->pipe_wr = wr;
+	(void)fd_set_nonblock(l->pipe_rd, true);
+	ev_io_init(&l->io, dlog_cb, l->pipe_rd, EV_READ);
+	l->io.data = l;
+	ev_io_start(l->loop, &l->io);
+}
+
 /* Gives the pipe back (e.g. the broker ran out of fds); see dlog_pipe. */
 void
 dlog_close_pipe(struct dlog *l)

@@ -44,6 +44,7 @@ void	dlog_init(struct dlog *l, struct ev_loop *loop, const char *unit,
 	    unsigned keep);
 int	dlog_pipe(struct dlog *l);
 void	dlog_close_pipe(struct dlog *l);
+void	dlog_adopt_pipe(struct dlog *l, int rd, int wr);
 void	dlog_set_dest(struct dlog *l, enum daemon_log dest, const char *path,
 	    uint64_t max_size, unsigned keep);
 void	dlog_drain(struct dlog *l);

@@ -30,6 +30,8 @@
 #include "proc.h"
 #include "plan.h"
 #include "publish.h"
+#include "inherit.h"
+#include "reexec.h"
 #include "sock.h"
 #include "spawn.h"
 #include "supervise.h"
@@ -66,6 +68,11 @@ struct broker {
 	ev_signal		 sigterm;
 	ev_signal		 sigint;
 	ev_signal		 sighup;
+	ev_signal		 sigusr2;	/* reexec */
+	ev_timer		 reexec_timer;	/* after the reply went out */
+	int			 reexec;	/* reexec_take_state() */
+	unsigned		 reexec_tries;	/* waiting for a quiet moment */
+	struct reexec_state	 rstate;
 };
 
 static void
@@ -252,6 +259,7 @@ make_plan(struct config *cfg, const struct options *o, const char *what)
 
 static void fs_changed(void *arg);
 static int control_reload(void *arg, struct strv *ret_errors);
+static int control_reexec(void *arg, char *err, size_t size);
 static void daemon_notify(void *arg, pid_t pid,
     const struct notify_msg *m);
 
@@ -314,6 +322,7 @@ reopen_broker_sockets(struct broker *b)
 		(void)control_open(&b->control, b->loop,
 		    b->plan->control_socket, &b->sup, control_reload, b);
 		b->control.dups = &b->publisher.dups;
+		b->control.reexec = control_reexec;
 	}
 	if (b->notify_bound && lstat(b->plan->notify_socket, &st) < 0 &&
 	    errno == ENOENT) {
@@ -413,12 +422,73 @@ daemon_notify(void *arg, pid_t pid, const struct notify_msg *m)
 	sup_unit_notify(b->sup, pid, m);
 }
 
+#define REEXEC_WAIT_TRIES	200	/* of 50 ms: 10 s for a quiet moment */
+
+/*
+ * The exec itself, from the loop, once the control reply went out and no
+ * daemon is being started or stopped (checked every 50 ms, 10 s at most).
+ */
+static void
+reexec_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct broker *b = ev_userdata(loop);
+	int keep[] = { b->control.fd, b->notify.fd, b->pidfile.fd };
+	char err[512];
+	int r;
+
+	(void)revents;
+	r = reexec_check(b->sup, err, sizeof(err));
+	if (r == -EAGAIN && ++b->reexec_tries < REEXEC_WAIT_TRIES) {
+		ev_timer_set(w, 0.05, 0.);
+		ev_timer_start(loop, w);
+		return;
+	}
+	if (r == 0)
+		r = reexec_exec(b->sup, keep, sizeof(keep) / sizeof(keep[0]),
+		    err, sizeof(err));
+	log_warnx("reexec: %s; this broker serves on", err);
+	if (b->control.fd >= 0)
+		ev_io_start(b->loop, &b->control.io);
+}
+
+/* virt-brokerctl reexec, SIGUSR2: done from the loop (above). */
+static int
+request_reexec(struct broker *b, char *err, size_t size)
+{
+	int r = reexec_check(b->sup, err, size);
+
+	if (r < 0 && r != -EAGAIN)
+		return r;
+	if (ev_is_active(&b->reexec_timer))
+		return 0;		/* already asked for */
+	/* Control clients from now on queue for the new broker. */
+	if (b->control.fd >= 0)
+		ev_io_stop(b->loop, &b->control.io);
+	b->reexec_tries = 0;
+	ev_timer_set(&b->reexec_timer, 0.05, 0.);
+	ev_timer_start(b->loop, &b->reexec_timer);
+	return 0;
+}
+
+static int
+control_reexec(void *arg, char *err, size_t size)
+{
+	return request_reexec(arg, err, size);
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct broker *b = ev_userdata(loop);
+	char err[512];
 
 	(void)revents;
+	if (w->signum == SIGUSR2) {
+		log_info("SIGUSR2: re-executing");
+		if (request_reexec(b, err, sizeof(err)) < 0)
+			log_warnx("reexec: %s", err);
+		return;
+	}
 	if (w->signum == SIGHUP) {
 		log_info("SIGHUP: reloading the configuration");
 		(void)reload(b, NULL);
@@ -503,14 +573,16 @@ setup_signals(struct broker *b)
 	 */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGUSR1, SIG_IGN);
-	signal(SIGUSR2, SIG_IGN);
 	signal(SIGALRM, SIG_IGN);
 	ev_signal_init(&b->sigterm, signal_cb, SIGTERM);
 	ev_signal_init(&b->sigint, signal_cb, SIGINT);
 	ev_signal_init(&b->sighup, signal_cb, SIGHUP);
+	ev_signal_init(&b->sigusr2, signal_cb, SIGUSR2);
 	ev_signal_start(b->loop, &b->sigterm);
 	ev_signal_start(b->loop, &b->sigint);
 	ev_signal_start(b->loop, &b->sighup);
+	ev_signal_start(b->loop, &b->sigusr2);
+	ev_timer_init(&b->reexec_timer, reexec_timer_cb, 0., 0.);
 }
 
 int
@@ -526,7 +598,15 @@ main(int argc, char **argv)
 
 	stdio_opened = daemon_open_stdio();
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
+	reexec_record(argc, argv);
 	parse_options(argc, argv, o);
+	b.reexec = reexec_take_state(&b.rstate);
+	if (b.reexec != 0) {
+		/* Same process, same parent: no fork, no second readiness
+		 * (the fd --ready-fd named may now be another one). */
+		o->daemon = false;
+		o->ready_fd = -1;
+	}
 	if (o->ready_fd >= 0)
 		o->ready_fd = daemon_check_ready_fd(o->ready_fd, stdio_opened);
 	if (o->verbose)
@@ -580,6 +660,9 @@ main(int argc, char **argv)
 		pidfile_release(&b.pidfile);
 		fatalx("no unit could be served");
 	}
+	if (b.reexec != 0)
+		reexec_restore(b.sup, &b.rstate);
+	reexec_state_free(&b.rstate);
 	bootmark_check(b.plan->runtime_dir, sup_any_adopted(b.sup));
 	log_info("serving %zu unit%s in %s (%s mode)", serving,
 	    serving == 1 ? "" : "s", b.plan->runtime_dir,
@@ -588,6 +671,8 @@ main(int argc, char **argv)
 	    daemon_notify, &b) == 0;
 	b.control_bound = control_open(&b.control, b.loop,
 	    b.plan->control_socket, &b.sup, control_reload, &b) == 0;
+	b.control.reexec = control_reexec;
+	inherit_close_rest();		/* what no one took after a reexec */
 	notify_ready(o->ready_fd);
 	notify_socket_ready();
 	if (daemon_fd >= 0) {

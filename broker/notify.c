@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fd.h"
+#include "inherit.h"
 #include "log.h"
 #include "sock.h"
 #include "notify.h"
@@ -60,6 +61,7 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
     void (*msg)(void *arg, pid_t pid, const struct notify_msg *m), void *arg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct bound_sock ib;
 	struct stat st;
 	int one = 1, r;
 
@@ -73,6 +75,12 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (inherit_take_listener(path, SOCK_DGRAM, &ib) == 0) {
+		n->fd = ib.fd;		/* left open by a reexec */
+		st.st_dev = ib.dev;
+		st.st_ino = ib.ino;
+		goto bound;
+	}
 	/* We hold R's lock: a socket here is a dead broker's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
@@ -87,6 +95,7 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 		return r;
 	}
 	(void)chmod(path, 0600);
+bound:
 	n->dev = st.st_dev;
 	n->ino = st.st_ino;
 	n->path = xstrdup(path);

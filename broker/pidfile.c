@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fd.h"
+#include "inherit.h"
 #include "pidfile.h"
 #include "xalloc.h"
 
@@ -40,7 +41,12 @@ pidfile_acquire(const char *path, struct pidfile *ret_pf,
 	char buf[32];
 	int fd, r, len;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* A reexec keeps its lock open: the same open file, so flock()
+	 * succeeds on it where a new open() of the file would conflict. */
+	fd = inherit_take_file(path);
+	if (fd < 0)
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 
 #include "daemon_env.h"
 #include "fd.h"
+#include "inherit.h"
 #include "listenfds.h"
 #include "log.h"
 #include "proc.h"
@@ -498,8 +500,12 @@ unit_bind(struct unit *u, size_t *ret_live)
 {
 	for (size_t i = 0; i < u->nsocks; i++) {
 		struct unit_sock *s = &u->socks[i];
-		int r = sock_bind(u->spec.name, s->spec, u->sup->plan->backlog,
+		int r = inherit_take_listener(s->spec->path, SOCK_STREAM,
 		    &s->b);
+
+		if (r < 0)	/* not left open by a reexec: bind it */
+			r = sock_bind(u->spec.name, s->spec,
+			    u->sup->plan->backlog, &s->b);
 
 		if (r < 0) {
 			for (size_t j = 0; j < i; j++) {
@@ -515,6 +521,16 @@ unit_bind(struct unit *u, size_t *ret_live)
 		ev_io_set(&s->io, s->b.fd, EV_READ);
 	}
 	return 0;
+}
+
+/* A child started by the broker before a reexec serves u (reexec.c). */
+void
+unit_resume_child(struct unit *u, pid_t pid)
+{
+	u->pid = pid;
+	ev_child_set(&u->child, pid, 0);
+	ev_child_start(u->sup->loop, &u->child);
+	unit_set_state(u, UNIT_RUNNING);
 }
 
 /* Closes the unit's sockets and removes the paths it bound. */
@@ -542,7 +558,10 @@ unit_serve(struct unit *u)
 	size_t live = 0;
 	int r;
 
-	if (unit_adopt_published(u))
+	/* A socket a reexec left us is ours: a probe would queue a client. */
+	if (!(u->spec.nsockets > 0 &&
+	    inherit_has_listener(u->spec.sockets[0].path)) &&
+	    unit_adopt_published(u))
 		return;
 	r = unit_bind(u, &live);
 	u->serving = r == 0;

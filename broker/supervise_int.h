@@ -24,6 +24,7 @@ void		 unit_derive_env(struct unit *u);
 void		 unit_alloc_socks(struct unit *u);
 int		 unit_bind(struct unit *u, size_t *ret_live);
 void		 unit_unbind(struct unit *u);
+void		 unit_resume_child(struct unit *u, pid_t pid);
 void		 unit_serve(struct unit *u);
 struct unit	*unit_new(struct supervisor *sup, const struct unit_spec *spec);
 void		 unit_launch_if(struct unit *u);

@@ -57,6 +57,8 @@ usage(FILE *out, int status)
 	    "  start|stop|restart UNIT     act on a unit's daemon\n"
 	    "  reset UNIT                  leave the failed state\n"
 	    "  reload                      reread the configuration\n"
+	    "  reexec                      re-execute the broker's binary "
+	    "(after an upgrade)\n"
 	    "  log UNIT [-n N] [-f]        the unit's output\n");
 	exit(status);
 }
@@ -408,6 +410,27 @@ cmd_status(const char *path, int argc, char **argv, bool json)
 	return status;
 }
 
+static int cmd_simple(const char *path, const char *cmd, const char *unit);
+
+/*
+ * reexec, then a status request: the control socket stays open across the
+ * exec, so it is answered once the new broker serves (or, if the exec
+ * failed, by the old one, whose log says why).
+ */
+static int
+cmd_reexec(const char *path)
+{
+	const char *args[1] = { "status" };
+	struct reply r;
+
+	cmd_simple(path, "reexec", NULL);
+	request(path, args, 1, &r);
+	if (r.error != NULL)
+		die("after reexec: %s", r.error);
+	reply_free(&r);
+	return 0;
+}
+
 static int
 cmd_simple(const char *path, const char *cmd, const char *unit)
 {
@@ -593,6 +616,8 @@ main(int argc, char **argv)
 		r = cmd_status(path, argc - optind, argv + optind, json);
 	else if (strcmp(cmd, "reload") == 0 && optind == argc)
 		r = cmd_simple(path, cmd, NULL);
+	else if (strcmp(cmd, "reexec") == 0 && optind == argc)
+		r = cmd_reexec(path);
 	else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
 	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "reset") == 0) &&
 	    optind + 1 == argc)

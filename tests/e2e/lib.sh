@@ -387,7 +387,7 @@ e2e_main() {
 	"${run_as[@]}" env -i HOME="$home" USER="$user" LOGNAME="$user" \
 		PATH="$path" XDG_RUNTIME_DIR="$OUTER_ROOT/run" LANG=C.UTF-8 \
 		VB_E2E_INNER=1 VB_E2E_ROOT="$OUTER_ROOT" VB_E2E_WORK="$OUTER_ROOT/work" \
-		VB_PREFIX="$prefix" WAIT_TIMEOUT="$WAIT_TIMEOUT" \
+		VB_PREFIX="$prefix" WAIT_TIMEOUT="$WAIT_TIMEOUT" VB_LIBVIRT="${VB_LIBVIRT:-}" \
 		bash "$sdir/$script" "$broker" "$@" || rc=$?
 	return "$rc"
 }

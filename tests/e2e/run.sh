@@ -228,6 +228,27 @@ body_modular() {
 	assert_qemud_max_so_far
 	log "(c2) the broker restarted virtqemud as $qemud2; QEMU $qemu and the guest run on"
 
+	# (c3) what differs between libvirt versions, as the broker sees it:
+	#      readiness, SIGHUP (11.x: RELOADING=1 then READY=1, counted as a
+	#      reload; 9.0 says nothing), and the open-file limits (the
+	#      catalog's 8192:524288; 11.x raises its soft limit to the hard).
+	local soft hard ready reloaded
+	ready=$(grep -oE "unit virtqemud: pid $qemud2 ready after [0-9]+ ms" "$T/broker.log" | tail -n 1)
+	[[ -n $ready ]] || die "no READY=1 from virtqemud $qemud2"
+	read -r soft hard < <(awk '/^Max open files/ { print $4, $5 }' "/proc/$qemud2/limits")
+	kill -HUP "$qemud2"
+	if [[ ${VB_LIBVIRT:-} == 11.* ]]; then
+		wait_for grep -qF "unit virtqemud: pid $qemud2 reloaded (reload 1)" "$T/broker.log"
+		[[ $soft == "$hard" ]] || die "virtqemud 11.x did not raise its soft limit $soft to $hard"
+	else
+		[[ $soft == 8192 ]] || die "virtqemud 9.0's soft open-file limit is $soft, not 8192"
+	fi
+	vsh list >/dev/null || die "virsh list failed after SIGHUP"
+	[[ $(the_daemon_pid virtqemud) == "$qemud2" ]] || die "virtqemud changed pid at SIGHUP"
+	reloaded=$(grep -F "unit virtqemud: pid $qemud2 reloaded" "$T/broker.log" | tail -n 1 | sed 's/.*: //') || true
+	log "(c3) libvirt ${VB_LIBVIRT:-of Debian}: $ready; open files soft $soft hard $hard;" \
+		"SIGHUP: ${reloaded:-no notification}"
+
 	# (d) secondary drivers are activated by the broker, not autospawned
 	vsh net-list --all >/dev/null || die "virsh net-list failed"
 	vsh pool-list --all >/dev/null || die "virsh pool-list failed"
@@ -266,6 +287,10 @@ body_modular() {
 	for d in virtqemud virtnetworkd virtstoraged; do
 		wait_for no_daemon "$d"
 	done
+	if [[ ${VB_LIBVIRT:-} == 11.* ]]; then
+		grep -qE "unit virtqemud: pid [0-9]+ is stopping" "$T/broker.log" ||
+			die "virtqemud 11.x did not say STOPPING=1 at the broker's stop"
+	fi
 	assert_sockets_removed "${sockets[@]}"
 	report_leftover_links
 	assert_qemud_max

@@ -40,7 +40,7 @@ need guile-3.0 guile-3.0
 check_sh "$init/openrc/virt-broker" -e SC2034
 check_sh "$init/sysvinit/virt-broker"
 for svc in virt-broker virt-broker-user; do
-	for f in run check log/run control/1 control/2 control/a control/q; do
+	for f in run check log/run control/1 control/a control/q; do
 		check_sh "$init/runit/$svc/$f"
 		[[ -x $init/runit/$svc/$f ]] || bad "not executable: runit/$svc/$f"
 	done
@@ -105,7 +105,7 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/s6/virt-broker-log/run \
 	usr/share/virt-broker/init/runit/virt-broker/check \
 	usr/share/virt-broker/init/runit/virt-broker/log/run \
-	usr/share/virt-broker/init/runit/virt-broker/control/2 \
+	usr/share/virt-broker/init/runit/virt-broker/control/1 \
 	usr/share/virt-broker/init/runit/virt-broker-user/conf \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \

@@ -327,6 +327,15 @@
                 (and (eq? (proc (make-process 777)) #t)
                      (equal? kills `((777 ,SIGHUP))))))))))
 
+(let ((reexec (find-action system-svc 'reexec)))
+  (check "system: has a reexec action" reexec)
+  (when reexec
+    (let ((proc (run-gexp (shepherd-action-procedure reexec))))
+      (set! kills '())
+      (check "system: reexec sends SIGUSR2"
+             (and (eq? (proc 4242) #t)
+                  (equal? kills `((4242 ,SIGUSR2))))))))
+
 ;; The generated configuration, read by the real broker (-n: parse,
 ;; resolve, print), with the libvirt package's sbin/ played by a directory
 ;; of stand-in daemons.

@@ -44,3 +44,7 @@ localize() {
 	sed "${expr[@]}" "$src" >"$dest"
 	chmod --reference="$src" "$dest"
 }
+
+# exe_is PID PATH: the process runs PATH (an exec of a replaced binary has
+# " (deleted)" after its old path).
+exe_is() { [[ $(readlink "/proc/$1/exe") == "$2" ]]; }

@@ -51,6 +51,7 @@ NAME="init-openrc"
 inside() {
 	local t=$VB_ORC_T cg=${VB_ORC_CG:-} root=$VB_ORC_T/root
 	LOGFILE=$t/openrc.log
+	broker=$t/sbin/virt-broker	# the copy the script runs
 
 	mount --make-rprivate /
 	mount -t tmpfs -o mode=0755 tmpfs /run
@@ -133,6 +134,17 @@ inside() {
 	[[ $(<"/run/virt-broker.pid") == "$pid" ]] || die "reload replaced the broker"
 	kill -0 "$pid" || die "reload killed the broker"
 	log "reload: the new unit's socket is bound by broker $pid"
+
+	# upgrade: the binary replaced (a new inode), the broker execs it in
+	# place (SIGUSR2): same pid, sockets kept, /proc/PID/exe the new file.
+	install -m 0755 "$broker" "$broker.new" && mv "$broker.new" "$broker"
+	[[ $(readlink "/proc/$pid/exe") == *"(deleted)" ]] || die "the binary was not replaced"
+	[[ $(rc upgrade) == 0 ]] || die "upgrade failed"
+	wait_for exe_is "$pid" "$broker"
+	[[ $(<"/run/virt-broker.pid") == "$pid" ]] || die "upgrade replaced the broker"
+	[[ -S $rl/sock-a && -S $rl/sock-b ]] || die "a socket is gone after the upgrade"
+	[[ $(rc status) == 0 ]] || die "status after the upgrade is not 0"
+	log "upgrade: broker $pid re-executed the new binary, sockets kept"
 
 	local a h t0 t1 where
 	a=$(hello sock-a)
@@ -227,9 +239,11 @@ log "$(dpkg-deb -f "$T"/deb/openrc_*.deb Package Version | tr '\n' ' ')unpacked"
 
 # /etc as the namespace sees it, over the machine's.
 e=$T/etc
-mkdir -p "$e/init.d" "$e/conf.d" "$e/runlevels/default"
+mkdir -p "$e/init.d" "$e/conf.d" "$e/runlevels/default" "$T/sbin"
+# A copy, which the upgrade step replaces as a package manager would.
+install -m 0755 "$broker" "$T/sbin/virt-broker"
 localize "$init/openrc/virt-broker" "$e/init.d/virt-broker" \
-	"$sbindir/virt-broker" "$broker"
+	"$sbindir/virt-broker" "$T/sbin/virt-broker"
 # rc.conf: what a distribution may set globally, and the script must
 # override (cgroup cleanup would kill the helper).
 echo 'rc_cgroup_cleanup="YES"' >"$e/rc.conf"

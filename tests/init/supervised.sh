@@ -6,11 +6,12 @@
 # runit: runit/virt-broker-user for a temporary user in a temporary
 # supplementary group, under runsv with log/ (svlogd): it starts as that
 # user with that group and `sv check` (its check script) passes; `sv hup`
-# reloads; `sv 2` (control/2) leaves the broker running, same pid;
+# reloads; `sv 2` (SIGUSR2) re-executes the broker: same pid, same daemon;
 # `sv restart` gives a new broker that serves.
 # s6: s6/virt-broker (with log/, s6-log) under s6-svscan, in session mode
 # via env/VIRT_BROKER_OPTS (the last --session wins over --system): ready
-# through notification-fd 3 (s6-svwait -U); `s6-svc -h` reloads.
+# through notification-fd 3 (s6-svwait -U); `s6-svc -h` reloads, `s6-svc
+# -2` re-executes it (same pid, same daemon).
 # Both: restarted after SIGKILL, and the daemon it had started is adopted
 # by the new broker, not started twice; then the supervisor stops it (sv
 # down / s6-svc -d) and exits.
@@ -220,18 +221,28 @@ wait_for log_has_n "reload: done" 1
 [[ $(broker_pid) == "$b1" ]] || die "the reload replaced the broker"
 log "reload: broker $b1 logged it and runs on"
 
+# Re-execution in place (an upgrade): SIGUSR2, sv 2 / s6-svc -2. The
+# supervisor sees the same pid throughout; the daemon runs on.
+case $mode in
+runit) sv 2 "$svc" >/dev/null ;;
+s6) s6-svc -2 "$svc" ;;
+esac
+wait_for log_has_n "runs on from before the reexec" 1
+{ [[ $(broker_pid) == "$b1" ]] && kill -0 "$b1"; } ||
+	die "the reexec replaced broker $b1"
+[[ $(hello) == "$d" ]] || die "after the reexec another daemon answered"
+log "reexec: broker $b1 re-executed itself, daemon $d runs on"
+
 if [[ $mode == runit ]]; then
-	# sv 2 would send SIGUSR2, which kills the broker: control/2 runs
-	# instead. runsv handles commands in order, and waits for a control
-	# script: once the next reload is logged, sv 2 is done.
-	sv 2 "$svc" >/dev/null
+	# sv 1 would send SIGUSR1: control/1 says so and sends nothing.
+	# runsv handles commands in order, and waits for a control script:
+	# once the next reload is logged, sv 1 is done.
+	sv 1 "$svc" >/dev/null
 	sv hup "$svc" >/dev/null
 	wait_for log_has_n "reload: done" 2
-	[[ $(log_count "SIGUSR2 not sent") == 1 ]] || die "control/2 did not run"
-	{ [[ $(broker_pid) == "$b1" ]] && kill -0 "$b1"; } ||
-		die "sv 2 replaced broker $b1"
-	[[ $(hello) == "$d" ]] || die "after sv 2 another daemon answered"
-	log "sv 2: control/2 said so, broker $b1 runs on"
+	[[ $(log_count "SIGUSR1 not sent") == 1 ]] || die "control/1 did not run"
+	[[ $(broker_pid) == "$b1" ]] || die "sv 1 replaced broker $b1"
+	log "sv 1: control/1 said so, broker $b1 runs on"
 
 	# sv restart: SIGTERM, the broker stops its daemon, a new broker.
 	sv -w 60 restart "$svc" >/dev/null || die "sv restart failed"

@@ -38,7 +38,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$T/default"
+mkdir -p "$T/default" "$T/sbin"
+# A copy, which the upgrade below replaces as a package manager would.
+install -m 0755 "$broker" "$T/sbin/virt-broker"
+broker=$T/sbin/virt-broker
 localize "$init/sysvinit/virt-broker" "$script" \
 	"$sbindir/virt-broker" "$broker" \
 	"$sysconfdir/default/virt-broker" "$T/default/virt-broker"
@@ -78,6 +81,16 @@ log "second start: exit 0, broker $pid still the only one"
 [[ $(rc status) == 0 ]] || die "status while running is not 0"
 [[ $(rc reload) == 0 ]] || die "reload failed"
 kill -0 "$pid" || die "reload killed the broker"
+# upgrade: the binary replaced (a new inode), then the broker execs it in
+# place: same pid, its socket never closed, /proc/PID/exe the new file.
+install -m 0755 "$broker" "$broker.new" && mv "$broker.new" "$broker"
+[[ $(readlink "/proc/$pid/exe") == *"(deleted)" ]] || die "the binary was not replaced"
+[[ $(rc upgrade) == 0 ]] || die "upgrade failed"
+wait_for exe_is "$pid" "$broker"
+[[ $(<"$T/broker.pid") == "$pid" ]] || die "upgrade replaced the broker"
+[[ -S $sock ]] || die "$sock gone after the upgrade"
+[[ $(rc status) == 0 ]] || die "status after the upgrade is not 0 (--exec on a replaced binary?)"
+log "upgrade: broker $pid re-executed the new binary"
 [[ $(rc stop) == 0 ]] || die "stop failed"
 pid_gone "$pid" || die "stop returned while broker $pid runs"
 log "stop: broker $pid gone when it returned"

@@ -59,12 +59,12 @@
 (define %virt-broker-module-directory
   "LINUX_MODULE_DIRECTORY=/run/booted-system/kernel/lib/modules")
 
-;; The reload action: SIGHUP to the broker. LOCK-FILE: a gexp or string
+;; An action that sends SIGNAL to the broker. LOCK-FILE: a gexp or string
 ;; naming the broker's lock file, R/virt-broker.pid, which holds its pid.
-(define (virt-broker-reload-action lock-file)
+(define (virt-broker-signal-action name documentation signal lock-file)
   (shepherd-action
-   (name 'reload)
-   (documentation "Reload the broker's configuration (SIGHUP).")
+   (name name)
+   (documentation documentation)
    (procedure
     #~(lambda (running . args)
         (define (running-pid value)
@@ -81,11 +81,26 @@
              (and (integer? pid) (> pid 1) pid))))
         (let ((pid (or (running-pid running) (lock-file-pid #$lock-file))))
           (cond (pid
-                 (kill pid SIGHUP)
+                 (kill pid #$signal)
                  #t)
                 (else
-                 (format #t "virt-broker: no pid to send SIGHUP to~%")
+                 (format #t "virt-broker: no pid to signal~%")
                  #f)))))))
+
+;; reload: SIGHUP, the configuration read again. reexec: SIGUSR2, the
+;; broker execs its binary again in place (same pid, sockets and daemons
+;; kept): after `guix system reconfigure` brings a new virt-broker, instead
+;; of a restart, which would close the sockets.
+(define (virt-broker-reload-action lock-file)
+  (virt-broker-signal-action 'reload
+                             "Reload the broker's configuration (SIGHUP)."
+                             SIGHUP lock-file))
+
+(define (virt-broker-reexec-action lock-file)
+  (virt-broker-signal-action 'reexec
+                             "Re-execute the broker's binary in place \
+(SIGUSR2): sockets and daemons are kept."
+                             SIGUSR2 lock-file))
 
 ;; Stop: SIGTERM to the broker's process group (the broker alone: its
 ;; daemons have sessions of their own), SIGKILL after the grace period.
@@ -150,6 +165,8 @@
          (stop %virt-broker-stop)
          (actions
           (list (virt-broker-reload-action
+                 "/run/libvirt/virt-broker.pid")
+                (virt-broker-reexec-action
                  "/run/libvirt/virt-broker.pid"))))))
 
 (define virt-broker-service-type

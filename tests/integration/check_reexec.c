@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration: re-execution in place (virt-brokerctl reexec, SIGUSR2) under
+ * a steady client load (vb-load: a connect every 10 ms to each of a busy
+ * unit, whose daemon runs throughout, and two idle units, whose daemons
+ * serve one client and exit, so that the broker holds their sockets most
+ * of the time). No client may be refused, reset or left waiting; the busy
+ * daemon keeps its pid; the units' history survives; a new binary at the
+ * same path is what runs afterwards; a binary that cannot start is not
+ * exec'd; a state of another format version is said and the sockets and
+ * daemons are found without it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS 10000
+
+#define CTL(out, ...) h_ctl_as(-1, out, sizeof(out), \
+	(const char *const[]){ __VA_ARGS__, NULL })
+
+static void
+conf_three(void)
+{
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[busy]\nexec = %s\nargs = --notify\n"
+	    "socket = a.socket sock-a\n[idle1]\nexec = %s\n"
+	    "args = --exit-after 1\nsocket = b.socket sock-b\n[idle2]\n"
+	    "exec = %s\nargs = --exit-after 1\nsocket = c.socket sock-c\n",
+	    h_fake_daemon(), h_fake_daemon(), h_fake_daemon());
+}
+
+/* A field of unit's object in virt-brokerctl status --json. */
+static long
+json_field(const char *json, const char *unit, const char *field)
+{
+	char key[64], f[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "{\"name\":\"%s\"", unit);
+	snprintf(f, sizeof(f), "\"%s\":", field);
+	p = strstr(json, key);
+	if (p == NULL || (p = strstr(p, f)) == NULL)
+		return -2;
+	return strtol(p + strlen(f), NULL, 10);
+}
+
+static long
+unit_field(const char *unit, const char *field)
+{
+	char out[16384];
+
+	ck_assert_int_eq(CTL(out, "status", "--json"), 0);
+	return json_field(out, unit, field);
+}
+
+/* vb-load on the three sockets; its pid, its output in *ret_out (fd). */
+static pid_t
+start_load(int *ret_out)
+{
+	char *a = h_rt("sock-a"), *b = h_rt("sock-b"), *c = h_rt("sock-c");
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		execl(getenv("VB_LOAD"), "vb-load", "-i", "10", "-t", "8000",
+		    a, b, c, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*ret_out = p[0];
+	free(a);
+	free(b);
+	free(c);
+	return pid;
+}
+
+/* Stops vb-load; its counts line. */
+static void
+stop_load(pid_t pid, int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int st;
+
+	kill(pid, SIGTERM);
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(fd);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static long
+count_of(const char *line, const char *key)
+{
+	char k[32];
+	const char *p;
+
+	snprintf(k, sizeof(k), "%s=", key);
+	p = strstr(line, k);
+	ck_assert_msg(p != NULL, "no %s in '%s'", key, line);
+	return strtol(p + strlen(k), NULL, 10);
+}
+
+static void
+assert_no_failures(const char *counts)
+{
+	ck_assert_msg(count_of(counts, "ok") > 100, "%s", counts);
+	ck_assert_msg(count_of(counts, "refused") == 0, "%s", counts);
+	ck_assert_msg(count_of(counts, "reset") == 0, "%s", counts);
+	ck_assert_msg(count_of(counts, "timeout") == 0, "%s", counts);
+	ck_assert_msg(count_of(counts, "other") == 0, "%s", counts);
+}
+
+/* Waits (polling) for the load to have made some progress. */
+static void
+let_load_run(int ms)
+{
+	long until = h_now_ms() + ms;
+
+	while (h_now_ms() < until)
+		usleep(20 * 1000);
+}
+
+START_TEST(reexec_under_load_refuses_no_one)
+{
+	char *a = h_rt("sock-a"), out[16384], counts[4096], want[128];
+	long busy, acts1, acts2;
+	pid_t load;
+	int fd;
+
+	conf_three();
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	busy = h_hello(a, T_MS);
+	ck_assert_int_gt(busy, 0);
+	ck_assert(h_wait_log(&H, "ready after", T_MS));
+	load = start_load(&fd);
+	let_load_run(500);
+	for (int i = 1; i <= 3; i++) {
+		acts1 = unit_field("idle1", "activations");
+		ck_assert_int_gt(acts1, 0);
+		ck_assert_int_eq(CTL(out, "reexec"), 0);
+		ck_assert_int_eq(h_log_count(&H, "reexec: state of 3 units"),
+		    i);
+		ck_assert(h_pid_alive(H.broker));	/* the same process */
+		ck_assert_int_eq(unit_field("busy", "pid"), busy);
+		ck_assert_int_eq(unit_field("busy", "activations"), 1);
+		ck_assert_int_ge(unit_field("busy", "ready_ms"), 0);
+		acts2 = unit_field("idle1", "activations");
+		ck_assert_msg(acts2 >= acts1, "idle1: %ld activations, %ld "
+		    "before the reexec", acts2, acts1);
+		let_load_run(300);
+	}
+	stop_load(load, fd, counts, sizeof(counts));
+	assert_no_failures(counts);
+	snprintf(want, sizeof(want), "pids=%ld", busy);
+	ck_assert_int_eq(h_hello(a, T_MS), busy);
+	snprintf(want, sizeof(want), "unit busy: pid %ld runs on from before "
+	    "the reexec", busy);
+	ck_assert_int_eq(h_log_count(&H, want), 3);
+	ck_assert_int_eq(h_log_count(&H, "unit busy: started"), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert(h_wait_gone((pid_t)busy, T_MS));	/* still its child */
+	free(a);
+}
+END_TEST
+
+/* SIGUSR2 (runit's sv 2, s6-svc -2) does the same. */
+START_TEST(sigusr2_reexecs)
+{
+	char *a = h_rt("sock-a");
+	long busy;
+
+	conf_three();
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	busy = h_hello(a, T_MS);
+	ck_assert_int_gt(busy, 0);
+	ck_assert_int_eq(kill(H.broker, SIGUSR2), 0);
+	ck_assert(h_wait_log(&H, "reexec: state of 3 units", T_MS));
+	ck_assert(h_wait_log(&H, "runs on from before the reexec", T_MS));
+	ck_assert_int_eq(h_hello(a, T_MS), busy);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+static void
+copy_binary(const char *from, const char *to)
+{
+	char tmp[512], buf[65536];
+	int in = open(from, O_RDONLY), out;
+	ssize_t n;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", to);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+	ck_assert(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert_int_eq(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+	ck_assert_int_eq(rename(tmp, to), 0);	/* as a package manager */
+}
+
+/* The binary's path holds a new file: that one runs after the reexec. */
+START_TEST(reexec_runs_the_binary_now_at_the_path)
+{
+	char *bin = h_path(&H, "virt-broker"), *a = h_rt("sock-a"), out[4096];
+	char exe[600], link[64];
+	struct stat before, after;
+	ssize_t n;
+
+	copy_binary(getenv("VB_BROKER"), bin);
+	setenv("VB_BROKER", bin, 1);
+	conf_three();
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	ck_assert_int_eq(stat(bin, &before), 0);
+	copy_binary(bin, bin);			/* the upgrade */
+	ck_assert_int_eq(stat(bin, &after), 0);
+	ck_assert_uint_ne(before.st_ino, after.st_ino);
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)H.broker);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_ptr_nonnull(strstr(exe, "(deleted)"));	/* old inode */
+	ck_assert_int_eq(CTL(out, "reexec"), 0);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_str_eq(exe, bin);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(bin);
+	free(a);
+}
+END_TEST
+
+/* A binary that cannot even say its version is not exec'd. */
+START_TEST(a_binary_that_cannot_start_is_not_executed)
+{
+	char *bin = h_path(&H, "virt-broker"), *a = h_rt("sock-a"), out[4096];
+	char *tmp = h_path(&H, "broken");
+	FILE *fp;
+	long busy;
+
+	copy_binary(getenv("VB_BROKER"), bin);
+	setenv("VB_BROKER", bin, 1);
+	conf_three();
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	busy = h_hello(a, T_MS);
+	ck_assert_int_gt(busy, 0);
+	fp = fopen(tmp, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("#!/bin/sh\nexit 3\n", fp);
+	fclose(fp);
+	chmod(tmp, 0755);
+	ck_assert_int_eq(rename(tmp, bin), 0);
+	ck_assert_int_eq(CTL(out, "reexec"), 0);
+	ck_assert(h_wait_log(&H, "-V failed (status 3); not re-executing; "
+	    "this broker serves on", T_MS));
+	ck_assert_int_eq(h_log_count(&H, "reexec: executing"), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), busy);
+	ck_assert_int_eq(CTL(out, "status"), 0);	/* control works */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(bin);
+	free(tmp);
+	free(a);
+}
+END_TEST
+
+/*
+ * A broker of another version left its sockets, a daemon and a state this
+ * one cannot read: it says so, takes the sockets and the daemon without
+ * the history, and starts no second daemon. Played by the test: a process
+ * binds sock-a, forks the daemon on it, then execs the broker with a
+ * "virt-broker-state 99" memfd.
+ */
+START_TEST(a_state_of_another_version_falls_back)
+{
+	char *a = h_rt("sock-a"), *starts = h_dir("starts"), want[160];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int ready[2];
+	long pid;
+	char c;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[busy]\nexec = %s\nargs = --starts %s\n"
+	    "socket = a.socket sock-a\n", h_fake_daemon(), starts);
+	ck_assert_int_eq(pipe(ready), 0);
+	H.broker = fork();
+	ck_assert_int_ge(H.broker, 0);
+	if (H.broker == 0) {
+		char fdenv[32], *rt = h_rt(""), *dir;
+		int s, m, logfd;
+		pid_t d;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		dir = strdup(rt);
+		for (char *p = dir + 1; *p != '\0'; p++)
+			if (*p == '/') {
+				*p = '\0';
+				mkdir(dir, 0700);
+				*p = '/';
+			}
+		mkdir(dir, 0700);
+		s = socket(AF_UNIX, SOCK_STREAM, 0);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a);
+		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(s, 64) < 0)
+			_exit(120);
+		d = fork();
+		if (d == 0) {
+			char pidenv[32];
+
+			dup2(s, 3);
+			snprintf(pidenv, sizeof(pidenv), "%ld", (long)getpid());
+			setenv("LISTEN_PID", pidenv, 1);
+			setenv("LISTEN_FDS", "1", 1);
+			setenv("LISTEN_FDNAMES", "a.socket", 1);
+			execl(h_fake_daemon(), "fake-daemon", "--starts", starts,
+			    (char *)NULL);
+			_exit(121);
+		}
+		m = memfd_create("state", 0);
+		if (write(m, "virt-broker-state 99\nunit busy future=1\n", 40)
+		    != 40 || lseek(m, 0, SEEK_SET) != 0)
+			_exit(122);
+		snprintf(fdenv, sizeof(fdenv), "%d", m);
+		setenv("VIRT_BROKER_REEXEC_FD", fdenv, 1);
+		setenv("XDG_RUNTIME_DIR", H.xdg, 1);
+		setenv("HOME", H.dir, 1);
+		unsetenv("XDG_CACHE_HOME");
+		logfd = open(H.log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		dup2(logfd, 2);
+		(void)!write(ready[1], "x", 1);
+		execl(getenv("VB_BROKER"), "virt-broker", "--session", "-v",
+		    "-f", H.conf, (char *)NULL);
+		_exit(123);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	ck_assert(h_wait_file(starts, T_MS));
+	ck_assert(h_wait_log(&H, "reexec: the previous broker's state: "
+	    "format version 99, this broker reads 1; going on without the "
+	    "units' history", T_MS));
+	ck_assert(h_wait_log(&H, "runs on from before the reexec", T_MS));
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	snprintf(want, sizeof(want), "unit busy: pid %ld runs on from before "
+	    "the reexec", pid);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert_int_eq(h_count_lines(starts), 1);	/* no second daemon */
+	ck_assert_int_eq(h_log_count(&H, "unit busy: started"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert(h_wait_gone((pid_t)pid, T_MS));
+	free(a);
+	free(starts);
+}
+END_TEST
+
+static Suite *
+reexec_suite(void)
+{
+	Suite *s = suite_create("reexec");
+	TCase *tc = tcase_create("reexec");
+
+	h_add_tcases(s, &tc, 1, 120);
+	tcase_add_test(tc, reexec_under_load_refuses_no_one);
+	tcase_add_test(tc, sigusr2_reexecs);
+	tcase_add_test(tc, reexec_runs_the_binary_now_at_the_path);
+	tcase_add_test(tc, a_binary_that_cannot_start_is_not_executed);
+	tcase_add_test(tc, a_state_of_another_version_falls_back);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run(reexec_suite());
+}
