@@ -89,6 +89,11 @@ adopt_gone(struct unit *u)
 	u->adopted_pid = 0;
 	if (u->adopted_dir != NULL)
 		adopt_unlink_ours(u);
+	if (u->nsocks > 0 && u->socks[0].b.fd >= 0) {
+		/* Adopted with its sockets held (holder.c): still ours. */
+		unit_feed(u, UNIT_EV_EXIT, false, false);
+		return;
+	}
 	if (unit_adopt_published(u))
 		return;
 	r = unit_bind(u, &live);
@@ -189,6 +194,22 @@ unit_adopt(struct unit *u, size_t live)
 	else
 		log_warnx("unit %s: %s is still live; not serving this unit",
 		    u->spec.name, path);
+}
+
+/*
+ * The daemon pid, which a dead broker started, serves the unit's sockets,
+ * which the broker holds too (taken back from the holder): adopted, its
+ * sockets kept bound and unwatched until it exits.
+ */
+void
+unit_adopt_held(struct unit *u, pid_t pid)
+{
+	const char *path = u->spec.sockets[0].path;
+
+	if (adopt_watch(u, pid, path) == 1)
+		return;
+	log_info("unit %s: pid %ld holds %s but is not %s; serving the unit",
+	    u->spec.name, (long)pid, path, exec_name(u));
 }
 
 /* R/NAME -> dir/NAME for each of the unit's sockets the daemon serves. */

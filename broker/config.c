@@ -31,6 +31,7 @@ cfg_new(const char *file)
 	cfg->file = xstrdup(file);
 	cfg->search_path = xstrdup(CFG_DEFAULT_SEARCH_PATH);
 	cfg->backlog = CFG_DEFAULT_BACKLOG;
+	cfg->holder_timeout = CFG_DEFAULT_HOLDER_TIMEOUT;
 	return cfg;
 }
 

@@ -60,6 +60,7 @@ enum cfg_key {
 	CFG_KEY_SOCKET_GROUP	= 1 << 22,
 	CFG_KEY_LISTEN_TCP	= 1 << 23,
 	CFG_KEY_LISTEN_TLS	= 1 << 24,
+	CFG_KEY_HOLDER_TIMEOUT	= 1 << 25,
 };
 
 #define CFG_TCP_PREFIX		"tcp:"
@@ -87,6 +88,7 @@ enum daemon_log {
 #define CFG_DEFAULT_STOP_TIMEOUT	30
 #define CFG_MAX_STOP_TIMEOUT		3600
 #define CFG_DEFAULT_BACKLOG		0	/* 0: SOMAXCONN */
+#define CFG_DEFAULT_HOLDER_TIMEOUT	60	/* s a holder waits */
 #define CFG_MAX_UNITS			4096
 #define CFG_UNIT_NAME_MAX		48	/* inih cuts sections at 49 */
 
@@ -138,6 +140,7 @@ struct config {
 	unsigned		 socket_mode;	/* default for every unit */
 	char			*socket_group;
 	unsigned		 backlog;
+	unsigned		 holder_timeout;	/* s; 0: no holder */
 	struct unit_conf	*units;
 	size_t			 nunits;
 	struct strv		 errors;	/* "FILE:LINE: message" */

@@ -357,6 +357,12 @@ cfg_broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 		if (cfg_parse_uint(value, 1, 65535, 10, &cfg->backlog) < 0)
 			cfg_error(cfg, line, "[broker] backlog: '%s' is not a "
 			    "number from 1 to 65535", value);
+	} else if (strcmp(key, "holder_timeout") == 0) {
+		if (once(ctx, &cfg->set, CFG_KEY_HOLDER_TIMEOUT, "broker",
+		    key) && cfg_parse_uint(value, 0, 86400, 10,
+		    &cfg->holder_timeout) < 0)
+			cfg_error(cfg, line, "[broker] holder_timeout: '%s' is "
+			    "not a number of seconds from 0 to 86400", value);
 	} else if (strcmp(key, "socket_mode") == 0) {
 		if (once(ctx, &cfg->set, CFG_KEY_SOCKET_MODE, "broker", key) &&
 		    cfg_parse_uint(value, 0, 0777, 8, &cfg->socket_mode) < 0)

@@ -100,6 +100,17 @@ add:
 	table[ntable++] = e;
 }
 
+/* One fd received from elsewhere (the holder), as if inherited. */
+void
+inherit_add(int fd)
+{
+	size_t before = ntable;
+
+	scan_fd(fd);
+	if (ntable == before)
+		(void)close(fd);	/* not a socket we could use */
+}
+
 /* Every fd from 3 up but skip_fd, as /proc/self/fd lists them. */
 void
 inherit_scan(int skip_fd)
@@ -325,9 +336,26 @@ inherit_fd_pipe_ino(pid_t pid, int fd)
 	return fd_ino(pid, fd, "pipe");
 }
 
+/* Is pid a holder (holder.c names itself so)? */
+static bool
+is_holder(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	comm[n > 0 ? n : 0] = '\0';
+	(void)close(fd);
+	return strcmp(comm, "vb-holder\n") == 0;
+}
+
 /*
  * Which of the children holds sock_fd's socket (an activated daemon has it
- * as one of its fds from 3 up): its pid, or 0.
+ * as one of its fds from 3 up): its pid, or 0. A holder is not a daemon.
  */
 pid_t
 inherit_child_holding(int sock_fd, pid_t *children, size_t n)
@@ -342,6 +370,8 @@ inherit_child_holding(int sock_fd, pid_t *children, size_t n)
 		struct dirent *de;
 		bool found = false;
 
+		if (is_holder(children[i]))
+			continue;
 		snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)children[i]);
 		if ((d = opendir(dir)) == NULL)
 			continue;
@@ -356,4 +386,51 @@ inherit_child_holding(int sock_fd, pid_t *children, size_t n)
 			return children[i];
 	}
 	return 0;
+}
+
+/* Does pid hold the socket whose inode is ino (as one of its fds)? */
+static bool
+holds_socket(pid_t pid, ino_t ino)
+{
+	char dir[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)pid);
+	if ((d = opendir(dir)) == NULL)
+		return false;
+	while (!found && (de = readdir(d)) != NULL) {
+		long fd = strtol(de->d_name, NULL, 10);
+
+		found = fd >= 0 && fd_ino(pid, (int)fd, "socket") == ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A process other than this one (and a holder, "vb-holder") that holds
+ * sock_fd's socket: a daemon a dead broker started on it. Its pid, or 0.
+ */
+pid_t
+inherit_process_holding(int sock_fd)
+{
+	pid_t self = getpid(), found = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	if (fstat(sock_fd, &st) < 0 || (d = opendir("/proc")) == NULL)
+		return 0;
+	while (found == 0 && (de = readdir(d)) != NULL) {
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 0 || pid == (long)self || is_holder((pid_t)pid))
+			continue;
+		if (holds_socket((pid_t)pid, st.st_ino))
+			found = (pid_t)pid;
+	}
+	closedir(d);
+	return found;
 }

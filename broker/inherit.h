@@ -18,6 +18,7 @@
 struct bound_sock;
 
 void	inherit_scan(int skip_fd);
+void	inherit_add(int fd);
 size_t	inherit_count(void);
 bool	inherit_has_listener(const char *path);
 int	inherit_take_listener(const char *path, int type,
@@ -28,5 +29,6 @@ void	inherit_close_rest(void);
 pid_t	inherit_child_holding(int sock_fd, pid_t *children, size_t n);
 size_t	inherit_children(pid_t *ret, size_t max);
 ino_t	inherit_fd_pipe_ino(pid_t pid, int fd);
+pid_t	inherit_process_holding(int sock_fd);
 
 #endif

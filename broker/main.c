@@ -30,6 +30,7 @@
 #include "proc.h"
 #include "plan.h"
 #include "publish.h"
+#include "holder.h"
 #include "inherit.h"
 #include "reexec.h"
 #include "sock.h"
@@ -71,6 +72,8 @@ struct broker {
 	ev_signal		 sigusr2;	/* reexec */
 	ev_timer		 reexec_timer;	/* after the reply went out */
 	int			 reexec;	/* reexec_take_state() */
+	bool			 from_holder;	/* a dead broker's sockets */
+	struct holder		 holder;
 	unsigned		 reexec_tries;	/* waiting for a quiet moment */
 	struct reexec_state	 rstate;
 };
@@ -332,6 +335,16 @@ reopen_broker_sockets(struct broker *b)
 	}
 }
 
+/* The holder keeps a copy of exactly the sockets served now. */
+static void
+refresh_holder(struct broker *b)
+{
+	int extra[] = { b->control.fd, b->notify.fd };
+
+	holder_refresh(&b->holder, b->plan, b->sup, extra,
+	    sizeof(extra) / sizeof(extra[0]));
+}
+
 /* Things changed and settled: check R, our sockets, our links. */
 static void
 fs_changed(void *arg)
@@ -346,6 +359,7 @@ fs_changed(void *arg)
 	reopen_broker_sockets(b);
 	sup_check_paths(b->sup);
 	publish_sync(&b->publisher, &b->fswatch);
+	refresh_holder(b);
 }
 
 /* Any change, at once: links into a directory a login just made. */
@@ -404,6 +418,7 @@ reload(struct broker *b, struct strv *ret_errors)
 	b->plan = plan;
 	b->cfg = cfg;
 	republish(b);
+	refresh_holder(b);
 	log_info("reload: done");
 	return 0;
 }
@@ -443,9 +458,12 @@ reexec_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_start(loop, w);
 		return;
 	}
-	if (r == 0)
+	if (r == 0) {
+		holder_stop(&b->holder);	/* this process holds them */
 		r = reexec_exec(b->sup, keep, sizeof(keep) / sizeof(keep[0]),
 		    err, sizeof(err));
+		refresh_holder(b);
+	}
 	log_warnx("reexec: %s; this broker serves on", err);
 	if (b->control.fd >= 0)
 		ev_io_start(b->loop, &b->control.io);
@@ -588,7 +606,8 @@ setup_signals(struct broker *b)
 int
 main(int argc, char **argv)
 {
-	struct broker b = { .pidfile = { .fd = -1 } };
+	struct broker b = { .pidfile = { .fd = -1 },
+	    .holder = { .pipe_wr = -1 } };
 	struct options *o = &b.opts;
 	char *lock_path;
 	size_t serving;
@@ -599,6 +618,7 @@ main(int argc, char **argv)
 	stdio_opened = daemon_open_stdio();
 	log_init("virt-broker", LOG_LEVEL_INFO, false);
 	reexec_record(argc, argv);
+	holder_set_argv(argc, argv);
 	parse_options(argc, argv, o);
 	b.reexec = reexec_take_state(&b.rstate);
 	if (b.reexec != 0) {
@@ -642,6 +662,9 @@ main(int argc, char **argv)
 		fatal("%s", lock_path);
 	}
 	free(lock_path);
+	/* A broker before this one died: its holder kept the sockets. */
+	if (b.reexec == 0)
+		b.from_holder = holder_collect(b.plan->holder_socket) > 0;
 	/* Only the lock's holder names itself; -d's parent waits for it. */
 	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
 		errno = -r;
@@ -662,6 +685,8 @@ main(int argc, char **argv)
 	}
 	if (b.reexec != 0)
 		reexec_restore(b.sup, &b.rstate);
+	else if (b.from_holder)
+		holder_adopt_running(b.sup);
 	reexec_state_free(&b.rstate);
 	bootmark_check(b.plan->runtime_dir, sup_any_adopted(b.sup));
 	log_info("serving %zu unit%s in %s (%s mode)", serving,
@@ -673,6 +698,7 @@ main(int argc, char **argv)
 	    b.plan->control_socket, &b.sup, control_reload, &b) == 0;
 	b.control.reexec = control_reexec;
 	inherit_close_rest();		/* what no one took after a reexec */
+	refresh_holder(&b);
 	notify_ready(o->ready_fd);
 	notify_socket_ready();
 	if (daemon_fd >= 0) {
@@ -688,6 +714,7 @@ main(int argc, char **argv)
 
 	ev_run(b.loop, 0);
 
+	holder_stop(&b.holder);		/* a clean stop: nothing to hold */
 	control_close(&b.control);
 	notify_close(&b.notify);
 

@@ -32,6 +32,7 @@ plan_free(struct plan *plan)
 	free(plan->log_dir);
 	free(plan->notify_socket);
 	free(plan->control_socket);
+	free(plan->holder_socket);
 	strv_free(&plan->publish);
 	strv_free(&plan->notices);
 	free(plan);
@@ -635,6 +636,7 @@ plan_build(struct config *cfg, const struct plan_input *in,
 	if ((cfg->set & CFG_KEY_MODE) && !in->mode_forced)
 		plan->mode = cfg->mode;
 	plan->backlog = cfg->backlog;
+	plan->holder_timeout = cfg->holder_timeout;
 	plan->log_syslog = cfg->log_syslog;
 	r = resolve_runtime_dir(cfg, plan, in);
 	if (r < 0)
@@ -645,6 +647,8 @@ plan_build(struct config *cfg, const struct plan_input *in,
 	    PLAN_NOTIFY_SOCKET);
 	plan->control_socket = paths_join(plan->runtime_dir,
 	    CTLPROTO_SOCKET);
+	plan->holder_socket = paths_join(plan->runtime_dir,
+	    PLAN_HOLDER_SOCKET);
 	err = plan_catalog(cfg, plan, in);
 	for (size_t i = 0; i < cfg->nunits; i++) {
 		const struct unit_conf *uc = &cfg->units[i];

@@ -55,6 +55,8 @@ struct plan {
 	char			*control_socket; /* virt-brokerctl's */
 	struct strv		 publish;	/* other dirs clients look in */
 	unsigned		 backlog;	/* 0: SOMAXCONN */
+	unsigned		 holder_timeout; /* s; 0: no fd holder */
+	char			*holder_socket;	/* R/virt-broker-holder-sock */
 	bool			 log_syslog;
 	struct unit_spec	*units;
 	size_t			 nunits;
@@ -99,6 +101,7 @@ bool	 unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b);
 #define PLAN_NOFILE_HARD	524288	/* 11.x: LimitNOFILE=1024:524288 */
 #define PLAN_SUN_PATH_MAX	108	/* sizeof(sockaddr_un.sun_path) */
 #define PLAN_NOTIFY_SOCKET	"virt-broker-notify-sock"
+#define PLAN_HOLDER_SOCKET	"virt-broker-holder-sock"
 #define PLAN_HYPERVISOR_MEMLOCK	(64ULL << 20)	/* LimitMEMLOCK=64M */
 
 #endif

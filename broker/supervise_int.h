@@ -33,6 +33,7 @@ void		 sup_remove(struct supervisor *sup, struct unit *u);
 
 /* adopt.c */
 void		 unit_adopt(struct unit *u, size_t live);
+void		 unit_adopt_held(struct unit *u, pid_t pid);
 bool		 unit_adopt_published(struct unit *u);
 
 /* reload.c */

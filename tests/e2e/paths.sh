@@ -210,17 +210,26 @@ body() {
 	log "3. $runuser made, wiped (not made again by the broker) and made again:" \
 		"linked each time, guest running, same virtqemud $qemud"
 
-	# 4. the broker killed: the next one adopts virtqemud, then binds its
-	#    sockets when it exits.
+	# 4. the broker killed: its holder keeps the sockets open (a client in
+	#    the gap waits, never refused), the next one takes them back and
+	#    adopts virtqemud, then serves the sockets when it exits.
 	kill -KILL "$BROKER_PID"
 	wait "$BROKER_PID" 2>/dev/null || true
 	log "4. broker $BROKER_PID killed (SIGKILL)"
 	BROKER_PID=
 	pid_alive "$qemud" || die "virtqemud $qemud died with the broker"
+	(
+		rc=0
+		timeout 60 "$VIRSH" -q -c qemu:///session net-list --all >"$T/gap.out" 2>&1 || rc=$?
+		echo "$rc" >"$T/gap.rc"
+	) &
 	# The new broker must publish for the daemon it adopts.
 	remove_test_links
 	start_broker "$conf" -v
+	wait_for broker_log_has "holder: took"
 	wait_for broker_log_has "unit virtqemud: adopted pid $qemud, which serves $r/virtqemud-sock"
+	wait_for test -s "$T/gap.rc"
+	[[ $(<"$T/gap.rc") == 0 ]] || die "a client during the gap failed: $(cat "$T/gap.out")"
 	wait_for link_to "$xdg/virtqemud-sock" "$r/virtqemud-sock"
 	wait_for link_to "$runuser/libvirt/virtqemud-sock" "$r/virtqemud-sock"
 	assert_qemud "$qemud" "after the broker restart"

@@ -249,6 +249,39 @@ body_modular() {
 	log "(c3) libvirt ${VB_LIBVIRT:-of Debian}: $ready; open files soft $soft hard $hard;" \
 		"SIGHUP: ${reloaded:-no notification}"
 
+	# (c4) virt-brokerctl reexec with the guest running and virsh
+	#      clients coming all the while: same broker pid, same virtqemud,
+	#      the guest runs on, every client served.
+	local loader fails=0 served=0 acts_before acts_after
+	acts_before=$("$ctl" --session status --json | grep -o '"name":"virtqemud"[^}]*' |
+		sed -n 's/.*"activations":\([0-9]*\).*/\1/p')
+	(
+		n=0 f=0
+		while [[ ! -e $T/stop-load ]]; do
+			if vsh list >/dev/null 2>>"$T/load.err"; then n=$((n + 1)); else f=$((f + 1)); fi
+		done
+		echo "$n $f" >"$T/load.out"
+	) &
+	loader=$!
+	wait_for test -s "$T/load.err" -o -e "$T/load.out" -o "$(pgrep -c -P "$loader")" -gt 0
+	"$ctl" --session reexec >"$T/reexec.out" 2>&1 || die "virt-brokerctl reexec: $(cat "$T/reexec.out")"
+	vsh list >/dev/null || die "virsh list failed after the reexec"
+	touch "$T/stop-load"
+	wait "$loader"
+	read -r served fails <"$T/load.out"
+	((fails == 0)) || die "$fails virsh clients failed across the reexec: $(head -n 3 "$T/load.err")"
+	((served > 0)) || die "no virsh client ran across the reexec"
+	grep -qF "unit virtqemud: pid $qemud2 runs on from before the reexec" "$T/broker.log" ||
+		die "the new broker did not take virtqemud $qemud2 back"
+	assert_broker_alive "after the reexec"
+	[[ $(the_daemon_pid virtqemud) == "$qemud2" ]] || die "virtqemud changed across the reexec"
+	[[ $(guest_pid) == "$qemu" ]] || die "the guest's QEMU changed across the reexec"
+	acts_after=$("$ctl" --session status --json | grep -o '"name":"virtqemud"[^}]*' |
+		sed -n 's/.*"activations":\([0-9]*\).*/\1/p')
+	[[ $acts_after == "$acts_before" ]] || die "virtqemud's activations went from $acts_before to $acts_after"
+	assert_qemud_max_so_far
+	log "(c4) reexec: broker $BROKER_PID, virtqemud $qemud2 and QEMU $qemu kept; $served virsh clients served, none failed"
+
 	# (d) secondary drivers are activated by the broker, not autospawned
 	vsh net-list --all >/dev/null || die "virsh net-list failed"
 	vsh pool-list --all >/dev/null || die "virsh pool-list failed"

@@ -884,6 +884,21 @@ START_TEST(error_failed_cooldown_out_of_range)
 }
 END_TEST
 
+START_TEST(holder_timeout_parses_and_bounds)
+{
+	assert_clean("");
+	ck_assert_uint_eq(t_cfg->holder_timeout, CFG_DEFAULT_HOLDER_TIMEOUT);
+	assert_clean("[broker]\nholder_timeout = 0\n");
+	ck_assert_uint_eq(t_cfg->holder_timeout, 0);
+	assert_error("[broker]\nholder_timeout = 86401\n",
+	    F ":2: [broker] holder_timeout: '86401' is not a number of "
+	    "seconds from 0 to 86400");
+	assert_error("[broker]\nholder_timeout = soon\n",
+	    F ":2: [broker] holder_timeout: 'soon' is not a number of "
+	    "seconds from 0 to 86400");
+}
+END_TEST
+
 START_TEST(error_limit_nofile_zero_or_words)
 {
 	static const char *const bad[] = { "0", "lots", "1024:", ":4096",
@@ -1449,6 +1464,7 @@ config_suite(void)
 	tcase_add_test(tc, error_failed_cooldown_out_of_range);
 	tcase_add_test(tc, error_limit_nofile_zero_or_words);
 	tcase_add_test(tc, limit_nofile_soft_and_hard);
+	tcase_add_test(tc, holder_timeout_parses_and_bounds);
 	tcase_add_test(tc, error_limit_memlock_bad_suffix);
 	tcase_add_test(tc, error_limit_memlock_zero);
 	tcase_add_test(tc, inet_specs_parse);

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the fd holder (see holder.h). After fork the child runs only
+ * holder_main(): system calls on what the parent prepared (the sorted fd
+ * list, the socket path and identity), no allocation, no stdio, no libev.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "holder.h"
+#include "inherit.h"
+#include "log.h"
+#include "plan.h"
+#include "supervise_int.h"
+#include "xalloc.h"
+
+#define HOLDER_MAGIC	"virt-broker-holder 1"
+#define HOLDER_BATCH	250		/* fds per message (SCM_MAX_FD 253) */
+
+static char	*argv_start;		/* the process's argument strings */
+static size_t	 argv_len;
+
+/* Where main's argv lives: the holder writes its own name there. */
+void
+holder_set_argv(int argc, char **argv)
+{
+	char *lo = NULL, *hi = NULL;
+
+	for (int i = 0; i < argc; i++) {	/* the strings, contiguous */
+		char *end = argv[i] + strlen(argv[i]) + 1;
+
+		if (lo == NULL || argv[i] < lo)
+			lo = argv[i];
+		if (hi == NULL || end > hi)
+			hi = end;
+	}
+	argv_start = lo;
+	argv_len = lo != NULL ? (size_t)(hi - lo) : 0;
+}
+
+/* The holder's command line, as ps and pgrep -f see it. */
+static void
+set_cmdline(void)
+{
+	static const char name[] = "virt-broker-holder";
+
+	if (argv_start == NULL || argv_len < sizeof(name))
+		return;
+	memset(argv_start, 0, argv_len);
+	memcpy(argv_start, name, sizeof(name));
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Every listening socket of the served units, and the extra ones. */
+static void
+collect_fds(const struct supervisor *sup, const int *extra, size_t nextra,
+    int **ret, size_t *ret_n)
+{
+	size_t n = 0, cap = nextra;
+	int *v;
+
+	for (size_t i = 0; i < sup->nunits; i++)
+		cap += sup->units[i]->nsocks;
+	v = xcalloc(cap + 1, sizeof(*v));
+	for (size_t i = 0; i < nextra; i++)
+		if (extra[i] >= 0)
+			v[n++] = extra[i];
+	for (size_t i = 0; i < sup->nunits; i++) {
+		const struct unit *u = sup->units[i];
+
+		for (size_t j = 0; j < u->nsocks; j++)
+			if (u->socks[j].b.fd >= 0)
+				v[n++] = u->socks[j].b.fd;
+	}
+	qsort(v, n, sizeof(*v), cmp_int);
+	*ret = v;
+	*ret_n = n;
+}
+
+static long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Closes every fd from 3 up that is not in keep (sorted). */
+static void
+close_others(const int *keep, size_t n)
+{
+	int from = 3;
+
+	for (size_t i = 0; i <= n; i++) {
+		int to = i < n ? keep[i] - 1 : INT32_MAX;
+
+		if (to >= from && syscall(SYS_close_range, (unsigned)from,
+		    (unsigned)to, 0) < 0)
+			for (int fd = from; fd <= to && fd < 65536; fd++)
+				(void)close(fd);
+		if (i < n)
+			from = keep[i] + 1;
+	}
+}
+
+/* Sends every held fd to c, HOLDER_BATCH at a time. 0, or -1. */
+static int
+hand_over(int c, const int *fds, size_t n)
+{
+	union {
+		char buf[CMSG_SPACE(HOLDER_BATCH * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+
+	for (size_t at = 0; at < n || at == 0; at += HOLDER_BATCH) {
+		size_t k = n - at < HOLDER_BATCH ? n - at : HOLDER_BATCH;
+		struct iovec iov = { .iov_base = (void *)HOLDER_MAGIC,
+		    .iov_len = sizeof(HOLDER_MAGIC) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct cmsghdr *cm;
+
+		if (k > 0) {
+			memset(&u, 0, sizeof(u));
+			mh.msg_control = u.buf;
+			mh.msg_controllen = CMSG_SPACE(k * sizeof(int));
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(k * sizeof(int));
+			memcpy(CMSG_DATA(cm), fds + at, k * sizeof(int));
+		}
+		if (sendmsg(c, &mh, MSG_NOSIGNAL) < 0)
+			return -1;
+		if (n == 0)
+			break;
+	}
+	return 0;
+}
+
+/* Our socket file, if the path still is it. */
+static void
+unlink_ours(const char *path, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+		(void)unlink(path);
+}
+
+static _Noreturn void
+holder_main(int rd, int lfd, const char *path, dev_t dev, ino_t ino,
+    const int *fds, size_t n, unsigned timeout_s)
+{
+	struct pollfd p[2] = { { .fd = rd, .events = POLLIN },
+	    { .fd = lfd, .events = POLLIN } };
+	long deadline = -1;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (int s = 1; s < 32; s++)
+		if (s != SIGPIPE && s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	(void)prctl(PR_SET_NAME, "vb-holder");
+	set_cmdline();
+	for (;;) {
+		int wait = deadline < 0 ? -1 : (int)(deadline - mono_ms());
+		char byte;
+		ssize_t r;
+
+		if (deadline >= 0 && wait <= 0)
+			break;			/* no broker came back */
+		if (poll(p, 2, wait) < 0)
+			continue;
+		if (p[0].revents != 0) {
+			r = read(rd, &byte, 1);
+			if (r == 1)
+				break;		/* the broker goes: so do we */
+			if (r == 0) {		/* the broker died */
+				deadline = mono_ms() + (long)timeout_s * 1000;
+				p[0].fd = -1;
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			struct ucred cr;
+			socklen_t len = sizeof(cr);
+			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (c < 0)
+				continue;
+			if (deadline >= 0 && getsockopt(c, SOL_SOCKET,
+			    SO_PEERCRED, &cr, &len) == 0 &&
+			    cr.uid == geteuid() && hand_over(c, fds, n) == 0) {
+				(void)close(c);
+				break;		/* the next broker has them */
+			}
+			(void)close(c);
+		}
+	}
+	unlink_ours(path, dev, ino);
+	_exit(0);
+}
+
+void
+holder_start(struct holder *h, const struct plan *plan,
+    const struct supervisor *sup, const int *extra, size_t nextra)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = plan->holder_socket;
+	struct stat st;
+	int p[2], lfd, *keep;
+	mode_t old;
+	pid_t pid;
+
+	memset(h, 0, sizeof(*h));
+	h->pipe_wr = -1;
+	if (plan->holder_timeout == 0 || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	collect_fds(sup, extra, nextra, &h->fds, &h->nfds);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* We hold R's lock: a socket here is a dead holder's. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	old = umask(0177);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 4) < 0 || lstat(path, &st) < 0) {
+		umask(old);
+		log_warn("holder: %s; the sockets close if the broker dies",
+		    path);
+		fd_close(&lfd);
+		return;
+	}
+	umask(old);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		log_warn("holder: pipe");
+		unlink_ours(path, st.st_dev, st.st_ino);
+		fd_close(&lfd);
+		return;
+	}
+	/* The child keeps the held fds, its pipe end and its socket. */
+	keep = xcalloc(h->nfds + 2, sizeof(*keep));
+	memcpy(keep, h->fds, h->nfds * sizeof(*keep));
+	keep[h->nfds] = p[0];
+	keep[h->nfds + 1] = lfd;
+	qsort(keep, h->nfds + 2, sizeof(*keep), cmp_int);
+	pid = fork();
+	if (pid == 0) {
+		close_others(keep, h->nfds + 2);
+		holder_main(p[0], lfd, path, st.st_dev, st.st_ino, h->fds,
+		    h->nfds, plan->holder_timeout);
+	}
+	free(keep);
+	(void)close(p[0]);
+	fd_close(&lfd);
+	if (pid < 0) {
+		log_warn("holder: fork");
+		unlink_ours(path, st.st_dev, st.st_ino);
+		(void)close(p[1]);
+		return;
+	}
+	h->pid = pid;
+	h->pipe_wr = p[1];
+	log_debug("holder: pid %ld holds %zu sockets", (long)pid, h->nfds);
+}
+
+/* Tells the holder to exit: the broker stops, or a new holder comes. */
+void
+holder_stop(struct holder *h)
+{
+	if (h->pid > 0 && h->pipe_wr >= 0) {
+		(void)!write(h->pipe_wr, "q", 1);
+		fd_close(&h->pipe_wr);
+	}
+	free(h->fds);
+	h->fds = NULL;
+	h->nfds = 0;
+	h->pid = 0;
+}
+
+/* A new holder if the set of listening sockets changed. */
+void
+holder_refresh(struct holder *h, const struct plan *plan,
+    const struct supervisor *sup, const int *extra, size_t nextra)
+{
+	int *now;
+	size_t n;
+
+	collect_fds(sup, extra, nextra, &now, &n);
+	if (h->pid > 0 && n == h->nfds &&
+	    memcmp(now, h->fds, n * sizeof(*now)) == 0) {
+		free(now);
+		return;
+	}
+	free(now);
+	holder_stop(h);
+	holder_start(h, plan, sup, extra, nextra);
+}
+
+/*
+ * At start-up: a dead broker's holder hands its sockets over, which then
+ * serve as if a reexec had left them (inherit.c). The number of sockets
+ * taken, 0 if there is no holder, -errno.
+ */
+int
+holder_collect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	int c, taken = 0;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || lstat(path, &st) < 0 ||
+	    !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fd_close(&c);
+		return 0;		/* a dead holder's socket */
+	}
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
+	    cr.uid != geteuid()) {
+		log_warnx("holder: %s is served by uid %ld, not this broker's; "
+		    "ignored", path, (long)cr.uid);
+		fd_close(&c);
+		return -EPERM;
+	}
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(HOLDER_BATCH * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		char magic[sizeof(HOLDER_MAGIC)];
+		struct iovec iov = { .iov_base = magic, .iov_len = sizeof(magic) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+		struct pollfd p = { .fd = c, .events = POLLIN };
+		ssize_t r;
+
+		if (poll(&p, 1, 5000) <= 0)
+			break;
+		r = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+		if (r <= 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			size_t k;
+
+			if (cm->cmsg_level != SOL_SOCKET ||
+			    cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+				    sizeof(int));
+				if ((size_t)r != sizeof(HOLDER_MAGIC) ||
+				    memcmp(magic, HOLDER_MAGIC, r) != 0) {
+					(void)close(fd);
+					continue;
+				}
+				inherit_add(fd);
+				taken++;
+			}
+		}
+	}
+	fd_close(&c);
+	if (taken > 0)
+		log_info("holder: took %d socket%s back, held since the broker "
+		    "before this one (pid %ld) died", taken, taken == 1 ? "" :
+		    "s", (long)cr.pid);
+	return taken;
+}
+
+/*
+ * After a holder's handover: a unit whose socket a live process holds is
+ * served by the daemon the dead broker started: adopted, its socket kept.
+ */
+void
+holder_adopt_running(struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+		pid_t pid = 0;
+
+		for (size_t j = 0; j < u->nsocks && pid == 0; j++)
+			if (u->socks[j].b.fd >= 0 && u->adopted_pid <= 0)
+				pid = inherit_process_holding(u->socks[j].b.fd);
+		if (pid > 0)
+			unit_adopt_held(u, pid);
+	}
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the fd holder. A child of the broker that keeps a copy of every
+ * listening socket (the units', the control and notify sockets) and does
+ * nothing else, so that if the broker dies (SIGKILL, the OOM killer, a
+ * crash) the sockets stay open: clients wait in their backlogs instead of
+ * being refused, and a session client finds no dead socket to replace with
+ * a daemon of its own. The next broker takes the sockets back from it over
+ * R/virt-broker-holder-sock (SCM_RIGHTS; only from the same uid) and serves
+ * the queued clients; the daemons that ran on are adopted. A holder whose
+ * broker does not come back within holder_timeout seconds exits, removing
+ * only its own socket. A broker that stops cleanly, reloads or re-executes
+ * tells its holder to exit (a byte on a pipe) and starts a new one.
+ */
+#ifndef VB_HOLDER_H
+#define VB_HOLDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct supervisor;
+struct plan;
+
+struct holder {
+	pid_t	 pid;		/* 0: none */
+	int	 pipe_wr;	/* EOF without a byte: the broker died */
+	int	*fds;		/* what it holds, sorted */
+	size_t	 nfds;
+};
+
+void	holder_set_argv(int argc, char **argv);
+void	holder_start(struct holder *h, const struct plan *plan,
+	    const struct supervisor *sup, const int *extra, size_t nextra);
+void	holder_refresh(struct holder *h, const struct plan *plan,
+	    const struct supervisor *sup, const int *extra, size_t nextra);
+void	holder_stop(struct holder *h);
+int	holder_collect(const char *path);
+void	holder_adopt_running(struct supervisor *sup);
+
+#endif
