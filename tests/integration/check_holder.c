@@ -72,65 +72,6 @@ wait_holder(pid_t broker)
 	return h;
 }
 
-static pid_t
-start_load(const char *interval, const char *a, int *ret_out)
-{
-	int p[2];
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], 1);
-		execl(getenv("VB_LOAD"), "vb-load", "-i", interval, "-t",
-		    "8000", a, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	*ret_out = p[0];
-	return pid;
-}
-
-static void
-stop_load(pid_t pid, int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int st;
-
-	kill(pid, SIGTERM);
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	close(fd);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-}
-
-static long
-count_of(const char *line, const char *key)
-{
-	char k[32];
-	const char *p;
-
-	snprintf(k, sizeof(k), " %s=", key);
-	p = strstr(line, k);
-	if (p == NULL && strncmp(line, k + 1, strlen(k + 1)) == 0)
-		p = line - 1;
-	ck_assert_msg(p != NULL, "no %s in '%s'", key, line);
-	return strtol(p + strlen(k), NULL, 10);
-}
-
-static void
-let_run(int ms)
-{
-	long until = h_now_ms() + ms;
-
-	while (h_now_ms() < until)
-		usleep(20 * 1000);
-}
-
 START_TEST(sigkill_and_a_new_broker_a_second_later_refuse_no_one)
 {
 	char *a = h_rt("sock-a"), *b = h_rt("sock-b"), *starts = h_dir("starts");
@@ -148,30 +89,24 @@ START_TEST(sigkill_and_a_new_broker_a_second_later_refuse_no_one)
 	busy = h_hello(a, T_MS);
 	ck_assert_int_gt(busy, 0);
 	ck_assert_int_gt(wait_holder(H.broker), 0);
-	l1 = start_load("10", a, &f1);
-	l2 = start_load("300", b, &f2);
-	let_run(500);
+	l1 = h_load_start("10", a, NULL, &f1);
+	l2 = h_load_start("300", b, NULL, &f2);
+	h_let_run(500);
 	old = H.broker;
 	ck_assert_int_eq(kill(old, SIGKILL), 0);
 	ck_assert(h_wait_exit(old, T_MS) >= 0);	/* reaped */
-	let_run(1000);				/* no broker for a second */
+	h_let_run(1000);				/* no broker for a second */
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert(h_wait_log(&H, "holder: took 4 sockets back", T_MS));
 	snprintf(want, sizeof(want), "unit busy: adopted pid %ld", busy);
 	ck_assert(h_wait_log(&H, want, T_MS));
-	let_run(800);
-	stop_load(l1, f1, c1, sizeof(c1));
-	stop_load(l2, f2, c2, sizeof(c2));
-	ck_assert_msg(count_of(c1, "ok") >= 50, "%s", c1);
-	ck_assert_msg(count_of(c1, "refused") == 0 &&
-	    count_of(c1, "reset") == 0 && count_of(c1, "timeout") == 0 &&
-	    count_of(c1, "other") == 0, "busy: %s", c1);
+	h_let_run(800);
+	h_load_stop(l1, f1, c1, sizeof(c1));
+	h_load_stop(l2, f2, c2, sizeof(c2));
+	h_load_assert_clean(c1, 50);
 	snprintf(want, sizeof(want), "pids=%ld\n", busy);
 	ck_assert_msg(strstr(c1, want) != NULL, "busy served by: %s", c1);
-	ck_assert_msg(count_of(c2, "ok") >= 3, "%s", c2);
-	ck_assert_msg(count_of(c2, "refused") == 0 &&
-	    count_of(c2, "reset") == 0 && count_of(c2, "timeout") == 0 &&
-	    count_of(c2, "other") == 0, "idle: %s", c2);
+	h_load_assert_clean(c2, 3);
 	ck_assert_int_eq(h_count_lines(starts), 1);	/* busy: one start */
 	ck_assert_int_eq(h_hello(a, T_MS), busy);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);

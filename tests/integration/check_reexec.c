@@ -70,78 +70,6 @@ unit_field(const char *unit, const char *field)
 	return json_field(out, unit, field);
 }
 
-/* vb-load every interval ms on a and b (or a alone); its pid, its output
- * in *ret_out (fd). */
-static pid_t
-start_load(const char *interval, const char *a, const char *b, int *ret_out)
-{
-	int p[2];
-	pid_t pid;
-
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], 1);
-		execl(getenv("VB_LOAD"), "vb-load", "-i", interval, "-t",
-		    "8000", a, b, (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	*ret_out = p[0];
-	return pid;
-}
-
-/* Stops vb-load; its counts line. */
-static void
-stop_load(pid_t pid, int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int st;
-
-	kill(pid, SIGTERM);
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	close(fd);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
-
-static long
-count_of(const char *line, const char *key)
-{
-	char k[32];
-	const char *p;
-
-	snprintf(k, sizeof(k), "%s=", key);
-	p = strstr(line, k);
-	ck_assert_msg(p != NULL, "no %s in '%s'", key, line);
-	return strtol(p + strlen(k), NULL, 10);
-}
-
-static void
-assert_no_failures(const char *counts, long min_ok)
-{
-	ck_assert_msg(count_of(counts, "ok") >= min_ok, "%s", counts);
-	ck_assert_msg(count_of(counts, "refused") == 0, "%s", counts);
-	ck_assert_msg(count_of(counts, "reset") == 0, "%s", counts);
-	ck_assert_msg(count_of(counts, "timeout") == 0, "%s", counts);
-	ck_assert_msg(count_of(counts, "other") == 0, "%s", counts);
-}
-
-/* Waits (polling) for the load to have made some progress. */
-static void
-let_load_run(int ms)
-{
-	long until = h_now_ms() + ms;
-
-	while (h_now_ms() < until)
-		usleep(20 * 1000);
-}
-
 START_TEST(reexec_under_load_refuses_no_one)
 {
 	char *a = h_rt("sock-a"), *b = h_rt("sock-b"), *c = h_rt("sock-c");
@@ -155,9 +83,9 @@ START_TEST(reexec_under_load_refuses_no_one)
 	busy = h_hello(a, T_MS);
 	ck_assert_int_gt(busy, 0);
 	ck_assert(h_wait_log(&H, "ready after", T_MS));
-	load = start_load("10", a, NULL, &fd);
-	load2 = start_load("300", b, c, &fd2);
-	let_load_run(800);
+	load = h_load_start("10", a, NULL, &fd);
+	load2 = h_load_start("300", b, c, &fd2);
+	h_let_run(800);
 	for (int i = 1; i <= 3; i++) {
 		acts1 = unit_field("idle1", "activations");
 		ck_assert_int_gt(acts1, 0);
@@ -171,12 +99,12 @@ START_TEST(reexec_under_load_refuses_no_one)
 		acts2 = unit_field("idle1", "activations");
 		ck_assert_msg(acts2 >= acts1, "idle1: %ld activations, %ld "
 		    "before the reexec", acts2, acts1);
-		let_load_run(300);
+		h_let_run(300);
 	}
-	stop_load(load, fd, counts, sizeof(counts));
-	assert_no_failures(counts, 100);
-	stop_load(load2, fd2, counts, sizeof(counts));
-	assert_no_failures(counts, 5);
+	h_load_stop(load, fd, counts, sizeof(counts));
+	h_load_assert_clean(counts, 100);
+	h_load_stop(load2, fd2, counts, sizeof(counts));
+	h_load_assert_clean(counts, 5);
 	snprintf(want, sizeof(want), "pids=%ld", busy);
 	ck_assert_int_eq(h_hello(a, T_MS), busy);
 	snprintf(want, sizeof(want), "unit busy: pid %ld runs on from before "

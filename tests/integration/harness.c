@@ -677,3 +677,81 @@ h_wait_link(const char *path, const char *target, int timeout_ms)
 	} while (h_now_ms() < end);
 	return false;
 }
+
+/*
+ * vb-load (VB_LOAD) every interval_ms on a and b (b may be NULL): a steady
+ * client load. Its pid; its counts line comes on *ret_out (h_load_stop).
+ */
+pid_t
+h_load_start(const char *interval_ms, const char *a, const char *b,
+    int *ret_out)
+{
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		execl(env_or_die("VB_LOAD"), "vb-load", "-i", interval_ms, "-t",
+		    "8000", a, b, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*ret_out = p[0];
+	return pid;
+}
+
+/* Stops vb-load; its counts line in buf. */
+void
+h_load_stop(pid_t pid, int out, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int st;
+
+	kill(pid, SIGTERM);
+	while (len + 1 < size && (n = read(out, buf + len,
+	    size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(out);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "vb-load: %d", st);
+}
+
+/* KEY=N of a vb-load counts line. */
+long
+h_load_count(const char *counts, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (const char *p = counts; (p = strstr(p, key)) != NULL; p += k)
+		if ((p == counts || p[-1] == ' ') && p[k] == '=')
+			return strtol(p + k + 1, NULL, 10);
+	ck_abort_msg("no %s in '%s'", key, counts);
+	return -1;
+}
+
+/* At least min_ok clients served, none refused, reset or left waiting. */
+void
+h_load_assert_clean(const char *counts, long min_ok)
+{
+	ck_assert_msg(h_load_count(counts, "ok") >= min_ok, "%s", counts);
+	ck_assert_msg(h_load_count(counts, "refused") == 0 &&
+	    h_load_count(counts, "reset") == 0 &&
+	    h_load_count(counts, "timeout") == 0 &&
+	    h_load_count(counts, "other") == 0, "%s", counts);
+}
+
+/* Lets time pass (a load runs meanwhile): not a synchronisation. */
+void
+h_let_run(int ms)
+{
+	long until = h_now_ms() + ms;
+
+	while (h_now_ms() < until)
+		usleep(20 * 1000);
+}

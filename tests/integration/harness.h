@@ -62,5 +62,11 @@ ino_t	 h_inode(const char *path);
 int	 h_ctl_as(int uid, char *out, size_t size, const char *const *args);
 bool	 h_is_link_to(const char *path, const char *target);
 bool	 h_wait_link(const char *path, const char *target, int timeout_ms);
+pid_t	 h_load_start(const char *interval_ms, const char *a, const char *b,
+	    int *ret_out);
+void	 h_load_stop(pid_t pid, int out, char *buf, size_t size);
+long	 h_load_count(const char *counts, const char *key);
+void	 h_load_assert_clean(const char *counts, long min_ok);
+void	 h_let_run(int ms);
 
 #endif
