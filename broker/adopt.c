@@ -52,9 +52,10 @@ adopt_find_pid(const struct unit *u, const char *dir, const char *path)
 	else
 		snprintf(pidfile, sizeof(pidfile), "%s/%s.pid", dir, name);
 	pid = proc_read_pidfile(pidfile);
-	if (!proc_is(pid, name))
+	if (!proc_is(pid, name) || !proc_running(pid))
 		pid = sock_listener_pid(path);
-	return proc_is(pid, name) ? pid : 0;
+	/* A zombie (an orphan a container's init never reaps) serves no one. */
+	return proc_is(pid, name) && proc_running(pid) ? pid : 0;
 }
 
 /* R/NAME for the unit's sockets in R that are links to the adopted dir. */
@@ -143,7 +144,8 @@ adopt_watch(struct unit *u, pid_t pid, const char *path)
 		    "unit", u->spec.name, path, (long)pid);
 		return -1;
 	}
-	if (!proc_is(pid, exec_name(u))) {	/* gone, or its pid reused */
+	if (!proc_is(pid, exec_name(u)) || !proc_running(pid)) {
+		/* gone (a zombie too), or its pid reused */
 		fd_close(&fd);
 		return 0;
 	}

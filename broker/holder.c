@@ -321,11 +321,13 @@ holder_refresh(struct holder *h, const struct plan *plan,
 
 /*
  * At start-up: a dead broker's holder hands its sockets over, which then
- * serve as if a reexec had left them (inherit.c). The number of sockets
- * taken, 0 if there is no holder, -errno.
+ * serve as if a reexec had left them (inherit.c); or, !keep, a holder in a
+ * place now published (an older layout's R) is ended and its sockets
+ * closed, so that only a daemon still serving one keeps it live. The
+ * number of sockets taken, 0 if there is no holder, -errno.
  */
 int
-holder_collect(const char *path)
+holder_collect(const char *path, bool keep)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -379,9 +381,10 @@ holder_collect(const char *path)
 
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
 				    sizeof(int));
-				if ((size_t)r != sizeof(HOLDER_MAGIC) ||
+				if (!keep || (size_t)r != sizeof(HOLDER_MAGIC) ||
 				    memcmp(magic, HOLDER_MAGIC, r) != 0) {
 					(void)close(fd);
+					taken += !keep;
 					continue;
 				}
 				inherit_add(fd);
@@ -390,10 +393,14 @@ holder_collect(const char *path)
 		}
 	}
 	fd_close(&c);
-	if (taken > 0)
+	if (taken > 0 && keep)
 		log_info("holder: took %d socket%s back, held since the broker "
 		    "before this one (pid %ld) died", taken, taken == 1 ? "" :
 		    "s", (long)cr.pid);
+	else if (taken > 0)
+		log_info("holder: %s: closed the %d socket%s a dead broker of "
+		    "another runtime directory held", path, taken,
+		    taken == 1 ? "" : "s");
 	return taken;
 }
 

@@ -35,7 +35,7 @@ void	holder_start(struct holder *h, const struct plan *plan,
 void	holder_refresh(struct holder *h, const struct plan *plan,
 	    const struct supervisor *sup, const int *extra, size_t nextra);
 void	holder_stop(struct holder *h);
-int	holder_collect(const char *path);
+int	holder_collect(const char *path, bool keep);
 void	holder_adopt_running(struct supervisor *sup);
 
 #endif

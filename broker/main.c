@@ -662,9 +662,22 @@ main(int argc, char **argv)
 		fatal("%s", lock_path);
 	}
 	free(lock_path);
-	/* A broker before this one died: its holder kept the sockets. */
-	if (b.reexec == 0)
-		b.from_holder = holder_collect(b.plan->holder_socket) > 0;
+	/*
+	 * A broker before this one died: its holder kept the sockets. One of
+	 * an older layout (R in a place now published) holds sockets that are
+	 * not R's: closed at once, so that only a daemon still serving one
+	 * keeps it live (adopted) and the published place gets its links.
+	 */
+	if (b.reexec == 0) {
+		b.from_holder = holder_collect(b.plan->holder_socket, true) > 0;
+		for (size_t i = 0; i < b.plan->publish.n; i++) {
+			char *hs = paths_join(b.plan->publish.v[i],
+			    PLAN_HOLDER_SOCKET);
+
+			(void)holder_collect(hs, false);
+			free(hs);
+		}
+	}
 	/* Only the lock's holder names itself; -d's parent waits for it. */
 	if (o->pidfile != NULL && (r = daemon_pidfile_write(o->pidfile)) < 0) {
 		errno = -r;

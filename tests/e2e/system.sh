@@ -262,9 +262,11 @@ expected_sockets() {
 		echo "libvirt-sock-ro ro virtproxyd"
 		echo "libvirt-admin-sock admin virtproxyd"
 	fi
-	# The broker's own: virt-brokerctl's, and the daemons' NOTIFY_SOCKET.
+	# The broker's own: virt-brokerctl's, the daemons' NOTIFY_SOCKET, and
+	# its holder's (the next broker takes the sockets back there).
 	echo "virt-broker-ctl-sock broker -"
 	echo "virt-broker-notify-sock broker -"
+	echo "virt-broker-holder-sock broker -"
 }
 
 # assert_sockets RW-MODE GROUP [KEPT-HELPER]: exactly the expected sockets
@@ -314,7 +316,8 @@ guest_running() {
 no_broker_sockets() {
 	local s
 	for s in virtqemud-sock virtqemud-sock-ro virtqemud-admin-sock \
-		libvirt-sock libvirt-sock-ro libvirt-admin-sock virt-broker.pid; do
+		libvirt-sock libvirt-sock-ro libvirt-admin-sock virt-broker.pid \
+		virt-broker-holder-sock; do
 		[[ ! -e $RUN/$s ]] || return 1
 	done
 }

@@ -176,7 +176,10 @@ START_TEST(reexec_runs_the_binary_now_at_the_path)
 	n = readlink(link, exe, sizeof(exe) - 1);
 	ck_assert_int_gt(n, 0);
 	exe[n] = '\0';
-	ck_assert_ptr_nonnull(strstr(exe, "(deleted)"));	/* old inode */
+	/* The old inode (under valgrind, exe is valgrind's tool). */
+	if (getenv("VB_BROKER_WRAPPER") == NULL ||
+	    getenv("VB_BROKER_WRAPPER")[0] == '\0')
+		ck_assert_ptr_nonnull(strstr(exe, "(deleted)"));
 	ck_assert_int_eq(CTL(out, "reexec"), 0);
 	n = readlink(link, exe, sizeof(exe) - 1);
 	ck_assert_int_gt(n, 0);
