@@ -74,21 +74,9 @@ for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
 	fi
 done
 
-# The e2e part's user: its own, not the e2e tests' vbtest, since their
-# cleanup kills every process of the user (a concurrent e2e run would lose
-# its daemons). Made before the snapshot (useradd's files are not the
-# package's), and removed at the end if the test made it.
-export VB_TEST_USER=vbpkg
-made_user=
-id -u "$VB_TEST_USER" >/dev/null 2>&1 || made_user=yes
-(
-	# shellcheck source=../e2e/lib.sh
-	. "$src/tests/e2e/lib.sh"
-	ensure_test_user
-)
-
 T=$(mktemp -d /tmp/vb-pkg.XXXXXX)
 chmod 0755 "$T"
+made_user=
 rc_dirs=()
 for d in /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d \
 	/etc/rc6.d /etc/rcS.d; do
@@ -102,17 +90,15 @@ depend_files() {	# insserv's, relative to /etc
 	done
 	return 0
 }
-mapfile -t depends_before < <(depend_files)
-tar -C /etc -cf "$T/rc.tar" "${rc_dirs[@]}" "${depends_before[@]}"
 # Files, links and directories that dpkg -i, -r and -P may touch.
 snapshot() {
 	find /etc /usr /opt /var/lib/dpkg/info -xdev 2>/dev/null | sort
 }
-snapshot >"$T/before.list"
 
 # rc?.d and insserv's files as they were before the test.
 restore_rc() {
 	local d f
+	[[ -f $T/rc.tar ]] || return 0
 	for d in "${rc_dirs[@]}"; do
 		find "/etc/$d" -mindepth 1 -maxdepth 1 -delete
 	done
@@ -142,6 +128,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The e2e part's user: its own, not the e2e tests' vbtest, since their
+# cleanup kills every process of the user (a concurrent e2e run would lose
+# its daemons). Made before the snapshot (useradd's files are not the
+# package's), and removed at the end if the test made it.
+export VB_TEST_USER=vbpkg
+id -u "$VB_TEST_USER" >/dev/null 2>&1 || made_user=yes
+# shellcheck disable=SC2016 # expanded by that bash
+bash -c '. "$1" && ensure_test_user' _ "$src/tests/e2e/lib.sh"
+
+mapfile -t depends_before < <(depend_files)
+tar -C /etc -cf "$T/rc.tar" "${rc_dirs[@]}" "${depends_before[@]}"
+snapshot >"$T/before.list"
 
 # ---- The release tarball.
 name=$pkg-$version
