@@ -5,6 +5,11 @@
 ;;   guix package -f guix.scm        # install it into your profile
 ;;   guix shell -D -f guix.scm       # a shell with what building it needs
 ;;
+;; From the release tarball (`cmake --build build --target package_source`
+;; writes virt-broker-VERSION.tar.gz): unpack it and run the same commands
+;; in its top directory. There is no .git there, so the source is every
+;; file but build trees (virt-broker-source-file?), which is the tarball.
+;;
 ;; From an operating-system configuration, (load "/path/to/guix.scm")
 ;; defines `virt-broker', the package that the services of
 ;; conf/init/shepherd/virt-broker-system.scm run (see README.md, "Init

@@ -193,6 +193,18 @@ start_broker() {
 	log "broker $BROKER_PID ready${line:+ (said: $line)}"
 }
 
+# brokerctl: the virt-brokerctl that goes with BROKER: beside it in a build
+# tree, else in the installed layout's bin/ (/usr/bin for /usr/sbin).
+brokerctl() {
+	local d
+	d=$(dirname "$BROKER")
+	if [[ -x $d/virt-brokerctl ]]; then
+		printf '%s\n' "$d/virt-brokerctl"
+	else
+		printf '%s\n' "$(dirname "$d")/bin/virt-brokerctl"
+	fi
+}
+
 # assert_parent PID: PID was started by the broker itself.
 assert_parent() {
 	local pid=$1 name=$2 ppid
@@ -369,7 +381,11 @@ e2e_main() {
 		home=$(getent passwd "$user" | cut -d: -f6)
 		install -d -o "$user" -g "$user" -m 0700 "$OUTER_ROOT/run" "$OUTER_ROOT/work"
 		sdir=$(reachable_dir "$E2E_DIR" "$OUTER_ROOT/e2e" "${scripts[@]}")
-		bdir=$(reachable_dir "$(dirname "$broker")" "$OUTER_ROOT/bin" "$(basename "$broker")" virt-brokerctl)
+		# virt-brokerctl too when it is beside the broker (a build tree;
+		# an install has it in bin/, see brokerctl).
+		local -a bins=("$(basename "$broker")")
+		[[ -x $(dirname "$broker")/virt-brokerctl ]] && bins+=(virt-brokerctl)
+		bdir=$(reachable_dir "$(dirname "$broker")" "$OUTER_ROOT/bin" "${bins[@]}")
 		broker=$bdir/$(basename "$broker")
 		run_as=(runuser -u "$user" --)
 		# R (~/.cache/libvirt) outlives runs: start from a fresh one.

@@ -134,7 +134,7 @@ assert_running_for() {	# WHAT CLIENT...
 	[[ $state == running ]] || die "$what: the guest is '$state', not running"
 }
 
-ctl() { "$(dirname "$BROKER")/virt-brokerctl" --session "$@"; }
+ctl() { "$(brokerctl)" --session "$@"; }
 
 write_conf() {	# FILE [BROKER-LINE...]
 	local f=$1

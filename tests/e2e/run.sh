@@ -107,7 +107,7 @@ body_libvirtd() {
 	# client without XDG_RUNTIME_DIR still reaches libvirtd in R, and once
 	# the links are back so does one with it; never a second libvirtd.
 	rm -rf "$(xdg_dir)"
-	"$(dirname "$BROKER")/virt-brokerctl" --session status >"$T/ctl.txt" ||
+	"$(brokerctl)" --session status >"$T/ctl.txt" ||
 		die "virt-brokerctl status after the wipe: $(cat "$T/ctl.txt")"
 	env -u XDG_RUNTIME_DIR timeout "$VIRSH_TIMEOUT" "$VIRSH" -q \
 		-c qemu:///session list >/dev/null ||
@@ -165,7 +165,7 @@ body_modular() {
 	assert_parent "$qemud" virtqemud
 	log "(a) virtqemud $qemud serves qemu:///session, started by the broker"
 	# virt-brokerctl sees it running, ready (READY=1 on NOTIFY_SOCKET)
-	ctl=$(dirname "$BROKER")/virt-brokerctl
+	ctl=$(brokerctl)
 	wait_for ctl_ready "$ctl" virtqemud
 	"$ctl" --session status virtqemud >"$T/ctl-status.txt" ||
 		die "virt-brokerctl status virtqemud: $(cat "$T/ctl-status.txt")"

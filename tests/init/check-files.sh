@@ -38,6 +38,7 @@ need guile-3.0 guile-3.0
 # variables (RC_SVCNAME). shellcheck sees those variables as unused:
 # SC2034 is excluded for that file, and only it.
 check_sh "$init/openrc/virt-broker" -e SC2034
+check_sh "$init/openrc/virt-broker.confd"
 check_sh "$init/sysvinit/virt-broker"
 for svc in virt-broker virt-broker-user; do
 	for f in run check log/run control/1 control/a control/q; do
@@ -95,6 +96,7 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/man/man5/virt-broker.conf.5 \
 	usr/share/doc/virt-broker/examples/virt-broker.conf \
 	usr/share/virt-broker/init/openrc/virt-broker \
+	usr/share/virt-broker/init/openrc/virt-broker.confd \
 	usr/share/virt-broker/init/sysvinit/virt-broker \
 	usr/share/virt-broker/init/runit/virt-broker/run \
 	usr/share/virt-broker/init/runit/virt-broker-user/run \

@@ -247,7 +247,11 @@ localize "$init/openrc/virt-broker" "$e/init.d/virt-broker" \
 # rc.conf: what a distribution may set globally, and the script must
 # override (cgroup cleanup would kill the helper).
 echo 'rc_cgroup_cleanup="YES"' >"$e/rc.conf"
-echo "VIRT_BROKER_OPTS=\"-f $T/broker.conf\"" >"$e/conf.d/virt-broker"
+# conf.d as the packages install it (all commented out), plus the options.
+{
+	cat "$init/openrc/virt-broker.confd"
+	echo "VIRT_BROKER_OPTS=\"-f $T/broker.conf\""
+} >"$e/conf.d/virt-broker"
 # Stand-ins for the services depend() names: dbus and a logger in the
 # runlevel (used: started first), libvirt-guests (after us).
 stub() {	# NAME [DEPEND]
