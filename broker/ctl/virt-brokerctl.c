@@ -456,6 +456,10 @@ follow(const char *file, FILE *fp)
 	if (in < 0 || inotify_add_watch(in, file, IN_MODIFY | IN_MOVE_SELF |
 	    IN_DELETE_SELF) < 0)
 		die("inotify %s: %s", file, strerror(errno));
+	clearerr(fp);		/* what came between the tail and the watch */
+	while (fgets(buf, sizeof(buf), fp) != NULL)
+		fputs(buf, stdout);
+	fflush(stdout);
 	for (;;) {
 		ssize_t n = read(in, ev, sizeof(ev));
 		bool moved = false;
