@@ -22,6 +22,7 @@
 
 #include "admin.h"
 #include "ctlproto.h"
+#include "debug.h"
 #include "extra.h"
 #include "json.h"
 #include "paths.h"
@@ -60,7 +61,8 @@ usage(FILE *out, int status)
 	    "  start|stop|restart UNIT     act on a unit's daemon\n"
 	    "  reset UNIT                  leave the failed state\n"
 	    "  reload                      reread the configuration\n"
-	    "  log UNIT [-n N] [-f]        the unit's output\n");
+	    "  log UNIT [-n N] [-f]        the unit's output\n"
+	    "  debug UNIT [FILTER...|off]  a running daemon's log filters\n");
 	exit(status);
 }
 
@@ -504,6 +506,67 @@ cmd_simple(const char *path, const char *cmd, const char *unit)
 	return 0;
 }
 
+/*
+ * debug UNIT [FILTER... | off]: only for a daemon that runs; libvirt's
+ * run-time settings go when it exits, and asking would start it.
+ */
+static int
+cmd_debug(const char *path, const char *unit, int argc, char **argv,
+    bool system)
+{
+	const char *args[2] = { "status", unit };
+	struct extra_unit x;
+	struct adm_target t;
+	struct strv u[1], f = { 0 };
+	struct reply r;
+	char *rundir, *filters;
+	int rc;
+
+	request(path, args, 2, &r);
+	if (r.error != NULL)
+		die("%s", r.error);
+	if (lines_of(&r, "unit", NULL, u, 1) == 0)
+		die("%s: the broker did not describe it", unit);
+	extra_fill(&x, &u[0], &r);
+	strv_free(&u[0]);
+	reply_free(&r);
+	if (x.admin == NULL)
+		die("%s has no admin socket (no fd name ending in "
+		    "-admin.socket)", unit);
+	if (!extra_may_connect(&x)) {
+		char why[256];
+
+		extra_why_not(&x, why, sizeof(why));
+		fprintf(stderr, "virt-brokerctl: %s, not running: not asked, "
+		    "since a connection to %s would start it (and run-time "
+		    "log settings end with the daemon); start it first: "
+		    "virt-brokerctl start %s\n", why, x.admin, unit);
+		extra_free(&x);
+		return EXIT_INACTIVE;
+	}
+	if (!adm_built())
+		die("debug: %s", ADM_NOT_BUILT);
+	t.unit = x.name;
+	t.socket = x.admin;
+	t.pid = x.pid;
+	t.system = system;
+	rundir = paths_dirname(path);
+	if (argc == 1 && strcmp(argv[0], "off") == 0) {
+		rc = debug_off(&t, rundir) < 0 ? 1 : 0;
+	} else {
+		for (int i = 0; i < argc; i++)
+			strv_add(&f, argv[i]);
+		filters = argc > 0 ? strv_join(&f, " ") :
+		    xstrdup(DEBUG_FILTERS);
+		rc = debug_on(&t, rundir, filters) < 0 ? 1 : 0;
+		free(filters);
+		strv_free(&f);
+	}
+	free(rundir);
+	extra_free(&x);
+	return rc;
+}
+
 /* The last n lines of a file (small files: reads it all). */
 static long
 print_tail(FILE *fp, long n)
@@ -677,6 +740,9 @@ main(int argc, char **argv)
 	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "reset") == 0) &&
 	    optind + 1 == argc)
 		r = cmd_simple(path, cmd, argv[optind]);
+	else if (strcmp(cmd, "debug") == 0 && optind < argc)
+		r = cmd_debug(path, argv[optind], argc - optind - 1,
+		    argv + optind + 1, system);
 	else if (strcmp(cmd, "log") == 0 && optind + 1 == argc)
 		r = cmd_log(path, argv[optind], lines, follow_it);
 	else
