@@ -20,7 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "ctlproto.h"
+#include "debug.h"
+#include "extra.h"
+#include "json.h"
 #include "paths.h"
 #include "strv.h"
 #include "xalloc.h"
@@ -59,7 +63,8 @@ usage(FILE *out, int status)
 	    "  reload                      reread the configuration\n"
 	    "  reexec                      re-execute the broker's binary "
 	    "(after an upgrade)\n"
-	    "  log UNIT [-n N] [-f]        the unit's output\n");
+	    "  log UNIT [-n N] [-f]        the unit's output\n"
+	    "  debug UNIT [FILTER...|off]  a running daemon's log filters\n");
 	exit(status);
 }
 
@@ -232,21 +237,6 @@ kv(const struct strv *w, const char *key)
 	return v != NULL ? v : "";
 }
 
-static void
-json_string(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static bool
 active(const char *state)
 {
@@ -283,7 +273,8 @@ fmt_ready(const struct strv *u, char *buf, size_t size)
 }
 
 static void
-print_detail(const struct reply *r, const struct strv *u)
+print_detail(const struct reply *r, const struct strv *u,
+    const struct extra_unit *x)
 {
 	const char *name = kv(u, "name");
 	struct strv w[64];
@@ -310,6 +301,7 @@ print_detail(const struct reply *r, const struct strv *u)
 		printf("  log: %s %s\n", kv(&w[i], "dest"), kv(&w[i], "path"));
 		strv_free(&w[i]);
 	}
+	extra_text(x);
 	n = lines_of(r, "tail", NULL, w, 64);
 	if (n > 0)
 		printf("  last output:\n");
@@ -319,11 +311,82 @@ print_detail(const struct reply *r, const struct strv *u)
 	}
 }
 
+/* Does name end with suffix? */
+static bool
+ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), m = strlen(suffix);
+
+	return n >= m && strcmp(name + n - m, suffix) == 0;
+}
+
+/*
+ * The detailed status of every unit in units, in as many requests as the
+ * line limit needs, merged into ret: for their socket lines.
+ */
+static void
+request_detail(const char *path, const struct strv *units, size_t n,
+    struct reply *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < n; ) {
+		struct strv args = { 0 };
+		struct reply r;
+		size_t len = 16;
+
+		strv_add(&args, "status");
+		for (; i < n && (args.n == 1 || len + strlen(kv(&units[i],
+		    "name")) * 3 + 1 < CTLPROTO_MAX_LINE - 16); i++) {
+			strv_add(&args, kv(&units[i], "name"));
+			len += strlen(kv(&units[i], "name")) * 3 + 1;
+		}
+		request(path, (const char *const *)args.v, args.n, &r);
+		strv_free(&args);
+		for (size_t k = 0; r.error == NULL && k < r.lines.n; k++)
+			strv_add(&ret->lines, r.lines.v[k]);
+		reply_free(&r);
+	}
+}
+
+/* A unit's facts from the broker, for extra.h. */
+static void
+extra_fill(struct extra_unit *x, const struct strv *u, const struct reply *r)
+{
+	struct strv w[64];
+	size_t n;
+
+	memset(x, 0, sizeof(*x));
+	x->name = xstrdup(kv(u, "name"));
+	x->state = xstrdup(kv(u, "state"));
+	x->phase = xstrdup(kv(u, "phase"));
+	x->pid = (pid_t)strtol(kv(u, "pid"), NULL, 10);
+	n = lines_of(r, "socket", x->name, w, 64);
+	for (size_t i = 0; i < n; i++) {
+		strv_add(&x->paths, kv(&w[i], "path"));
+		if (x->admin == NULL && ends_with(kv(&w[i], "name"),
+		    "-admin.socket"))
+			x->admin = xstrdup(kv(&w[i], "path"));
+		strv_free(&w[i]);
+	}
+}
+
+static void
+fmt_clients(const struct extra_unit *x, char *buf, size_t size)
+{
+	if (x->paths.n == 0)
+		snprintf(buf, size, "-");
+	else if (x->clients < 0)
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%ld", x->clients);
+}
+
 static int
-cmd_status(const char *path, int argc, char **argv, bool json)
+cmd_status(const char *path, int argc, char **argv, bool json, bool system)
 {
 	struct strv args = { 0 }, units[4096];
-	struct reply r;
+	struct extra_unit *x;
+	struct reply r, d = { 0 };
 	size_t n;
 	int status = 0;
 
@@ -335,14 +398,23 @@ cmd_status(const char *path, int argc, char **argv, bool json)
 	if (r.error != NULL)
 		die("%s", r.error);
 	n = lines_of(&r, "unit", NULL, units, 4096);
+	if (argc == 0)			/* the table: their sockets too */
+		request_detail(path, units, n, &d);
+	x = xcalloc(n > 0 ? n : 1, sizeof(*x));
+	for (size_t i = 0; i < n; i++)
+		extra_fill(&x[i], &units[i], argc == 0 ? &d : &r);
+	if (argc == 0)
+		reply_free(&d);
+	extra_collect(x, n, system, argc > 0);
 	if (json)
 		printf("{\"units\":[");
 	else
-		printf("%-16s %-10s %7s  %-19s %5s  %-34s %s\n", "UNIT",
-		    "STATE", "PID", "SINCE", "ACT", "LAST EXIT", "READY");
+		printf("%-16s %-10s %7s  %-19s %5s %7s  %-34s %s\n", "UNIT",
+		    "STATE", "PID", "SINCE", "ACT", "CLIENTS", "LAST EXIT",
+		    "READY");
 	for (size_t i = 0; i < n; i++) {
 		const struct strv *u = &units[i];
-		char since[32], ready[32];
+		char since[32], ready[32], clients[24];
 
 		if (!active(kv(u, "state")))
 			status = EXIT_INACTIVE;
@@ -361,35 +433,40 @@ cmd_status(const char *path, int argc, char **argv, bool json)
 			json_string(kv(u, "phase"));
 			printf(",\"daemon_status\":");
 			json_string(kv(u, "status"));
+			extra_json(&x[i], argc > 0);
 			printf("}");
 			continue;
 		}
 		fmt_since(kv(u, "since"), since, sizeof(since));
 		fmt_ready(u, ready, sizeof(ready));
-		printf("%-16s %-10s %7s  %-19s %5s  %-34s %s\n", kv(u, "name"),
-		    kv(u, "state"), kv(u, "pid"), since,
-		    kv(u, "activations"), kv(u, "last"), ready);
+		fmt_clients(&x[i], clients, sizeof(clients));
+		printf("%-16s %-10s %7s  %-19s %5s %7s  %-34s %s\n",
+		    kv(u, "name"), kv(u, "state"), kv(u, "pid"), since,
+		    kv(u, "activations"), clients, kv(u, "last"), ready);
 		if (argc > 0)
-			print_detail(&r, u);
+			print_detail(&r, u, &x[i]);
 	}
+	for (size_t i = 0; i < n; i++)
+		extra_free(&x[i]);
+	free(x);
 	{
-		struct strv d[64];
-		size_t m = lines_of(&r, "duplicate", NULL, d, 64);
+		struct strv dup[64];
+		size_t m = lines_of(&r, "duplicate", NULL, dup, 64);
 
 		if (json)
 			printf("],\"duplicates\":[");
 		for (size_t i = 0; i < m; i++) {
 			if (json) {
 				printf("%s{\"path\":", i > 0 ? "," : "");
-				json_string(kv(&d[i], "path"));
-				printf(",\"pid\":%s}", kv(&d[i], "pid"));
+				json_string(kv(&dup[i], "path"));
+				printf(",\"pid\":%s}", kv(&dup[i], "pid"));
 			} else {
 				printf("duplicate: %s is served by pid %s, not "
 				    "the broker's daemon: clients that look "
 				    "there reach a second daemon\n",
-				    kv(&d[i], "path"), kv(&d[i], "pid"));
+				    kv(&dup[i], "path"), kv(&dup[i], "pid"));
 			}
-			strv_free(&d[i]);
+			strv_free(&dup[i]);
 		}
 	}
 	if (json) {
@@ -452,6 +529,67 @@ cmd_simple(const char *path, const char *cmd, const char *unit)
 	return 0;
 }
 
+/*
+ * debug UNIT [FILTER... | off]: only for a daemon that runs; libvirt's
+ * run-time settings go when it exits, and asking would start it.
+ */
+static int
+cmd_debug(const char *path, const char *unit, int argc, char **argv,
+    bool system)
+{
+	const char *args[2] = { "status", unit };
+	struct extra_unit x;
+	struct adm_target t;
+	struct strv u[1], f = { 0 };
+	struct reply r;
+	char *rundir, *filters;
+	int rc;
+
+	request(path, args, 2, &r);
+	if (r.error != NULL)
+		die("%s", r.error);
+	if (lines_of(&r, "unit", NULL, u, 1) == 0)
+		die("%s: the broker did not describe it", unit);
+	extra_fill(&x, &u[0], &r);
+	strv_free(&u[0]);
+	reply_free(&r);
+	if (x.admin == NULL)
+		die("%s has no admin socket (no fd name ending in "
+		    "-admin.socket)", unit);
+	if (!extra_may_connect(&x)) {
+		char why[256];
+
+		extra_why_not(&x, why, sizeof(why));
+		fprintf(stderr, "virt-brokerctl: %s, not running: not asked, "
+		    "since a connection to %s would start it (and run-time "
+		    "log settings end with the daemon); start it first: "
+		    "virt-brokerctl start %s\n", why, x.admin, unit);
+		extra_free(&x);
+		return EXIT_INACTIVE;
+	}
+	if (!adm_built())
+		die("debug: %s", ADM_NOT_BUILT);
+	t.unit = x.name;
+	t.socket = x.admin;
+	t.pid = x.pid;
+	t.system = system;
+	rundir = paths_dirname(path);
+	if (argc == 1 && strcmp(argv[0], "off") == 0) {
+		rc = debug_off(&t, rundir) < 0 ? 1 : 0;
+	} else {
+		for (int i = 0; i < argc; i++)
+			strv_add(&f, argv[i]);
+		filters = argc > 0 ? strv_join(&f, " ") :
+		    xstrdup(DEBUG_FILTERS);
+		rc = debug_on(&t, rundir, filters) < 0 ? 1 : 0;
+		free(filters);
+		strv_free(&f);
+	}
+	free(rundir);
+	extra_free(&x);
+	return rc;
+}
+
 /* The last n lines of a file (small files: reads it all). */
 static long
 print_tail(FILE *fp, long n)
@@ -479,6 +617,10 @@ follow(const char *file, FILE *fp)
 	if (in < 0 || inotify_add_watch(in, file, IN_MODIFY | IN_MOVE_SELF |
 	    IN_DELETE_SELF) < 0)
 		die("inotify %s: %s", file, strerror(errno));
+	clearerr(fp);		/* what came between the tail and the watch */
+	while (fgets(buf, sizeof(buf), fp) != NULL)
+		fputs(buf, stdout);
+	fflush(stdout);
 	for (;;) {
 		ssize_t n = read(in, ev, sizeof(ev));
 		bool moved = false;
@@ -613,7 +755,8 @@ main(int argc, char **argv)
 	}
 	path = sock != NULL ? xstrdup(sock) : default_socket(system);
 	if (strcmp(cmd, "status") == 0)
-		r = cmd_status(path, argc - optind, argv + optind, json);
+		r = cmd_status(path, argc - optind, argv + optind, json,
+		    system);
 	else if (strcmp(cmd, "reload") == 0 && optind == argc)
 		r = cmd_simple(path, cmd, NULL);
 	else if (strcmp(cmd, "reexec") == 0 && optind == argc)
@@ -622,6 +765,9 @@ main(int argc, char **argv)
 	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "reset") == 0) &&
 	    optind + 1 == argc)
 		r = cmd_simple(path, cmd, argv[optind]);
+	else if (strcmp(cmd, "debug") == 0 && optind < argc)
+		r = cmd_debug(path, argv[optind], argc - optind - 1,
+		    argv + optind + 1, system);
 	else if (strcmp(cmd, "log") == 0 && optind + 1 == argc)
 		r = cmd_log(path, argv[optind], lines, follow_it);
 	else

@@ -7,9 +7,12 @@
 #      qemu:///system read-write, read-only (virsh -r) and admin
 #      (virt-admin); virtqemud is the broker's child, with the system
 #      pidfile /run/virtqemud.pid
-#   2. an unprivileged user: EACCES on the rw socket, served on the ro one
+#   2. an unprivileged user: EACCES on the rw socket, served on the ro one;
+#      virt-brokerctl status virtqemud lists that user's read-only virsh
+#      and root's read-write one (libvirt's admin API)
 #   3. a TCG guest survives a virtqemud stop; the next virsh list shows it
-#      running under a new virtqemud, the broker's child; after the guest,
+#      running under a new virtqemud, the broker's child, and
+#      virt-brokerctl counts it; after the guest,
 #      virtqemud's idle exit (--timeout 5) and the next activation
 #   4. virtproxyd over qemu+tcp on loopback (listen_tcp), started by the
 #      broker with virtproxyd-tcp.socket; the broker stops its daemons but
@@ -41,6 +44,7 @@ STATE_ROOTS=("$RUN" /etc/libvirt /var/log/virt-broker)
 [[ $# == 1 ]] || { echo "usage: $0 BROKER_BINARY" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || skip "system mode needs root"
 BROKER=$(realpath "$1")
+CTL=$(dirname "$BROKER")/virt-brokerctl
 command -v qemu-system-x86_64 >/dev/null ||
 	skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 command -v ss >/dev/null || skip "ss missing (apt-get install iproute2)"
@@ -374,6 +378,36 @@ as_user "$VIRSH" -r -c "qemu+unix:///system?socket=$PUB/virtqemud-sock-ro" list 
 	die "an unprivileged user cannot use the ro socket through $PUB"
 log "2. $TEST_USER: EACCES on virtqemud-sock, served on virtqemud-sock-ro, also through $PUB"
 
+# libvirt's admin view (virt-brokerctl, libvirt-admin): a read-only client
+# of the test user and a read-write one of root, both kept open (virsh
+# reading commands from a FIFO), listed with their pids and users.
+mkfifo "$T/ro.in" "$T/rw.in"
+as_user "$VIRSH" -r -c qemu:///system <"$T/ro.in" >"$T/ro.out" 2>&1 &
+ro_runuser=$!
+exec 6>"$T/ro.in"
+"$VIRSH" -c qemu:///system <"$T/rw.in" >"$T/rw.out" 2>&1 &
+rw_pid=$!
+exec 7>"$T/rw.in"
+echo list >&6
+echo list >&7
+wait_for grep -q Name "$T/ro.out"
+wait_for grep -q Name "$T/rw.out"
+ro_pid=$(for p in $(pgrep -u "$TEST_USER" -x virsh); do	# as_user's HOME
+	grep -qzx "HOME=$T/home" "/proc/$p/environ" && echo "$p"
+done) || true
+[[ $ro_pid =~ ^[0-9]+$ ]] || die "not one read-only virsh of $TEST_USER: '$ro_pid'"
+"$CTL" --system status virtqemud >"$T/admin.txt" ||
+	die "virt-brokerctl --system status virtqemud: $(cat "$T/admin.txt")"
+! grep -q "built without libvirt-admin" "$T/admin.txt" ||
+	die "virt-brokerctl was built without libvirt-admin (apt-get install libvirt-dev, then build again)"
+grep -Eq "^    client [0-9]+: unix, uid $(id -u "$TEST_USER") \($TEST_USER\), pid $ro_pid \(virsh\), read-only, since " "$T/admin.txt" ||
+	die "status virtqemud does not list $TEST_USER's read-only virsh $ro_pid: $(cat "$T/admin.txt")"
+grep -Eq "^    client [0-9]+: unix, uid 0 \(root\), pid $rw_pid \(virsh\), read-write, since " "$T/admin.txt" ||
+	die "status virtqemud does not list root's virsh $rw_pid: $(cat "$T/admin.txt")"
+exec 6>&- 7>&-
+wait "$ro_runuser" "$rw_pid" || die "a kept virsh failed: $(cat "$T/ro.out" "$T/rw.out")"
+log "2. virt-brokerctl --system status virtqemud: $TEST_USER's read-only virsh $ro_pid and root's virsh $rw_pid"
+
 # ------------------------------------------------------------ 3. a guest
 truncate -s 1M "$T/disk.img"
 guest_xml >"$T/guest.xml"
@@ -393,6 +427,12 @@ qemud2=$(the_prefix_pid virtqemud)
 [[ $qemud2 != "$qemud" ]] || die "virtqemud did not change"
 assert_parent "$qemud2" virtqemud
 log "3. guest (QEMU $QEMU_PID) survived virtqemud $qemud; virtqemud $qemud2 shows it running"
+"$CTL" --system status virtqemud >"$T/admin.txt" ||
+	die "virt-brokerctl --system status virtqemud: $(cat "$T/admin.txt")"
+if ! grep -q "^  guests: 1 running ($RUN/qemu)" "$T/admin.txt" ||
+	! grep -q "^    $GUEST: running, QEMU pid $QEMU_PID" "$T/admin.txt"; then
+	die "virt-brokerctl does not count the guest: $(cat "$T/admin.txt")"
+fi
 vsys destroy "$GUEST" >/dev/null || die "virsh destroy failed"
 vsys undefine "$GUEST" >/dev/null || die "virsh undefine failed"
 wait_for pid_dead "$QEMU_PID"

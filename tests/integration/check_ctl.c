@@ -451,6 +451,152 @@ START_TEST(a_runtime_dir_too_long_for_sockets_is_reported)
 }
 END_TEST
 
+/* A unit with an admin socket, as libvirt's daemons have; extra args. */
+static void
+conf_admin(const char *args)
+{
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fakeadm]\nexec = %s\nargs = --starts %s/starts"
+	    " %s\nsocket = fakeadm.socket sock-f\n"
+	    "socket = fakeadm-admin.socket sock-f-admin\n", h_fake_daemon(),
+	    H.dir, args);
+}
+
+/*
+ * The CLIENTS column of unit in the table, or -1: UNIT STATE PID SINCE ACT
+ * CLIENTS ..., SINCE being a date and a time, or "-".
+ */
+static long
+table_clients(const char *table, const char *unit)
+{
+	char line[512], *tok[8], *save = NULL;
+	const char *p = table;
+	size_t len = strlen(unit), n = 0;
+
+	while (p != NULL && (strncmp(p, unit, len) != 0 || p[len] != ' '))
+		p = (p = strchr(p, '\n')) != NULL ? p + 1 : NULL;
+	if (p == NULL)
+		return -1;
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	for (char *t = strtok_r(line, " ", &save); t != NULL && n < 8;
+	    t = strtok_r(NULL, " ", &save))
+		tok[n++] = t;
+	if (n < 7)
+		return -1;
+	return strtol(tok[strcmp(tok[3], "-") == 0 ? 5 : 6], NULL, 10);
+}
+
+/*
+ * Asking about a unit that only listens must not start it: its admin
+ * socket is the broker's, and a connection there is a client.
+ */
+START_TEST(an_idle_units_admin_socket_is_never_connected)
+{
+	char out[8192], *starts = h_dir("starts");
+
+	conf_admin("");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(CTL(out, "status", "fakeadm"), 0);
+		ck_assert_msg(strstr(out, "admin: not asked: fakeadm is "
+		    "listening") != NULL, "%s", out);
+	}
+	ck_assert_int_eq(CTL(out, "status", "--json", "fakeadm"), 0);
+	ck_assert_msg(strstr(out, "\"activations\":0,") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "\"clients\":0,\"admin\":null") != NULL,
+	    "%s", out);
+	ck_assert_int_eq(CTL(out, "status"), 0);
+	ck_assert_int_eq(table_clients(out, "fakeadm"), 0);
+	ck_assert_int_eq(CTL(out, "debug", "fakeadm"), 3);
+	ck_assert_msg(strstr(out, "fakeadm is listening, not running") !=
+	    NULL, "%s", out);
+	ck_assert_int_eq(access(starts, F_OK), -1);	/* never started */
+	ck_assert_int_eq(CTL(out, "status", "--json"), 0);
+	ck_assert_msg(strstr(out, "\"pid\":0,") != NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(starts);
+}
+END_TEST
+
+/*
+ * Clients queued for a daemon that never accepts are counted from the
+ * kernel's table, without a connection; its admin socket does not answer
+ * either: reported after the timeout, not waited for.
+ */
+START_TEST(clients_are_counted_and_a_silent_daemon_is_reported)
+{
+	char out[8192], *f = h_rt("sock-f"), *stall = h_dir("stall");
+	char args[512];
+	int fd[2];
+	long t0;
+
+	snprintf(args, sizeof(args), "--stall-once %s", stall);
+	conf_admin(args);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_ge(fd[i] = h_connect(f), 0);
+	ck_assert(h_wait_file(stall, T_MS));	/* started, stalls */
+	ck_assert_int_eq(CTL(out, "status"), 0);
+	ck_assert_msg(table_clients(out, "fakeadm") == 2, "%s", out);
+	t0 = h_now_ms();
+	ck_assert_int_eq(CTL(out, "status", "fakeadm"), 0);
+	ck_assert_int_lt(h_now_ms() - t0, 6000);
+	ck_assert_msg(strstr(out, "  clients: 2 connected or queued") != NULL,
+	    "%s", out);
+	if (strstr(out, "admin: built without libvirt-admin") == NULL)
+		ck_assert_msg(strstr(out, "no answer on its admin socket") !=
+		    NULL && strstr(out, "within 3 s: is it hung?") != NULL,
+		    "%s", out);
+	close(fd[0]);
+	close(fd[1]);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(f);
+	free(stall);
+}
+END_TEST
+
+/*
+ * A daemon that answers something else than libvirt's protocol gives an
+ * error naming the socket; one stopped by SIGSTOP, a timeout that says so.
+ */
+START_TEST(a_wrong_or_stopped_daemon_is_reported_in_time)
+{
+	char out[8192], out2[4096], *f = h_rt("sock-f");
+	char *adm = h_rt("sock-f-admin"), want[512];
+	long pid, t0;
+	int rc;
+
+	conf_admin("");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(f, T_MS);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(CTL(out, "status", "fakeadm"), 0);
+	if (strstr(out, "admin: built without libvirt-admin") != NULL) {
+		ck_assert_int_eq(CTL(out, "debug", "fakeadm"), 1);
+		ck_assert_ptr_nonnull(strstr(out, "built without "
+		    "libvirt-admin"));
+		goto out;
+	}
+	snprintf(want, sizeof(want), "admin: fakeadm: admin socket %s: ", adm);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_int_eq(kill((pid_t)pid, SIGSTOP), 0);
+	t0 = h_now_ms();
+	ck_assert_int_eq(CTL(out, "status", "fakeadm"), 0);
+	rc = CTL(out2, "debug", "fakeadm");
+	kill((pid_t)pid, SIGCONT);
+	ck_assert_int_lt(h_now_ms() - t0, 2 * 3000 + 4000);
+	snprintf(want, sizeof(want), "fakeadm (pid %ld): no answer on its "
+	    "admin socket %s within 3 s: the process is stopped", pid, adm);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_msg(strstr(out2, want) != NULL, "%s", out2);
+out:
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(f);
+	free(adm);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -468,6 +614,9 @@ ctl_suite(void)
 	tcase_add_test(tc, a_client_that_does_not_read_holds_nobody_up);
 	tcase_add_test(tc, replaced_sockets_survive_the_broker);
 	tcase_add_test(tc, a_runtime_dir_too_long_for_sockets_is_reported);
+	tcase_add_test(tc, an_idle_units_admin_socket_is_never_connected);
+	tcase_add_test(tc, clients_are_counted_and_a_silent_daemon_is_reported);
+	tcase_add_test(tc, a_wrong_or_stopped_daemon_is_reported_in_time);
 	return s;
 }
 
