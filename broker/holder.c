@@ -213,6 +213,11 @@ holder_main(int rd, int lfd, const char *path, dev_t dev, ino_t ino,
 			if (deadline >= 0 && getsockopt(c, SOL_SOCKET,
 			    SO_PEERCRED, &cr, &len) == 0 &&
 			    cr.uid == geteuid() && hand_over(c, fds, n) == 0) {
+				/* Ours closed before the EOF the next broker
+				 * waits for: then only it (or a daemon)
+				 * holds them. */
+				for (size_t i = 0; i < n; i++)
+					(void)close(fds[i]);
 				(void)close(c);
 				break;		/* the next broker has them */
 			}
@@ -367,7 +372,7 @@ holder_collect(const char *path, bool keep)
 			break;
 		r = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
 		if (r <= 0)
-			break;
+			break;		/* EOF: the holder closed its copies */
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
 		    cm = CMSG_NXTHDR(&mh, cm)) {
 			size_t k;
