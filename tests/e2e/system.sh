@@ -215,6 +215,7 @@ configure_libvirt() {
 	install -d "$etc"
 	printf '%s\n' 'user = "root"' 'group = "root"' 'dynamic_ownership = 0' \
 		'security_driver = "none"' >"$etc/qemu.conf"
+	fit_max_core "$etc"
 	printf '%s\n' 'auth_tcp = "none"' >"$etc/virtproxyd.conf"
 	rm -f "$etc/qemu/networks/autostart/default.xml"
 	rm -f "$etc/qemu/$GUEST.xml"

@@ -103,6 +103,8 @@ START_TEST(sigkill_and_a_new_broker_a_second_later_refuse_no_one)
 	h_let_run(800);
 	h_load_stop(l1, f1, c1, sizeof(c1));
 	h_load_stop(l2, f2, c2, sizeof(c2));
+	fprintf(stderr, "SIGKILL + 1 s, busy unit every 10 ms: %s", c1);
+	fprintf(stderr, "SIGKILL + 1 s, idle unit every 300 ms: %s", c2);
 	h_load_assert_clean(c1, 50);
 	snprintf(want, sizeof(want), "pids=%ld\n", busy);
 	ck_assert_msg(strstr(c1, want) != NULL, "busy served by: %s", c1);

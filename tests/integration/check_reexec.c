@@ -102,8 +102,10 @@ START_TEST(reexec_under_load_refuses_no_one)
 		h_let_run(300);
 	}
 	h_load_stop(load, fd, counts, sizeof(counts));
+	fprintf(stderr, "reexec x3, busy unit every 10 ms: %s", counts);
 	h_load_assert_clean(counts, 100);
 	h_load_stop(load2, fd2, counts, sizeof(counts));
+	fprintf(stderr, "reexec x3, idle units every 300 ms: %s", counts);
 	h_load_assert_clean(counts, 5);
 	snprintf(want, sizeof(want), "pids=%ld", busy);
 	ck_assert_int_eq(h_hello(a, T_MS), busy);
