@@ -54,7 +54,8 @@ free_all(struct strv *w, size_t n)
 	free(w);
 }
 
-static void
+/* Wall-clock seconds as local time, or "-". */
+void
 fmt_time(const char *epoch, char *buf, size_t size)
 {
 	time_t t = (time_t)strtoll(epoch, NULL, 10);

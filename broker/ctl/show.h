@@ -12,6 +12,7 @@
 #include "admin.h"
 #include "guests.h"
 
+void	fmt_time(const char *epoch, char *buf, size_t size);
 void	show_admin_text(const struct adm_result *r);
 void	show_admin_json(const struct adm_result *r);
 void	show_guests_text(const char *dir, int err, const struct guest *g,

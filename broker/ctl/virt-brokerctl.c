@@ -26,6 +26,7 @@
 #include "extra.h"
 #include "json.h"
 #include "paths.h"
+#include "show.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -246,18 +247,6 @@ active(const char *state)
 }
 
 static void
-fmt_since(const char *epoch, char *buf, size_t size)
-{
-	time_t t = (time_t)strtoll(epoch, NULL, 10);
-	struct tm tm;
-
-	if (t <= 0 || localtime_r(&t, &tm) == NULL)
-		snprintf(buf, size, "-");
-	else
-		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void
 fmt_ready(const struct strv *u, char *buf, size_t size)
 {
 	long ms = strtol(kv(u, "ready_ms"), NULL, 10);
@@ -437,7 +426,7 @@ cmd_status(const char *path, int argc, char **argv, bool json, bool system)
 			printf("}");
 			continue;
 		}
-		fmt_since(kv(u, "since"), since, sizeof(since));
+		fmt_time(kv(u, "since"), since, sizeof(since));
 		fmt_ready(u, ready, sizeof(ready));
 		fmt_clients(&x[i], clients, sizeof(clients));
 		printf("%-16s %-10s %7s  %-19s %5s %7s  %-34s %s\n",
