@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Edge: re-execution in place (see reexec.h). The old broker checks that
- * the new binary runs (`BINARY -V`), writes the units' history to a memfd,
+ * the new binary runs and reads the configuration (`BINARY OPTIONS -n`), writes the units' history to a memfd,
  * clears FD_CLOEXEC on what must survive and execs; if exec fails it puts
  * everything back and keeps serving. The new broker takes the fds back as
  * it binds (inherit.c), then restore finds which of its children serves
@@ -67,10 +67,44 @@ reexec_check(const struct supervisor *sup, char *err, size_t size)
 	return 0;
 }
 
-/* `exe_path -V` exits 0: the new binary can start at all. */
+/*
+ * The broker's own options with -n (a dry run: the configuration read and
+ * resolved, nothing bound), less --ready-fd, whose fd is long closed.
+ */
+static char **
+probe_argv(void)
+{
+	size_t n = 0;
+	char **v;
+
+	while (saved_argv[n] != NULL)
+		n++;
+	v = xcalloc(n + 2, sizeof(*v));
+	n = 0;
+	v[n++] = exe_path;
+	for (size_t i = 1; saved_argv[i] != NULL; i++) {
+		if (strcmp(saved_argv[i], "--ready-fd") == 0 &&
+		    saved_argv[i + 1] != NULL) {
+			i++;
+			continue;
+		}
+		if (strncmp(saved_argv[i], "--ready-fd=", 11) == 0)
+			continue;
+		v[n++] = saved_argv[i];
+	}
+	v[n++] = (char *)"-n";
+	return v;
+}
+
+/*
+ * `BINARY OPTIONS -n` exits 0: the new binary starts, and reads this
+ * broker's configuration without error. A reexec into a broker that would
+ * exit at once would close every socket.
+ */
 static int
 probe_binary(char *err, size_t size)
 {
+	char **argv = probe_argv();
 	int status, nullfd;
 	pid_t pid;
 
@@ -85,16 +119,19 @@ probe_binary(char *err, size_t size)
 			dup2(nullfd, 1);
 			dup2(nullfd, 2);
 		}
-		execl(exe_path, exe_path, "-V", (char *)NULL);
+		execv(exe_path, argv);
 		_exit(127);
 	}
+	free(argv);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			snprintf(err, size, "waitpid: %s", strerror(errno));
 			return -errno;
 		}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(err, size, "%s -V failed (%s %d); not re-executing",
+		snprintf(err, size, "%s -n (a dry run with this broker's "
+		    "options) failed (%s %d): the binary does not start or "
+		    "the configuration has errors; not re-executing",
 		    exe_path, WIFEXITED(status) ? "status" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) :
 		    WTERMSIG(status));

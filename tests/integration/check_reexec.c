@@ -194,7 +194,8 @@ START_TEST(reexec_runs_the_binary_now_at_the_path)
 }
 END_TEST
 
-/* A binary that cannot even say its version is not exec'd. */
+/* A binary that fails its dry run is not exec'd (nor one that would not
+ * read the configuration: below). */
 START_TEST(a_binary_that_cannot_start_is_not_executed)
 {
 	char *bin = h_path(&H, "virt-broker"), *a = h_rt("sock-a"), out[4096];
@@ -215,8 +216,10 @@ START_TEST(a_binary_that_cannot_start_is_not_executed)
 	chmod(tmp, 0755);
 	ck_assert_int_eq(rename(tmp, bin), 0);
 	ck_assert_int_eq(CTL(out, "reexec"), 0);
-	ck_assert(h_wait_log(&H, "-V failed (status 3); not re-executing; "
-	    "this broker serves on", T_MS));
+	ck_assert(h_wait_log(&H, "-n (a dry run with this broker's options) "
+	    "failed (status 3): the binary does not start or the "
+	    "configuration has errors; not re-executing; this broker serves "
+	    "on", T_MS));
 	ck_assert_int_eq(h_log_count(&H, "reexec: executing"), 0);
 	ck_assert_int_eq(h_hello(a, T_MS), busy);
 	ck_assert_int_eq(CTL(out, "status"), 0);	/* control works */
@@ -319,6 +322,29 @@ START_TEST(a_state_of_another_version_falls_back)
 }
 END_TEST
 
+/* A configuration with errors: the reexec is refused, as SIGHUP's reload
+ * would keep the running one. */
+START_TEST(a_bad_configuration_is_not_reexecuted_into)
+{
+	char *a = h_rt("sock-a"), out[4096];
+	long busy;
+
+	conf_three();
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	busy = h_hello(a, T_MS);
+	ck_assert_int_gt(busy, 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "bogus_key = 1\n");
+	ck_assert_int_eq(CTL(out, "reexec"), 0);
+	ck_assert(h_wait_log(&H, "the configuration has errors; not "
+	    "re-executing; this broker serves on", T_MS));
+	ck_assert_int_eq(h_log_count(&H, "reexec: executing"), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), busy);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
 static Suite *
 reexec_suite(void)
 {
@@ -330,6 +356,7 @@ reexec_suite(void)
 	tcase_add_test(tc, sigusr2_reexecs);
 	tcase_add_test(tc, reexec_runs_the_binary_now_at_the_path);
 	tcase_add_test(tc, a_binary_that_cannot_start_is_not_executed);
+	tcase_add_test(tc, a_bad_configuration_is_not_reexecuted_into);
 	tcase_add_test(tc, a_state_of_another_version_falls_back);
 	return s;
 }
