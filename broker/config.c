@@ -61,6 +61,7 @@ cfg_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nunits; i++)
 		unit_conf_clear(&cfg->units[i]);
 	free(cfg->units);
+	strmap_clear(&cfg->unit_index);
 	free(cfg->file);
 	free(cfg->runtime_dir);
 	free(cfg->search_path);
@@ -93,10 +94,9 @@ cfg_error(struct config *cfg, int line, const char *fmt, ...)
 struct unit_conf *
 cfg_find_unit(const struct config *cfg, const char *name)
 {
-	for (size_t i = 0; i < cfg->nunits; i++)
-		if (strcmp(cfg->units[i].name, name) == 0)
-			return &cfg->units[i];
-	return NULL;
+	size_t i;
+
+	return strmap_get(&cfg->unit_index, name, &i) ? &cfg->units[i] : NULL;
 }
 
 static struct unit_conf *
@@ -109,11 +109,11 @@ cfg_unit(struct cfg_ctx *ctx, const char *name)
 		return u;
 	if (cfg->nunits >= CFG_MAX_UNITS)
 		return NULL;
-	cfg->units = xreallocarray(cfg->units, cfg->nunits + 1,
-	    sizeof(*cfg->units));
+	cfg->units = xgrow(cfg->units, cfg->nunits, sizeof(*cfg->units));
 	u = &cfg->units[cfg->nunits++];
 	memset(u, 0, sizeof(*u));
 	u->name = xstrdup(name);
+	strmap_add(&cfg->unit_index, u->name, cfg->nunits - 1, NULL);
 	u->line = ctx->line;
 	u->start = START_ON_DEMAND;
 	u->restart = RESTART_ON_FAILURE;

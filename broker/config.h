@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "strmap.h"
 #include "strv.h"
 
 enum broker_mode {
@@ -89,7 +90,7 @@ enum daemon_log {
 #define CFG_MAX_STOP_TIMEOUT		3600
 #define CFG_DEFAULT_BACKLOG		0	/* 0: SOMAXCONN */
 #define CFG_DEFAULT_HOLDER_TIMEOUT	60	/* s a holder waits */
-#define CFG_MAX_UNITS			4096
+#define CFG_MAX_UNITS			16384
 #define CFG_UNIT_NAME_MAX		48	/* inih cuts sections at 49 */
 
 struct sock_conf {
@@ -143,6 +144,7 @@ struct config {
 	unsigned		 holder_timeout;	/* s; 0: no holder */
 	struct unit_conf	*units;
 	size_t			 nunits;
+	struct strmap		 unit_index;	/* name -> index in units */
 	struct strv		 errors;	/* "FILE:LINE: message" */
 };
 

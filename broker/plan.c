@@ -26,6 +26,7 @@ plan_free(struct plan *plan)
 	for (size_t i = 0; i < plan->nunits; i++)
 		unit_spec_clear(&plan->units[i]);
 	free(plan->units);
+	strmap_clear(&plan->index);
 	free(plan->runtime_dir);
 	free(plan->daemon_xdg_runtime_dir);
 	free(plan->pipewire_runtime_dir);
@@ -41,10 +42,9 @@ plan_free(struct plan *plan)
 const struct unit_spec *
 plan_find(const struct plan *plan, const char *name)
 {
-	for (size_t i = 0; i < plan->nunits; i++)
-		if (strcmp(plan->units[i].name, name) == 0)
-			return &plan->units[i];
-	return NULL;
+	size_t i;
+
+	return strmap_get(&plan->index, name, &i) ? &plan->units[i] : NULL;
 }
 
 /* The first dir/name in search_path that is executable, or NULL. */
@@ -530,9 +530,12 @@ resolve_unit(struct config *cfg, struct plan *plan,
 static void
 plan_add(struct plan *plan, struct unit_spec *u)
 {
-	plan->units = xreallocarray(plan->units, plan->nunits + 1,
-	    sizeof(*plan->units));
-	plan->units[plan->nunits++] = *u;
+	plan->units = xgrow(plan->units, plan->nunits, sizeof(*plan->units));
+	plan->units[plan->nunits] = *u;
+	/* Names are unique: config sections and catalog entries are. */
+	(void)strmap_add(&plan->index, plan->units[plan->nunits].name,
+	    plan->nunits, NULL);
+	plan->nunits++;
 }
 
 /*
@@ -542,37 +545,32 @@ plan_add(struct plan *plan, struct unit_spec *u)
 static int
 check_paths(struct config *cfg, const struct plan *plan)
 {
+	struct strmap seen = { 0 };	/* path -> index of its unit */
 	int r = 0;
 
 	for (size_t i = 0; i < plan->nunits; i++) {
 		const struct unit_spec *a = &plan->units[i];
 
 		for (size_t j = 0; j < a->nsockets; j++) {
-			if (strlen(a->sockets[j].path) >= PLAN_SUN_PATH_MAX) {
+			const char *path = a->sockets[j].path;
+			size_t first;
+
+			if (strlen(path) >= PLAN_SUN_PATH_MAX) {
 				cfg_error(cfg, 0, "unit %s: socket path %s is "
 				    "%zu bytes; a UNIX socket path has at most "
-				    "%d", a->name, a->sockets[j].path,
-				    strlen(a->sockets[j].path),
+				    "%d", a->name, path, strlen(path),
 				    PLAN_SUN_PATH_MAX - 1);
 				r = -EINVAL;
 			}
-			for (size_t k = i; k < plan->nunits; k++) {
-				const struct unit_spec *b = &plan->units[k];
-
-				for (size_t l = k == i ? j + 1 : 0;
-				    l < b->nsockets; l++) {
-					if (strcmp(a->sockets[j].path,
-					    b->sockets[l].path) != 0)
-						continue;
-					cfg_error(cfg, 0, "socket path %s is "
-					    "given to both unit %s and unit %s",
-					    a->sockets[j].path, a->name,
-					    b->name);
-					r = -EINVAL;
-				}
-			}
+			if (strmap_add(&seen, path, i, &first))
+				continue;
+			cfg_error(cfg, 0, "socket path %s is given to both "
+			    "unit %s and unit %s", path,
+			    plan->units[first].name, a->name);
+			r = -EINVAL;
 		}
 	}
+	strmap_clear(&seen);
 	return r;
 }
 

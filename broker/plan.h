@@ -60,6 +60,7 @@ struct plan {
 	bool			 log_syslog;
 	struct unit_spec	*units;
 	size_t			 nunits;
+	struct strmap		 index;		/* name -> index in units */
 	struct strv		 notices;	/* skipped units, one line each */
 };
 

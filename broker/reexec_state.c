@@ -198,20 +198,21 @@ out:
 void
 reexec_state_add(struct reexec_state *st, const struct reexec_unit *u)
 {
-	st->units = xreallocarray(st->units, st->nunits + 1,
-	    sizeof(*st->units));
+	st->units = xgrow(st->units, st->nunits, sizeof(*st->units));
 	st->units[st->nunits] = *u;
 	st->units[st->nunits].name = xstrdup(u->name);
+	/* A name given twice: the first one is found, as before. */
+	(void)strmap_add(&st->index, st->units[st->nunits].name, st->nunits,
+	    NULL);
 	st->nunits++;
 }
 
 const struct reexec_unit *
 reexec_state_find(const struct reexec_state *st, const char *name)
 {
-	for (size_t i = 0; i < st->nunits; i++)
-		if (strcmp(st->units[i].name, name) == 0)
-			return &st->units[i];
-	return NULL;
+	size_t i;
+
+	return strmap_get(&st->index, name, &i) ? &st->units[i] : NULL;
 }
 
 void
@@ -220,5 +221,6 @@ reexec_state_free(struct reexec_state *st)
 	for (size_t i = 0; i < st->nunits; i++)
 		free(st->units[i].name);
 	free(st->units);
+	strmap_clear(&st->index);
 	memset(st, 0, sizeof(*st));
 }

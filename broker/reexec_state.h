@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strmap.h"
 #include "unit.h"
 
 #define REEXEC_STATE_VERSION	1
@@ -39,6 +40,7 @@ struct reexec_unit {
 struct reexec_state {
 	struct reexec_unit	*units;
 	size_t			 nunits;
+	struct strmap		 index;		/* name -> index in units */
 };
 
 char	*reexec_state_format(const struct reexec_state *st);

@@ -63,3 +63,16 @@ xasprintf(const char *fmt, ...)
 		s = NULL;
 	return xalloc_check(s);
 }
+
+/*
+ * Room for element n of an array appended to one element at a time:
+ * doubles its size whenever n reaches a power of two (from 8), so that n
+ * appends copy O(n) elements in all, never O(n^2).
+ */
+void *
+xgrow(void *ptr, size_t n, size_t size)
+{
+	if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+		return ptr;
+	return xreallocarray(ptr, n < 8 ? 8 : n * 2, size);
+}

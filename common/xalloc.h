@@ -17,5 +17,6 @@ void	*xreallocarray(void *ptr, size_t nmemb, size_t size);
 char	*xstrdup(const char *s);
 char	*xstrndup(const char *s, size_t n);
 char	*xasprintf(const char *fmt, ...) XALLOC_PRINTF(1, 2);
+void	*xgrow(void *ptr, size_t n, size_t size);
 
 #endif
