@@ -34,6 +34,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dirtrust.h"
 #include "fd.h"
 #include "log.h"
 #include "paths.h"
@@ -418,6 +419,50 @@ sock_bind_inet(const char *unit, const struct sock_spec *s, unsigned backlog,
 }
 
 /*
+ * The socket just bound at path, in a directory only root and we can
+ * change (dirtrust.c): nobody else can have swapped the path, so a look
+ * without following it is enough; the O_PATH fd (for set_attrs) is opened
+ * only when the mode or group must change. Returns 0 with *ret_pfd that
+ * fd or -1 (none needed), or -errno having said why.
+ */
+static int
+open_bound_trusted(const char *unit, const char *path, unsigned mode,
+    bool set_gid, struct stat *ret_st, int *ret_pfd)
+{
+	struct stat st;
+	int pfd, r;
+
+	*ret_pfd = -1;
+	if (lstat(path, ret_st) < 0) {
+		r = -errno;
+		log_warn("unit %s: stat %s after bind", unit, path);
+		return r;
+	}
+	if (!S_ISSOCK(ret_st->st_mode) || ret_st->st_uid != geteuid()) {
+		log_warnx("unit %s: %s is not the socket just bound; leaving "
+		    "it", unit, path);
+		return -EEXIST;
+	}
+	if ((ret_st->st_mode & 07777) == mode && !set_gid)
+		return 0;
+	pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0) {
+		r = -errno;
+		log_warn("unit %s: open %s after bind", unit, path);
+		return r;
+	}
+	if (fstat(pfd, &st) < 0 || st.st_dev != ret_st->st_dev ||
+	    st.st_ino != ret_st->st_ino) {
+		log_warnx("unit %s: %s changed right after bind; leaving it",
+		    unit, path);
+		fd_close(&pfd);
+		return -EEXIST;
+	}
+	*ret_pfd = pfd;
+	return 0;
+}
+
+/*
  * Binds and listens on s->path. Returns 0 with ret_b filled, or -errno,
  * having said why, except -EADDRINUSE: a live daemon we did not start
  * serves the path, which the caller adopts or reports.
@@ -428,10 +473,10 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 {
 	struct sockaddr_un sa;
 	struct stat st = { 0 };	/* open_bound fills it */
-	bool set_gid = false;
+	bool set_gid = false, trusted;
 	gid_t gid = 0;
 	mode_t old;
-	int fd, nfd, spare, pfd = -1, r;
+	int fd, nfd = -1, spare = -1, pfd = -1, r;
 
 	if (is_inet(s->path))
 		return sock_bind_inet(unit, s, backlog, ret_b);
@@ -450,20 +495,24 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	r = clear_path(unit, s->path);
 	if (r < 0)
 		return r;
+	trusted = dirtrust_parent_of(s->path);
 	/*
 	 * Every fd needed after bind is had before it (the sock_diag socket;
 	 * a spare slot for the O_PATH fd), so running out of fds (EMFILE)
-	 * never leaves a path bound that we cannot identify.
+	 * never leaves a path bound that we cannot identify. In a trusted
+	 * directory the path needs no identifying (open_bound_trusted).
 	 */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	nfd = fd < 0 ? -1 : socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-	    NETLINK_SOCK_DIAG);
-	if (fd >= 0 && nfd < 0 && errno != EMFILE && errno != ENFILE &&
-	    errno != ENOMEM && errno != ENOBUFS)
-		errno = 0;		/* no sock_diag: see open_bound() */
-	spare = fd < 0 || (nfd < 0 && errno != 0) ? -1 :
-	    fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (spare < 0) {
+	if (!trusted || fd < 0) {
+		nfd = fd < 0 ? -1 : socket(AF_NETLINK, SOCK_DGRAM |
+		    SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (fd >= 0 && nfd < 0 && errno != EMFILE &&
+		    errno != ENFILE && errno != ENOMEM && errno != ENOBUFS)
+			errno = 0;	/* no sock_diag: see open_bound() */
+		spare = fd < 0 || (nfd < 0 && errno != 0) ? -1 :
+		    fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	}
+	if (fd < 0 || (!trusted && spare < 0)) {
 		r = -errno;
 		log_warn("unit %s: socket", unit);
 		fd_close(&nfd);
@@ -482,10 +531,13 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 		return r;
 	}
 	fd_close(&spare);
-	pfd = open_bound(unit, fd, nfd, s->path, &st);
+	if (trusted)
+		r = open_bound_trusted(unit, s->path, s->mode, set_gid, &st,
+		    &pfd);
+	else
+		r = pfd = open_bound(unit, fd, nfd, s->path, &st);
 	fd_close(&nfd);
-	if (pfd < 0) {
-		r = pfd;
+	if (r < 0) {
 		fd_close(&fd);		/* not knowing what is there: leave it */
 		return r;
 	}

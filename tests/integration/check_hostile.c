@@ -7,7 +7,10 @@
  * The bind race is made deterministic by linking with --wrap=bind: the
  * wrapper binds, then (when armed) swaps the path the way an attacker with
  * write access to the directory would, before sock_bind() takes its next
- * step. sock.c and spawn.c are linked in and called directly; the flood
+ * step. Those tests bind in a directory anyone may write (mode 0777, not
+ * sticky), where sock.c must ask the kernel (sock_diag) what it bound;
+ * --wrap=socket counts those queries. In a directory only we can change
+ * there is no one to race, and no query is made. sock.c and spawn.c are linked in and called directly; the flood
  * test runs the real broker.
  */
 #include <errno.h>
@@ -44,8 +47,34 @@ static const char *swap_path;
 static const char *swap_target;
 static int swap_fd = -1;	/* SWAP_SOCKET: the socket swapped in */
 
+static unsigned ndiag;		/* sock_diag sockets opened */
+
 int	__real_bind(int fd, const struct sockaddr *sa, socklen_t len);
 int	__wrap_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int	__real_socket(int domain, int type, int protocol);
+int	__wrap_socket(int domain, int type, int protocol);
+
+int
+__wrap_socket(int domain, int type, int protocol)
+{
+	if (domain == AF_NETLINK)
+		ndiag++;
+	return __real_socket(domain, type, protocol);
+}
+
+/* A path in a directory of the test's that anyone may write (free it). */
+static char *
+open_dir(const char *name)
+{
+	char *dir = h_dir("open"), *p = NULL;
+
+	if (mkdir(dir, 0777) < 0)
+		ck_assert_int_eq(errno, EEXIST);
+	ck_assert_int_eq(chmod(dir, 0777), 0);	/* whatever the umask */
+	ck_assert_int_ge(asprintf(&p, "%s/%s", dir, name), 0);
+	free(dir);
+	return p;
+}
 
 /* bind(), then the armed swap, once. */
 int
@@ -126,6 +155,7 @@ START_TEST(socket_mode_comes_from_the_bind_itself)
 	const struct group *gr = other_group();
 
 	umask(0);
+	ndiag = 0;
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		char name[32], *path;
 		struct sock_spec s;
@@ -149,6 +179,28 @@ START_TEST(socket_mode_comes_from_the_bind_itself)
 		close(b.fd);
 		free(path);
 	}
+	ck_assert_uint_eq(ndiag, 0);	/* the test's dir is ours alone */
+}
+END_TEST
+
+/* The same where others may write: every bind is checked by sock_diag. */
+START_TEST(socket_in_a_shared_dir_is_identified_by_the_kernel)
+{
+	char *path = open_dir("sock");
+	struct sock_spec s = spec(path, 0660, NULL);
+	struct bound_sock b;
+	struct stat st;
+
+	umask(0);
+	ndiag = 0;
+	ck_assert_int_eq(sock_bind("t", &s, 0, &b), 0);
+	ck_assert_uint_eq(ndiag, 1);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0660);
+	ck_assert_uint_eq(st.st_ino, b.ino);
+	sock_unlink_ours(path, &b);
+	close(b.fd);
+	free(path);
 }
 END_TEST
 
@@ -158,7 +210,7 @@ END_TEST
  */
 START_TEST(symlink_swapped_in_after_bind_is_not_followed)
 {
-	char *path = h_dir("sock"), *target = h_dir("shadow");
+	char *path = open_dir("sock"), *target = open_dir("shadow");
 	const struct group *gr = other_group();
 	struct sock_spec s = spec(path, 0666, gr);
 	struct bound_sock b;
@@ -186,7 +238,7 @@ END_TEST
 /* A foreign file swapped in after bind survives the failed bind as is. */
 START_TEST(foreign_file_swapped_in_after_bind_survives)
 {
-	char *path = h_dir("sock"), buf[32] = "";
+	char *path = open_dir("sock"), buf[32] = "";
 	struct sock_spec s = spec(path, 0666, other_group());
 	struct bound_sock b;
 	struct stat st;
@@ -222,7 +274,7 @@ END_TEST
  */
 START_TEST(another_socket_swapped_in_is_not_taken_for_ours)
 {
-	char *path = h_dir("sock");
+	char *path = open_dir("sock");
 	struct sock_spec s = spec(path, 0666, other_group());
 	struct bound_sock b;
 	struct stat st;
@@ -419,6 +471,8 @@ hostile_suite(void)
 	/* valgrind emulates RLIMIT_NOFILE: a child never sees its setrlimit. */
 	tcase_set_tags(limits, "no-valgrind");
 	tcase_add_test(sock, socket_mode_comes_from_the_bind_itself);
+	tcase_add_test(sock,
+	    socket_in_a_shared_dir_is_identified_by_the_kernel);
 	tcase_add_test(sock, symlink_swapped_in_after_bind_is_not_followed);
 	tcase_add_test(sock, foreign_file_swapped_in_after_bind_survives);
 	tcase_add_test(sock, another_socket_swapped_in_is_not_taken_for_ours);
