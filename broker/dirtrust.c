@@ -95,7 +95,6 @@ dirtrust_parent_of(const char *path)
 	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
 	struct stat st;
-	uid_t me = geteuid();
 	size_t len;
 
 	if (slash == NULL || path[0] != '/')
@@ -111,7 +110,7 @@ dirtrust_parent_of(const char *path)
 	    st.st_mode == cache.mode)
 		return true;
 	cache.valid = false;
-	if (!walk(dir, me, &st))
+	if (!walk(dir, geteuid(), &st))
 		return false;
 	memcpy(cache.dir, dir, len + 1);
 	cache.dev = st.st_dev;
