@@ -2,6 +2,10 @@
 /*
  * Edge: the fds a reexec left open (see inherit.h). A table of what was
  * found at start-up; each take removes its entry, so an fd is given once.
+ * Listening UNIX sockets and pipe ends are found through a hash of keys
+ * ("s TYPE PATH", "p ACCMODE INO"): a broker of 3000 sockets takes them
+ * all in linear time. Should two entries share a key (a path bound
+ * again after an unlink), lookups fall back to a scan of the table.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +25,7 @@
 #include "inherit.h"
 #include "log.h"
 #include "sock.h"
+#include "strmap.h"
 #include "xalloc.h"
 
 enum inh_kind { INH_SOCKET, INH_FILE, INH_PIPE };
@@ -36,10 +41,41 @@ struct inh {
 	char		*path;		/* bound path, or the file's */
 	struct sockaddr_storage inet;	/* an inet listener's address */
 	socklen_t	 inet_len;	/* 0: not inet */
+	char		*key;		/* in index, or NULL */
 };
 
 static struct inh	*table;
 static size_t		 ntable;
+static struct strmap	 by_key;		/* key -> index in table */
+static bool		 by_key_dups;	/* a key was seen twice */
+
+static char *
+socket_key(int type, const char *path)
+{
+	return xasprintf("s %d %s", type, path);
+}
+
+static char *
+pipe_key(int accmode, ino_t ino)
+{
+	return xasprintf("p %d %llu", accmode, (unsigned long long)ino);
+}
+
+/* The entry whose key this is, found by the index, else by a scan. */
+static bool
+find_key(const char *key, size_t *ret_i)
+{
+	if (strmap_get(&by_key, key, ret_i))
+		return true;
+	if (!by_key_dups)
+		return false;
+	for (size_t i = 0; i < ntable; i++)
+		if (table[i].key != NULL && strcmp(table[i].key, key) == 0) {
+			*ret_i = i;
+			return true;
+		}
+	return false;
+}
 
 static void
 scan_fd(int fd)
@@ -96,8 +132,15 @@ scan_fd(int fd)
 	}
 add:
 	(void)fd_set_cloexec(fd, true);
-	table = xreallocarray(table, ntable + 1, sizeof(*table));
-	table[ntable++] = e;
+	if (e.kind == INH_SOCKET && e.inet_len == 0 && e.listening)
+		e.key = socket_key(e.type, e.path);
+	else if (e.kind == INH_PIPE)
+		e.key = pipe_key(e.accmode, e.ino);
+	table = xgrow(table, ntable, sizeof(*table));
+	table[ntable] = e;
+	if (e.key != NULL && !strmap_add(&by_key, e.key, ntable, NULL))
+		by_key_dups = true;
+	ntable++;
 }
 
 /* One fd received from elsewhere (the holder), as if inherited. */
@@ -117,25 +160,27 @@ inherit_scan(int skip_fd)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
-	int fds[1024];
+	int *fds = NULL;	/* all of them: 10 000 units have 30 000 */
 	size_t n = 0;
 
 	if (d == NULL) {
 		log_warn("reexec: /proc/self/fd");
 		return;
 	}
-	while ((de = readdir(d)) != NULL && n < sizeof(fds) / sizeof(fds[0])) {
+	while ((de = readdir(d)) != NULL) {
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
 
 		if (*end != '\0' || end == de->d_name || fd < 3 ||
 		    fd == skip_fd || fd == dirfd(d))
 			continue;
+		fds = xgrow(fds, n, sizeof(*fds));
 		fds[n++] = (int)fd;
 	}
 	closedir(d);
 	for (size_t i = 0; i < n; i++)
 		scan_fd(fds[i]);
+	free(fds);
 }
 
 size_t
@@ -148,18 +193,29 @@ inherit_count(void)
 bool
 inherit_has_listener(const char *path)
 {
-	for (size_t i = 0; i < ntable; i++)
-		if (table[i].kind == INH_SOCKET && table[i].listening &&
-		    table[i].inet_len == 0 && strcmp(table[i].path, path) == 0)
-			return true;
-	return false;
+	char *key = socket_key(SOCK_STREAM, path);
+	size_t i;
+	bool found = ntable > 0 && find_key(key, &i);
+
+	free(key);
+	return found;
 }
 
+/* Removes entry i; the last one takes its place (and its index). */
 static void
 drop(size_t i)
 {
+	size_t at;
+
+	if (table[i].key != NULL && strmap_get(&by_key, table[i].key, &at) &&
+	    at == i)
+		strmap_del(&by_key, table[i].key);
+	free(table[i].key);
 	free(table[i].path);
 	table[i] = table[--ntable];
+	if (i < ntable && table[i].key != NULL &&
+	    strmap_get(&by_key, table[i].key, &at) && at == ntable)
+		strmap_set(&by_key, table[i].key, i);
 }
 
 /*
@@ -206,24 +262,26 @@ inherit_take_listener(const char *path, int type, struct bound_sock *ret_b)
 {
 	struct stat st;
 
+	char *key;
+	size_t i;
+	bool found;
+
 	if (strncmp(path, CFG_TCP_PREFIX, strlen(CFG_TCP_PREFIX)) == 0)
 		return take_inet(path, ret_b);
-	for (size_t i = 0; i < ntable; i++) {
-		struct inh *e = &table[i];
-
-		if (e->kind != INH_SOCKET || e->inet_len != 0 ||
-		    !e->listening || e->type != type ||
-		    strcmp(e->path, path) != 0)
-			continue;
-		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
-			return -ENOENT;	/* gone: inherit_close_rest */
-		ret_b->fd = e->fd;
-		ret_b->dev = st.st_dev;
-		ret_b->ino = st.st_ino;
-		drop(i);
-		return 0;
-	}
-	return -ENOENT;
+	if (ntable == 0)
+		return -ENOENT;
+	key = socket_key(type, path);
+	found = find_key(key, &i);
+	free(key);
+	if (!found)
+		return -ENOENT;
+	if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOENT;		/* gone: inherit_close_rest */
+	ret_b->fd = table[i].fd;
+	ret_b->dev = st.st_dev;
+	ret_b->ino = st.st_ino;
+	drop(i);
+	return 0;
 }
 
 /* The fd of the regular file at path (the same file, by identity), or -1. */
@@ -249,15 +307,21 @@ inherit_take_file(const char *path)
 int
 inherit_take_pipe(ino_t ino, int accmode)
 {
-	for (size_t i = 0; i < ntable; i++)
-		if (table[i].kind == INH_PIPE && table[i].ino == ino &&
-		    table[i].accmode == accmode) {
-			int fd = table[i].fd;
+	char *key;
+	size_t i;
+	bool found;
+	int fd;
 
-			drop(i);
-			return fd;
-		}
-	return -1;
+	if (ntable == 0)
+		return -1;
+	key = pipe_key(accmode, ino);
+	found = find_key(key, &i);
+	free(key);
+	if (!found)
+		return -1;
+	fd = table[i].fd;
+	drop(i);
+	return fd;
 }
 
 /* What no one took: closed (a removed unit's socket, an idle log pipe). */
@@ -273,6 +337,8 @@ inherit_close_rest(void)
 	}
 	free(table);
 	table = NULL;
+	strmap_clear(&by_key);
+	by_key_dups = false;
 }
 
 /* This process's children (their pids), as /proc says: at most max. */

@@ -121,6 +121,54 @@ START_TEST(reexec_under_load_refuses_no_one)
 }
 END_TEST
 
+/*
+ * More fds than a fixed table held (1200 sockets): every one is found
+ * after the reexec, the same socket at the same inode, none bound again.
+ */
+START_TEST(reexec_keeps_every_socket_of_400_units)
+{
+	enum { N = 400 };
+	size_t cap = 200 + N * 160, len;
+	char *conf = malloc(cap), name[32], *path;
+	static ino_t ino[N][3];
+	char out[256];
+
+	ck_assert_ptr_nonnull(conf);
+	len = (size_t)snprintf(conf, cap, "[broker]\nsearch_path = "
+	    "/nonexistent\npublish = none\n");
+	for (int u = 0; u < N; u++)
+		len += (size_t)snprintf(conf + len, cap - len, "[u%d]\n"
+		    "exec = %s\nsocket = a.socket u%d-a\nsocket = b.socket "
+		    "u%d-b\nsocket = c.socket u%d-c\n", u, h_fake_daemon(), u,
+		    u, u);
+	h_write_conf(&H, "%s", conf);
+	free(conf);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	for (int u = 0; u < N; u++)
+		for (int k = 0; k < 3; k++) {
+			snprintf(name, sizeof(name), "u%d-%c", u, 'a' + k);
+			path = h_rt(name);
+			ino[u][k] = h_inode(path);
+			ck_assert_uint_ne(ino[u][k], 0);
+			free(path);
+		}
+	ck_assert_int_eq(CTL(out, "reexec"), 0);
+	ck_assert(h_wait_log(&H, "reexec: state of 400 units", T_MS));
+	for (int u = 0; u < N; u++)
+		for (int k = 0; k < 3; k++) {
+			snprintf(name, sizeof(name), "u%d-%c", u, 'a' + k);
+			path = h_rt(name);
+			ck_assert_msg(h_inode(path) == ino[u][k], "%s", name);
+			free(path);
+		}
+	path = h_rt("u399-c");
+	ck_assert_int_gt(h_hello(path, T_MS), 0);	/* served */
+	free(path);
+	ck_assert_int_eq(h_log_count(&H, "adopt"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
 /* SIGUSR2 (runit's sv 2, s6-svc -2) does the same. */
 START_TEST(sigusr2_reexecs)
 {
@@ -354,6 +402,7 @@ reexec_suite(void)
 	h_add_tcases(s, &tc, 1, 120);
 	tcase_add_test(tc, reexec_under_load_refuses_no_one);
 	tcase_add_test(tc, sigusr2_reexecs);
+	tcase_add_test(tc, reexec_keeps_every_socket_of_400_units);
 	tcase_add_test(tc, reexec_runs_the_binary_now_at_the_path);
 	tcase_add_test(tc, a_binary_that_cannot_start_is_not_executed);
 	tcase_add_test(tc, a_bad_configuration_is_not_reexecuted_into);
