@@ -41,10 +41,12 @@ install -d -m 0700 "$rs" "$ra"
 bench_broker "$rb" 1
 cold_broker=$BPID
 wait_for -t 60 no_qemud
-for ((i = 0; i < RUNS; i++)); do
+cold_broker_run() {
 	wait_for -t 60 no_qemud
 	echo "broker $(timed_list "$rb")" >>"$W/out/cold$TAG.txt"
-
+}
+cold_ssa_run() {
+	local sp
 	wait_for -t 60 no_qemud
 	rm -rf "$rs/libvirt"
 	install -d -m 0700 "$rs/libvirt"
@@ -57,10 +59,19 @@ for ((i = 0; i < RUNS; i++)); do
 	wait_for test -S "$rs/libvirt/virtqemud-admin-sock"
 	echo "ssa $(timed_list "$rs")" >>"$W/out/cold$TAG.txt"
 	wait "$sp" || true
-
+}
+cold_autospawn_run() {
 	wait_for -t 60 no_qemud
 	echo "autospawn $(timed_list "$ra")" >>"$W/out/cold$TAG.txt"
 	pkill -u "$(id -u)" -x virtqemud || true
+}
+# Twice the runs of the others (the cold ratio is within the machine's
+# spread), each round in another order so that none always goes first.
+orders=("broker ssa autospawn" "ssa autospawn broker" "autospawn broker ssa")
+for ((i = 0; i < 2 * RUNS; i++)); do
+	for m in ${orders[i % 3]}; do
+		"cold_${m}_run"
+	done
 done
 wait_for -t 60 no_qemud
 kill "$cold_broker"
