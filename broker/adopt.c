@@ -299,7 +299,9 @@ unit_adopt_published(struct unit *u)
 	const char *first;
 	struct stat st;
 
-	if (u->spec.nsockets == 0 || plan->mode != BROKER_MODE_SESSION)
+	/* Nowhere published (publish = none): nothing to clear or adopt. */
+	if (u->spec.nsockets == 0 || plan->mode != BROKER_MODE_SESSION ||
+	    plan->publish.n == 0)
 		return false;
 	adopt_clear_old_links(u);
 	first = u->spec.sockets[0].path;
