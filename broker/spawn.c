@@ -98,7 +98,7 @@ spawn_child(const struct spawn_req *req, int status_fd, int *keep,
 	struct sigaction sa;
 	sigset_t none;
 	int tmp[SPAWN_MAX_FDS], top = LFD_START + (int)req->nfds, e, flags;
-	int out_fd = req->out_fd, null_fd = req->null_fd;
+	int out_fd = req->out_fd, null_fd = req->null_fd, fd;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -114,16 +114,17 @@ spawn_child(const struct spawn_req *req, int status_fd, int *keep,
 		goto fail;
 	close_all_but(keep, nkeep);
 	/* Out of the way of 3..top-1 first: the status pipe, /dev/null. */
-	if ((status_fd = fcntl(status_fd, F_DUPFD_CLOEXEC, top)) < 0 ||
-	    (null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, top)) < 0 ||
+	if ((fd = fcntl(status_fd, F_DUPFD_CLOEXEC, top)) < 0)
+		goto fail;		/* status_fd stays, for the errno */
+	status_fd = fd;
+	if ((null_fd = fcntl(null_fd, F_DUPFD_CLOEXEC, top)) < 0 ||
 	    (out_fd >= 0 && (out_fd = fcntl(out_fd, F_DUPFD_CLOEXEC, top)) < 0))
 		goto fail;
 	for (size_t i = 0; i < req->nfds; i++)		/* 1: lift */
 		if ((tmp[i] = fcntl(req->fds[i], F_DUPFD_CLOEXEC, top)) < 0)
 			goto fail;
 	for (size_t i = 0; i < req->nfds; i++) {	/* 2: place */
-		int fd = LFD_START + (int)i;
-
+		fd = LFD_START + (int)i;
 		if (dup2(tmp[i], fd) < 0)		/* clears FD_CLOEXEC */
 			goto fail;
 		flags = fcntl(fd, F_GETFL);
