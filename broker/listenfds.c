@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "listenfds.h"
+#include "nosan.h"
 #include "xalloc.h"
 
 /* systemd's fdname_is_valid(), but an empty name is of no use to libvirt. */
@@ -86,8 +87,12 @@ lfd_add_env(struct strv *env, const char *const *names, size_t n)
 	return 0;
 }
 
-/* Async-signal-safe: writes "LISTEN_PID=<pid>" into a LFD_PID_SLOT slot. */
-void
+/*
+ * Async-signal-safe: writes "LISTEN_PID=<pid>" into a LFD_PID_SLOT slot.
+ * Runs in spawn.c's child, on its own stack in the broker's memory: it
+ * writes nothing but the slot and its own frame, and is not instrumented.
+ */
+NOSAN void
 lfd_format_pid(char *slot, long pid)
 {
 	char digits[21];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pure: the sd_listen_fds(3) environment a daemon is given: LISTEN_FDS,
- * LISTEN_FDNAMES and the LISTEN_PID slot the forked child fills in.
+ * LISTEN_FDNAMES and the LISTEN_PID slot the spawned child fills in.
  */
 #ifndef VB_LISTENFDS_H
 #define VB_LISTENFDS_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Edge: fork and exec a daemon with its listening sockets at fd 3.., as
- * sd_listen_fds(3) expects them.
+ * Edge: start (clone, or fork) and exec a daemon with its listening
+ * sockets at fd 3.., as sd_listen_fds(3) expects them.
  */
 #ifndef VB_SPAWN_H
 #define VB_SPAWN_H

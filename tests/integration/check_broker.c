@@ -263,6 +263,86 @@ START_TEST(missing_binary_gives_one_clear_error_and_refuses)
 }
 END_TEST
 
+/* A file that is there but not executable: the errno, said once. */
+START_TEST(unexecutable_binary_gives_the_errno_text)
+{
+	char *a = h_rt("sock-a"), *bin = h_dir("notexec"), *want = NULL;
+	int f;
+
+	f = open(bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(write(f, "#!/bin/sh\n", 10), 10);
+	ck_assert_int_eq(fchmod(f, 0644), 0);	/* root may exec no 0644 */
+	close(f);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[plain]\nexec = %s\nsocket = p.socket sock-a\n",
+	    bin);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), 0);	/* closed, not hung */
+	ck_assert_int_ge(asprintf(&want, "unit plain: exec %s: Permission "
+	    "denied", bin), 0);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert(h_pid_alive(H.broker));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(want);
+	free(bin);
+	free(a);
+}
+END_TEST
+
+/*
+ * SIGHUP (a reload each) at the broker every millisecond while clients
+ * start one daemon after another: the broker blocks every signal while it
+ * starts a daemon, which shares its memory until exec. Each client gets a
+ * daemon of its own with the activation env right (--strict), none is
+ * killed before it serves, the reloads happen, and the broker stays up
+ * and stops cleanly.
+ */
+START_TEST(sighup_storm_during_spawns_harms_no_daemon)
+{
+	enum { N = 40 };
+	char *a = h_rt("sock-a"), *starts = h_dir("starts");
+	char *report = h_dir("report"), pidstr[32];
+	long pid = 0, prev = 0;
+	pid_t storm;
+
+	conf_fake("--strict --exit-after 1", "");
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	storm = fork();
+	ck_assert_int_ge(storm, 0);
+	if (storm == 0) {
+		while (kill(H.broker, SIGHUP) == 0)
+			(void)poll(NULL, 0, 1);
+		_exit(0);
+	}
+	for (int i = 0; i < N; i++) {
+		pid = h_hello(a, T_MS);
+		ck_assert_msg(pid > 0, "client %d: %ld", i, pid);
+		ck_assert_int_ne(pid, prev);	/* a daemon of its own */
+		prev = pid;
+		/* Reaped first: an exit with a client queued is a failure. */
+		ck_assert(h_wait_gone((pid_t)pid, T_MS));
+	}
+	ck_assert_int_eq(kill(storm, SIGKILL), 0);
+	ck_assert_int_eq(h_wait_exit(storm, T_MS), 128 + SIGKILL);
+	ck_assert(h_pid_alive(H.broker));
+	ck_assert_int_eq(h_count_lines(starts), N);
+	ck_assert_int_gt(h_log_count(&H, "reload: done"), 0);
+	ck_assert_int_eq(h_log_count(&H, "killed by signal"), 0);
+	ck_assert_int_eq(h_log_count(&H, "exited with status 6"), 0);
+	ck_assert_int_eq(h_log_count(&H, ": exec "), 0);
+	snprintf(pidstr, sizeof(pidstr), "%ld", pid);
+	assert_report(report, "listen_pid", pidstr);
+	assert_report(report, "blocked_signals", "0");
+	assert_report(report, "ignored_signals", "0");
+	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(starts);
+	free(report);
+}
+END_TEST
+
 /* 200 clients connect at once to a cold unit: one start, 200 served. */
 START_TEST(storm_of_200_connects_makes_one_start)
 {
@@ -682,9 +762,11 @@ broker_suite(void)
 	tcase_add_test(act, clients_queued_before_the_start_are_all_served);
 	tcase_add_test(act, daemon_exit_rearms_and_next_client_starts_a_new_one);
 	tcase_add_test(act, storm_of_200_connects_makes_one_start);
+	tcase_add_test(act, sighup_storm_during_spawns_harms_no_daemon);
 	tcase_add_test(act, listen_tcp_passes_an_inet_socket_by_name);
 	tcase_add_test(act, socket_mode_and_group_apply);
 	tcase_add_test(fail, missing_binary_gives_one_clear_error_and_refuses);
+	tcase_add_test(fail, unexecutable_binary_gives_the_errno_text);
 	tcase_add_test(fail, quick_failures_stop_at_the_start_limit);
 	tcase_add_test(fail, crashing_daemon_never_takes_the_broker_down);
 	tcase_add_test(life, sigterm_stops_daemons_and_removes_only_our_paths);
