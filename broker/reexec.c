@@ -31,16 +31,21 @@
 
 extern char **environ;
 
-static char	 exe_path[PATH_MAX];
+static char	*exe_path;		/* "": unknown */
 static char	**saved_argv;
 
 /* The binary's path and argv, as started: exec'd again at a reexec. */
 void
 reexec_record(int argc, char **argv)
 {
-	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	/* Read into the heap and copied: a static PATH_MAX buffer kept a
+	 * page of bss resident for a path of a few dozen bytes. */
+	char *buf = xmalloc(PATH_MAX);
+	ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX - 1);
 
-	exe_path[n > 0 ? n : 0] = '\0';
+	buf[n > 0 ? n : 0] = '\0';
+	exe_path = xstrdup(buf);
+	free(buf);
 	saved_argv = xcalloc((size_t)argc + 1, sizeof(*saved_argv));
 	for (int i = 0; i < argc; i++)
 		saved_argv[i] = xstrdup(argv[i]);
