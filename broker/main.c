@@ -15,6 +15,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>		/* malloc_trim */
+#endif
 
 #include "bootmark.h"
 #include "catalog.h"
@@ -570,6 +573,20 @@ check_libvirtd_conflict(const struct plan *plan)
 	free(path);
 }
 
+/*
+ * The pages start-up freed (parsing, building the plan) back to the
+ * kernel: glibc gives back only the heap's top by itself, malloc_trim()
+ * the free pages inside it too. 4 KiB of RSS with the catalog, ~150 KiB
+ * with 1000 units (musl has no malloc_trim()).
+ */
+static void
+trim_heap(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 /* A newline on a ready fd (--ready-fd, or -d's pipe to the parent). */
 static void
 notify_ready(int fd)
@@ -724,6 +741,7 @@ main(int argc, char **argv)
 	publish_init(&b.publisher, b.plan->runtime_dir, &b.plan->publish);
 	b.control.dups = &b.publisher.dups;
 	republish(&b);
+	trim_heap();
 
 	ev_run(b.loop, 0);
 

@@ -27,18 +27,25 @@
 #include "supervise_int.h"
 #include "xalloc.h"
 
+#define REEXEC_STATE_MAX	65536	/* bytes of history read, with NUL */
+
 extern char **environ;
 
-static char	 exe_path[PATH_MAX];
+static char	*exe_path;		/* "": unknown */
 static char	**saved_argv;
 
 /* The binary's path and argv, as started: exec'd again at a reexec. */
 void
 reexec_record(int argc, char **argv)
 {
-	ssize_t n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	/* Read into the heap and copied: a static PATH_MAX buffer kept a
+	 * page of bss resident for a path of a few dozen bytes. */
+	char *buf = xmalloc(PATH_MAX);
+	ssize_t n = readlink("/proc/self/exe", buf, PATH_MAX - 1);
 
-	exe_path[n > 0 ? n : 0] = '\0';
+	buf[n > 0 ? n : 0] = '\0';
+	exe_path = xstrdup(buf);
+	free(buf);
 	saved_argv = xcalloc((size_t)argc + 1, sizeof(*saved_argv));
 	for (int i = 0; i < argc; i++)
 		saved_argv[i] = xstrdup(argv[i]);
@@ -257,7 +264,7 @@ int
 reexec_take_state(struct reexec_state *ret_st)
 {
 	const char *v = getenv(REEXEC_STATE_ENV);
-	char buf[65536], why[256];
+	char *buf, why[256];
 	long fd;
 	ssize_t n;
 	size_t len = 0;
@@ -266,16 +273,20 @@ reexec_take_state(struct reexec_state *ret_st)
 	memset(ret_st, 0, sizeof(*ret_st));
 	if (v == NULL)
 		return 0;
+	/* Not a 64 KiB frame: calls from it touch a stack page that far
+	 * down, which every broker, reexec or not, would keep resident. */
+	buf = xmalloc(REEXEC_STATE_MAX);
 	fd = strtol(v, NULL, 10);
 	unsetenv(REEXEC_STATE_ENV);	/* not for the daemons */
-	while (fd >= 3 && len < sizeof(buf) - 1 &&
-	    (n = read((int)fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+	while (fd >= 3 && len < REEXEC_STATE_MAX - 1 &&
+	    (n = read((int)fd, buf + len, REEXEC_STATE_MAX - 1 - len)) > 0)
 		len += (size_t)n;
 	buf[len] = '\0';
 	if (fd >= 3)
 		(void)close((int)fd);
 	inherit_scan(-1);
 	r = reexec_state_parse(buf, ret_st, why, sizeof(why));
+	free(buf);
 	if (r < 0) {
 		log_warnx("reexec: the previous broker's state: %s; going on "
 		    "without the units' history (the sockets and running "

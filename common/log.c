@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -37,6 +39,30 @@ log_enabled(enum log_level level)
 	return level <= log_level;
 }
 
+/*
+ * All of iov to fd, as one writev() unless it is cut short. Not stdio:
+ * fprintf() to the unbuffered stderr formats through an 8 KiB buffer on
+ * the stack, whose pages the idle broker would keep for nothing.
+ */
+static void
+write_iov(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+}
+
 static void
 log_emit(enum log_level level, const char *line)
 {
@@ -46,13 +72,18 @@ log_emit(enum log_level level, const char *line)
 		[LOG_LEVEL_INFO] = LOG_INFO,
 		[LOG_LEVEL_DEBUG] = LOG_DEBUG,
 	};
+	struct iovec iov[] = {		/* "ident: line\n" */
+		{ (char *)log_ident, strlen(log_ident) },
+		{ (char *)": ", 2 },
+		{ (char *)line, strlen(line) },
+		{ (char *)"\n", 1 },
+	};
 
 	if (log_syslog) {
 		syslog(prio[level], "%s", line);
 		return;
 	}
-	fprintf(stderr, "%s: %s\n", log_ident, line);
-	fflush(stderr);
+	write_iov(STDERR_FILENO, iov, sizeof(iov) / sizeof(iov[0]));
 }
 
 /*
