@@ -238,17 +238,11 @@ reply_unit(struct ctl_conn *k, const struct unit *u, bool detail)
 			free(e[j]);
 		free(argv);
 	}
-	{
-		unsigned have = u->log.ntail < DLOG_TAIL ? u->log.ntail :
-		    DLOG_TAIL;
+	for (unsigned i = 0; i < dlog_tail_count(&u->log); i++) {
+		char *t = xasprintf("line=%s", dlog_tail_line(&u->log, i));
 
-		for (unsigned i = 0; i < have; i++) {
-			char *t = xasprintf("line=%s", u->log.tail[
-			    (u->log.ntail - have + i) % DLOG_TAIL]);
-
-			conn_line(k, "tail", (const char *const *)&t, 1);
-			free(t);
-		}
+		conn_line(k, "tail", (const char *const *)&t, 1);
+		free(t);
 	}
 }
 

@@ -82,7 +82,7 @@ unit_spawn(struct unit *u)
 	pid_t pid;
 	int r;
 
-	fresh_pipe = u->log.pipe_wr < 0;
+	fresh_pipe = u->log.pipe_rd < 0;
 	req.out_fd = dlog_pipe(&u->log);
 	if (req.out_fd < 0) {
 		errno = -req.out_fd;
@@ -103,6 +103,7 @@ unit_spawn(struct unit *u)
 		req.out_fd = -1;
 		r = spawn_daemon(&req, &pid, &u->status_fd);
 	}
+	dlog_handed_over(&u->log);	/* the daemon's, or no one's: EOF */
 	if (r < 0) {
 		errno = -r;
 		log_warn("unit %s: cannot start", u->spec.name);
