@@ -26,7 +26,7 @@ unit_rebind(struct unit *u, struct unit_spec *spec)
 	unit_spec_clear(&u->spec);
 	u->spec = *spec;		/* takes ownership of its contents */
 	free(spec);
-	unit_derive_env(u);
+	unit_derive_policy(u);
 	unit_alloc_socks(u);
 	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
@@ -97,7 +97,7 @@ unit_update(struct unit *u, const struct unit_spec *ns)
 	free(copy);
 	for (size_t i = 0; i < u->nsocks; i++)
 		u->socks[i].spec = &u->spec.sockets[i];
-	unit_derive_env(u);
+	unit_derive_policy(u);
 	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
 	log_info("unit %s: changed; applies at its next start", u->spec.name);

@@ -21,10 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon_env.h"
 #include "fd.h"
 #include "inherit.h"
-#include "listenfds.h"
 #include "log.h"
 #include "spawn.h"
 #include "supervise.h"
@@ -304,20 +302,14 @@ unit_policy_from_spec(const struct unit_spec *spec, struct unit_policy *p)
 	p->failed_cooldown_ms = (uint64_t)spec->failed_cooldown * 1000;
 }
 
-/* What follows from u->spec alone: the policy and the environment. */
+/*
+ * What follows from u->spec alone: the policy. (The environment is built
+ * at each start, unit_spawn: idle units keep none.)
+ */
 void
-unit_derive_env(struct unit *u)
+unit_derive_policy(struct unit *u)
 {
-	const char **names = xcalloc(u->spec.nsockets, sizeof(*names));
-
 	unit_policy_from_spec(&u->spec, &u->policy);
-	for (size_t i = 0; i < u->spec.nsockets; i++)
-		names[i] = u->spec.sockets[i].name;
-	strv_free(&u->env);
-	denv_build(u->sup->plan, &u->spec, u->sup->parent_env, &u->env);
-	/* The plan validated every name, so this cannot fail. */
-	(void)lfd_add_env(&u->env, names, u->spec.nsockets);
-	free(names);
 }
 
 /* The socket table for u->spec's sockets, none bound yet. */
@@ -440,7 +432,7 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	u->child.data = u;
 	ev_init(&u->timer, timer_cb);
 	u->timer.data = u;
-	unit_derive_env(u);
+	unit_derive_policy(u);
 	unit_alloc_socks(u);
 	dlog_init(&u->log, sup->loop, u->spec.name, u->spec.log,
 	    u->spec.log_path, u->spec.log_max_size, u->spec.log_keep);
@@ -462,7 +454,6 @@ unit_free(struct unit *u)
 	free(u->adopted_dir);
 	unit_close_status(u);
 	dlog_close(&u->log);
-	strv_free(&u->env);
 	free(u->socks);
 	free(u->fds);
 	if (u->next_spec != NULL) {

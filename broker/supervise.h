@@ -51,7 +51,6 @@ struct unit {
 	bool			 paths_lost;	/* socket files gone: rebind */
 	bool			 left_running;	/* stop_on_exit = no, at exit */
 	bool			 stop_deferred;	/* stop_last: once others are */
-	struct strv		 env;		/* ends with the LISTEN_PID slot */
 	struct dlog		 log;
 	pid_t			 pid;		/* 0: none */
 	int			 status_fd;	/* exec-status pipe, -1: none */

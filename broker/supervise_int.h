@@ -22,7 +22,7 @@ void		 unit_feed(struct unit *u, enum unit_event ev, bool pending,
 		    bool exit_failed);
 void		 unit_watch(struct unit *u, bool on);
 bool		 unit_has_process(const struct unit *u);
-void		 unit_derive_env(struct unit *u);
+void		 unit_derive_policy(struct unit *u);
 void		 unit_alloc_socks(struct unit *u);
 int		 unit_bind(struct unit *u, size_t *ret_live);
 void		 unit_unbind(struct unit *u);

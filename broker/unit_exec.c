@@ -7,14 +7,18 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "daemon_env.h"
 #include "fd.h"
+#include "listenfds.h"
 #include "log.h"
 #include "proc.h"
 #include "spawn.h"
 #include "supervise_int.h"
+#include "xalloc.h"
 
 void
 unit_close_status(struct unit *u)
@@ -67,13 +71,30 @@ unit_limit(struct unit *u, int resource, const char *name, uint64_t want,
 	return true;
 }
 
+/*
+ * The daemon's environment (daemon_env.c), then LISTEN_FDS, LISTEN_FDNAMES
+ * and the LISTEN_PID slot last. Built at each start from the spec and the
+ * plan of now: what an idle unit would keep, it does not.
+ */
+static void
+unit_env(const struct unit *u, struct strv *ret_env)
+{
+	const char **names = xcalloc(u->spec.nsockets, sizeof(*names));
+
+	for (size_t i = 0; i < u->spec.nsockets; i++)
+		names[i] = u->spec.sockets[i].name;
+	denv_build(u->sup->plan, &u->spec, u->sup->parent_env, ret_env);
+	/* The plan validated every name, so this cannot fail. */
+	(void)lfd_add_env(ret_env, names, u->spec.nsockets);
+	free(names);
+}
+
 int
 unit_spawn(struct unit *u)
 {
+	struct strv env = { 0 };
 	struct spawn_req req = {
 		.argv = strv_array(&u->spec.argv),
-		.envp = strv_array(&u->env),
-		.pid_slot = u->env.v[u->env.n - 1],
 		.fds = u->fds,
 		.nfds = u->nsocks,
 		.null_fd = u->sup->null_fd,
@@ -81,6 +102,10 @@ unit_spawn(struct unit *u)
 	bool fresh_pipe;
 	pid_t pid;
 	int r;
+
+	unit_env(u, &env);
+	req.envp = strv_array(&env);
+	req.pid_slot = env.v[env.n - 1];
 
 	fresh_pipe = u->log.pipe_rd < 0;
 	req.out_fd = dlog_pipe(&u->log);
@@ -104,6 +129,7 @@ unit_spawn(struct unit *u)
 		r = spawn_daemon(&req, &pid, &u->status_fd);
 	}
 	dlog_handed_over(&u->log);	/* the daemon's, or no one's: EOF */
+	strv_free(&env);
 	if (r < 0) {
 		errno = -r;
 		log_warn("unit %s: cannot start", u->spec.name);

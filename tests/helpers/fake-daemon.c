@@ -268,6 +268,8 @@ write_report(const char *path, int nfds)
 	fprintf(fp, "pipewire_runtime_dir=%s\n", v != NULL ? v : "(unset)");
 	v = getenv("DBUS_SESSION_BUS_ADDRESS");
 	fprintf(fp, "dbus_session_bus_address=%s\n", v != NULL ? v : "(unset)");
+	v = getenv("VB_TEST");		/* a unit's env line */
+	fprintf(fp, "vb_test=%s\n", v != NULL ? v : "(unset)");
 	fprintf(fp, "sid_is_pid=%d\n", getsid(0) == getpid());
 	n = readlink("/proc/self/fd/0", link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';

@@ -419,6 +419,56 @@ START_TEST(reload_adds_changes_and_removes_units)
 }
 END_TEST
 
+static void
+assert_report(const char *report, const char *key, const char *want)
+{
+	char *v = h_report_get(report, key);
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
+/*
+ * The environment is built at each start: a reload's new env line and new
+ * socket reach the next start, and the broker's own variables are there
+ * each time.
+ */
+START_TEST(reload_changes_the_environment_of_the_next_start)
+{
+	char *a = h_rt("sock-a"), *report = h_dir("report"), want[96];
+	long p1, p2;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
+	    "[fake]\nexec = %s\nargs = --report %s --exit-after 1\n"
+	    "socket = a.socket sock-a\nenv = VB_TEST=one\n", h_fake_daemon(),
+	    report);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p1 = h_hello(a, T_MS);
+	ck_assert_int_gt(p1, 0);
+	assert_report(report, "vb_test", "one");
+	assert_report(report, "listen_fdnames", "a.socket");
+	assert_report(report, "xdg_runtime_dir", "(unset)");
+	snprintf(want, sizeof(want), "unit fake: pid %ld exited", p1);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
+	    "[fake]\nexec = %s\nargs = --report %s --exit-after 1\n"
+	    "socket = a.socket sock-a\nsocket = b.socket sock-b\n"
+	    "env = VB_TEST=two\n", h_fake_daemon(), report);
+	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
+	unlink(report);
+	ck_assert(h_wait_hello(a, &p2, T_MS));
+	ck_assert_int_ne(p2, p1);
+	assert_report(report, "vb_test", "two");
+	assert_report(report, "listen_fdnames", "a.socket:b.socket");
+	assert_report(report, "listen_fds", "2");
+	assert_report(report, "xdg_runtime_dir", "(unset)");
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(report);
+}
+END_TEST
+
 /*
  * A unit removed by a reload is stopping (its daemon ignores SIGTERM for
  * a while) when a second reload puts it back: it is kept, its socket stays
@@ -597,6 +647,7 @@ supervision_suite(void)
 	tcase_add_test(reload, reload_with_a_broken_config_keeps_serving);
 	tcase_add_test(reload, reload_adds_changes_and_removes_units);
 	tcase_add_test(reload, reload_readding_a_stopping_unit_keeps_it);
+	tcase_add_test(reload, reload_changes_the_environment_of_the_next_start);
 	tcase_add_test(limits, limit_nofile_reaches_the_daemon);
 	tcase_add_test(limits, limit_nofile_above_the_hard_limit);
 	tcase_add_test(limits, limit_nofile_soft_and_hard_reach_the_daemon);
