@@ -108,10 +108,11 @@ unit_update(struct unit *u, const struct unit_spec *ns)
  * not touched; changed exec, args, env and policies apply at the next
  * start; new sockets are bound once the unit's daemon is not running; a
  * removed unit is stopped and its sockets removed; a new unit is bound at
- * once. The caller keeps plan alive until the next reload.
+ * once. The caller keeps plan alive until the next reload; once applied,
+ * it has no units left (sup_release_plan_units).
  */
 int
-sup_reload(struct supervisor *sup, const struct plan *plan)
+sup_reload(struct supervisor *sup, struct plan *plan)
 {
 	const struct plan *old = sup->plan;
 
@@ -150,11 +151,12 @@ sup_reload(struct supervisor *sup, const struct plan *plan)
 
 		if (sup_unit(sup, plan->units[i].name) != NULL)
 			continue;
-		u = unit_new(sup, &plan->units[i]);
+		u = unit_new(sup, &plan->units[i]);	/* takes it */
 		sup_add(sup, u);
 		log_info("unit %s: added", u->spec.name);
 		unit_launch_if(u);
 	}
+	sup_release_plan_units(plan);
 	return 0;
 }
 

@@ -414,8 +414,9 @@ unit_serve(struct unit *u)
 		unit_adopt(u, live);
 }
 
+/* A unit for spec, whose contents it takes (spec is left empty). */
 struct unit *
-unit_new(struct supervisor *sup, const struct unit_spec *spec)
+unit_new(struct supervisor *sup, struct unit_spec *spec)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
 
@@ -424,7 +425,8 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	u->pidfd = -1;
 	u->ready_ms = -1;
 	u->since = time(NULL);
-	unit_spec_copy(&u->spec, spec);
+	u->spec = *spec;
+	memset(spec, 0, sizeof(*spec));
 	unit_sm_init(&u->sm);
 	ev_init(&u->status_io, status_cb);
 	u->status_io.data = u;
@@ -487,11 +489,28 @@ sup_add(struct supervisor *sup, struct unit *u)
 }
 
 /*
+ * What the units have not taken of the plan's unit specs. A unit keeps a
+ * spec of its own (it outlives reloads), and nothing looks units up in a
+ * plan once the supervisor has them: a second copy would only double what
+ * every idle unit costs. The plan is left with no units.
+ */
+void
+sup_release_plan_units(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nunits; i++)
+		unit_spec_clear(&plan->units[i]);
+	free(plan->units);
+	plan->units = NULL;
+	plan->nunits = 0;
+}
+
+/*
  * Binds every unit's sockets and starts watching them. A unit whose socket
- * cannot be bound is not served (said once); the others are.
+ * cannot be bound is not served (said once); the others are. The units
+ * take the plan's unit specs (sup_release_plan_units).
  */
 struct supervisor *
-sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
+sup_new(struct ev_loop *loop, struct plan *plan, char *const *parent_env,
     size_t *ret_serving)
 {
 	struct supervisor *sup = xcalloc(1, sizeof(*sup));
@@ -518,6 +537,7 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 	}
 	for (size_t i = 0; i < 4; i++)
 		fd_close(&reserve[i]);
+	sup_release_plan_units(plan);
 	*ret_serving = serving;
 	return sup;
 }

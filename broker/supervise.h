@@ -80,7 +80,9 @@ struct unit {
 
 struct supervisor {
 	struct ev_loop		*loop;
-	const struct plan	*plan;		/* the caller's; see sup_reload */
+	const struct plan	*plan;		/* the caller's, without units
+						   (sup_release_plan_units);
+						   see sup_reload */
 	char *const		*parent_env;
 	int			 null_fd;	/* /dev/null, daemons' stdin */
 	struct unit		**units;
@@ -88,11 +90,10 @@ struct supervisor {
 	bool			 shutting_down;
 };
 
-struct supervisor	*sup_new(struct ev_loop *loop, const struct plan *plan,
+struct supervisor	*sup_new(struct ev_loop *loop, struct plan *plan,
 			    char *const *parent_env, size_t *ret_serving);
 void			 sup_launch(struct supervisor *sup);
-int			 sup_reload(struct supervisor *sup,
-			    const struct plan *plan);
+int			 sup_reload(struct supervisor *sup, struct plan *plan);
 void			 sup_check_paths(struct supervisor *sup);
 struct unit		*sup_unit(const struct supervisor *sup,
 			    const char *name);
