@@ -204,7 +204,8 @@ reply_unit(struct ctl_conn *k, const struct unit *u, bool detail)
 	snprintf(reloads, sizeof(reloads), "reloads=%u", u->reloads);
 	f[7] = reloads;
 	f[8] = xasprintf("phase=%s", unit_phase_name(u->phase));
-	f[9] = xasprintf("status=%s", u->status_text);
+	f[9] = xasprintf("status=%s", u->status_text != NULL ?
+	    u->status_text : "");
 	conn_line(k, "unit", (const char *const *)f, 10);
 	free(f[0]);
 	free(f[1]);

@@ -454,6 +454,7 @@ unit_free(struct unit *u)
 	ev_timer_stop(loop, &u->adopt_timer);
 	fd_close(&u->pidfd);
 	free(u->adopted_dir);
+	free(u->status_text);
 	unit_close_status(u);
 	dlog_close(&u->log);
 	free(u->socks);

@@ -71,7 +71,7 @@ struct unit {
 	enum unit_phase		 phase;		/* what the daemon last said */
 	unsigned		 reloads;	/* RELOADING=1 then READY=1 */
 	unsigned		 extends;	/* EXTEND_TIMEOUT_USEC this stop */
-	char			 status_text[NOTIFY_STATUS_MAX]; /* STATUS= */
+	char			*status_text;	/* STATUS=; NULL: none */
 	bool			 restart_pending; /* start again after the exit */
 	bool			 exited_once;	/* last_status is meaningful */
 	int			 last_status;	/* wait status of the last exit */
