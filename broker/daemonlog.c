@@ -375,7 +375,7 @@ dlog_init(struct dlog *l, struct ev_loop *loop, const char *unit,
 	l->pipe_rd = l->pipe_wr = -1;
 	l->unit = unit;
 	l->loop = loop;
-	dlog_set_dest(l, dest, path, max_size, keep);
+	dlog_set_dest(l, unit, dest, path, max_size, keep);
 }
 
 static void
@@ -461,11 +461,15 @@ dlog_close_pipe(struct dlog *l)
 	fd_close(&l->pipe_wr);
 }
 
-/* A new destination (reload): takes effect from the next line. */
+/*
+ * A new destination (reload): takes effect from the next line. unit is the
+ * name in the unit's new spec: the old spec's string is freed.
+ */
 void
-dlog_set_dest(struct dlog *l, enum daemon_log dest, const char *path,
-    uint64_t max_size, unsigned keep)
+dlog_set_dest(struct dlog *l, const char *unit, enum daemon_log dest,
+    const char *path, uint64_t max_size, unsigned keep)
 {
+	l->unit = unit;
 	fd_close(&l->file_fd);
 	free(l->path);
 	l->dest = dest;

@@ -56,8 +56,8 @@ int	dlog_reopen_wr(struct dlog *l);
 void	dlog_handed_over(struct dlog *l);
 void	dlog_close_pipe(struct dlog *l);
 void	dlog_adopt_pipe(struct dlog *l, int rd);
-void	dlog_set_dest(struct dlog *l, enum daemon_log dest, const char *path,
-	    uint64_t max_size, unsigned keep);
+void	dlog_set_dest(struct dlog *l, const char *unit, enum daemon_log dest,
+	    const char *path, uint64_t max_size, unsigned keep);
 void	dlog_drain(struct dlog *l);
 unsigned dlog_tail_count(const struct dlog *l);
 const char *dlog_tail_line(const struct dlog *l, unsigned i);

@@ -28,7 +28,7 @@ unit_rebind(struct unit *u, struct unit_spec *spec)
 	free(spec);
 	unit_derive_policy(u);
 	unit_alloc_socks(u);
-	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
+	dlog_set_dest(&u->log, u->spec.name, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
 	unit_sm_init(&u->sm);
 	if (u->adopted_pid > 0) {	/* still adopted: bound on its exit */
@@ -98,7 +98,7 @@ unit_update(struct unit *u, const struct unit_spec *ns)
 	for (size_t i = 0; i < u->nsocks; i++)
 		u->socks[i].spec = &u->spec.sockets[i];
 	unit_derive_policy(u);
-	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
+	dlog_set_dest(&u->log, u->spec.name, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
 	log_info("unit %s: changed; applies at its next start", u->spec.name);
 }

@@ -432,7 +432,8 @@ assert_report(const char *report, const char *key, const char *want)
 /*
  * The environment is built at each start: a reload's new env line and new
  * socket reach the next start, and the broker's own variables are there
- * each time.
+ * each time. The unit's output after the reload is logged under its name
+ * (valgrind saw the name read from the old spec, freed by the reload).
  */
 START_TEST(reload_changes_the_environment_of_the_next_start)
 {
@@ -452,9 +453,9 @@ START_TEST(reload_changes_the_environment_of_the_next_start)
 	snprintf(want, sizeof(want), "unit fake: pid %ld exited", p1);
 	ck_assert(h_wait_log(&H, want, T_MS));
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
-	    "[fake]\nexec = %s\nargs = --report %s --exit-after 1\n"
+	    "[fake]\nexec = %s\nargs = --report %s --exit-after 1 --say two\n"
 	    "socket = a.socket sock-a\nsocket = b.socket sock-b\n"
-	    "env = VB_TEST=two\n", h_fake_daemon(), report);
+	    "env = VB_TEST=two\nlog = stderr\n", h_fake_daemon(), report);
 	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
 	unlink(report);
 	ck_assert(h_wait_hello(a, &p2, T_MS));
@@ -463,6 +464,9 @@ START_TEST(reload_changes_the_environment_of_the_next_start)
 	assert_report(report, "listen_fdnames", "a.socket:b.socket");
 	assert_report(report, "listen_fds", "2");
 	assert_report(report, "xdg_runtime_dir", "(unset)");
+	/* Its output is logged under the unit's name (the new spec's). */
+	snprintf(want, sizeof(want), "fake[%ld]: two", p2);
+	ck_assert(h_wait_log(&H, want, T_MS));
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(a);
 	free(report);
