@@ -264,7 +264,8 @@ dlog_feed(struct dlog *l, struct dlog_out *o, const char *data, size_t n)
 {
 	while (n > 0) {
 		size_t room = DLOG_LINE_MAX - l->len;
-		const char *nl = memchr(data, '\n', n < room + 1 ? n : room + 1);
+		size_t scan = n < room + 1 ? n : room + 1;
+		const char *nl = memchr(data, '\n', scan);
 		size_t take, eat;
 
 		if (nl != NULL) {

@@ -56,7 +56,7 @@ struct options {
 struct broker {
 	struct options		 opts;
 	struct ev_loop		*loop;
-	struct plan		*plan;		/* its units are sup's (sup_new) */
+	struct plan		*plan;		/* units: sup's (sup_new) */
 	struct supervisor	*sup;
 	struct pidfile		 pidfile;
 	struct fswatch		 fswatch;

@@ -2,7 +2,8 @@
 /*
  * Integration, supervision: start limits and recovery, a daemon killed with
  * clients queued, output floods and rotation, a unit's output pipe, reload,
- * resource limits and a broker short of file descriptors. The real broker, the test daemon.
+ * resource limits and a broker short of file descriptors. The real broker,
+ * the test daemon.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -306,8 +307,9 @@ START_TEST(a_unit_back_to_listening_keeps_no_pipe_and_logs_again)
 	char *a = h_rt("sock-a"), want[96], out[8192];
 	long p1, p2;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
-	    "[fake]\nexec = %s\nargs = --say \"hello from the daemon\" "
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\n"
+	    "args = --say \"hello from the daemon\" "
 	    "--exit-after 2\nsocket = a.socket sock-a\nlog = stderr\n",
 	    h_fake_daemon());
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -440,8 +442,9 @@ START_TEST(reload_changes_the_environment_of_the_next_start)
 	char *a = h_rt("sock-a"), *report = h_dir("report"), want[96];
 	long p1, p2;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
-	    "[fake]\nexec = %s\nargs = --report %s --exit-after 1\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\n"
+	    "args = --report %s --exit-after 1\n"
 	    "socket = a.socket sock-a\nenv = VB_TEST=one\n", h_fake_daemon(),
 	    report);
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -452,8 +455,9 @@ START_TEST(reload_changes_the_environment_of_the_next_start)
 	assert_report(report, "xdg_runtime_dir", "(unset)");
 	snprintf(want, sizeof(want), "unit fake: pid %ld exited", p1);
 	ck_assert(h_wait_log(&H, want, T_MS));
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\npublish = none\n"
-	    "[fake]\nexec = %s\nargs = --report %s --exit-after 1 --say two\n"
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\n"
+	    "args = --report %s --exit-after 1 --say two\n"
 	    "socket = a.socket sock-a\nsocket = b.socket sock-b\n"
 	    "env = VB_TEST=two\nlog = stderr\n", h_fake_daemon(), report);
 	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
@@ -651,7 +655,8 @@ supervision_suite(void)
 	tcase_add_test(reload, reload_with_a_broken_config_keeps_serving);
 	tcase_add_test(reload, reload_adds_changes_and_removes_units);
 	tcase_add_test(reload, reload_readding_a_stopping_unit_keeps_it);
-	tcase_add_test(reload, reload_changes_the_environment_of_the_next_start);
+	tcase_add_test(reload,
+	    reload_changes_the_environment_of_the_next_start);
 	tcase_add_test(limits, limit_nofile_reaches_the_daemon);
 	tcase_add_test(limits, limit_nofile_above_the_hard_limit);
 	tcase_add_test(limits, limit_nofile_soft_and_hard_reach_the_daemon);

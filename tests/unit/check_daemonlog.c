@@ -291,12 +291,14 @@ daemonlog_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, lines_are_cut_at_newlines_and_at_the_max);
 	tcase_add_test(tc, the_tail_keeps_the_last_ten_lines_cut_to_fit);
-	tcase_add_test(tc, drain_writes_a_waiting_partial_line_and_keeps_the_pipe);
+	tcase_add_test(tc,
+	    drain_writes_a_waiting_partial_line_and_keeps_the_pipe);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("buffers");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, a_unit_that_never_started_has_no_pipe_and_no_buffers);
+	tcase_add_test(tc,
+	    a_unit_that_never_started_has_no_pipe_and_no_buffers);
 	tcase_add_test(tc, after_eof_only_the_last_lines_stay);
 	tcase_add_test(tc, a_second_start_makes_a_new_pipe_and_logs_again);
 	tcase_add_test(tc, a_writer_left_behind_keeps_the_pipe_and_shares_it);
