@@ -204,7 +204,8 @@ reply_unit(struct ctl_conn *k, const struct unit *u, bool detail)
 	snprintf(reloads, sizeof(reloads), "reloads=%u", u->reloads);
 	f[7] = reloads;
 	f[8] = xasprintf("phase=%s", unit_phase_name(u->phase));
-	f[9] = xasprintf("status=%s", u->status_text);
+	f[9] = xasprintf("status=%s", u->status_text != NULL ?
+	    u->status_text : "");
 	conn_line(k, "unit", (const char *const *)f, 10);
 	free(f[0]);
 	free(f[1]);
@@ -238,17 +239,11 @@ reply_unit(struct ctl_conn *k, const struct unit *u, bool detail)
 			free(e[j]);
 		free(argv);
 	}
-	{
-		unsigned have = u->log.ntail < DLOG_TAIL ? u->log.ntail :
-		    DLOG_TAIL;
+	for (unsigned i = 0; i < dlog_tail_count(&u->log); i++) {
+		char *t = xasprintf("line=%s", dlog_tail_line(&u->log, i));
 
-		for (unsigned i = 0; i < have; i++) {
-			char *t = xasprintf("line=%s", u->log.tail[
-			    (u->log.ntail - have + i) % DLOG_TAIL]);
-
-			conn_line(k, "tail", (const char *const *)&t, 1);
-			free(t);
-		}
+		conn_line(k, "tail", (const char *const *)&t, 1);
+		free(t);
 	}
 }
 

@@ -8,6 +8,11 @@
  * per batch. A line that cannot be written (disk full, I/O error) is
  * counted, and the count is reported when writing works again, so a burst
  * is never lost silently. Files rotate at max_size: name.log.1 .. .keep.
+ *
+ * Memory follows the pipe (daemonlog.h): complete lines are written from
+ * the read buffer itself, only a partial line waiting for its end is
+ * copied (into a buffer made for it, freed once the line is out), and the
+ * tail keeps each line at its own length.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -149,12 +154,16 @@ done:
 static void
 dlog_keep_tail(struct dlog *l, const char *line, size_t len)
 {
-	char *slot = l->tail[l->ntail % DLOG_TAIL];
+	char **slot;
 
 	if (len >= DLOG_TAIL_LEN)
 		len = DLOG_TAIL_LEN - 1;
-	memcpy(slot, line, len);
-	slot[len] = '\0';
+	if (l->tail == NULL)
+		l->tail = xcalloc(DLOG_TAIL, sizeof(*l->tail));
+	slot = &l->tail[l->ntail % DLOG_TAIL];
+	*slot = xreallocarray(*slot, len + 1, 1);
+	memcpy(*slot, line, len);
+	(*slot)[len] = '\0';
 	l->ntail++;
 }
 
@@ -215,61 +224,146 @@ dlog_stamp(struct dlog_out *o)
 	    (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-/* Splits what was read into lines; keeps a partial line for later. */
-static void
-dlog_feed(struct dlog *l, struct dlog_out *o, const char *data, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = data[i];
-
-		if (c == '\n' || l->len == sizeof(l->line)) {
-			dlog_line(l, o, l->line, l->len);
-			l->len = 0;
-			if (c == '\n')
-				continue;
-		}
-		l->line[l->len++] = c;
-	}
-}
-
-/*
- * Reads about budget bytes (a read may pass it by one buffer); returns 0
- * at EAGAIN or EOF, 1 if more may wait.
- */
-static int
-dlog_read(struct dlog *l, size_t budget)
+static struct dlog_out *
+dlog_out_new(void)
 {
 	struct dlog_out *o = xmalloc(sizeof(*o));
-	char buf[16384];
-	size_t total = 0;
-	int more = 0;
 
 	o->len = 0;
 	o->lines = 0;
 	dlog_stamp(o);
+	return o;
+}
+
+/* Adds data[0..n-1] to the partial line (it fits: len + n <= the max). */
+static void
+dlog_hold(struct dlog *l, const char *data, size_t n)
+{
+	if (n == 0)
+		return;
+	l->line = xreallocarray(l->line, l->len + n, 1);
+	memcpy(l->line + l->len, data, n);
+	l->len += n;
+}
+
+static void
+dlog_forget_line(struct dlog *l)
+{
+	free(l->line);
+	l->line = NULL;
+	l->len = 0;
+}
+
+/*
+ * Splits what was read into lines of at most DLOG_LINE_MAX bytes: at a
+ * newline, or where a longer line reaches the max (the next byte, if not
+ * a newline, starts the next line). A partial line is kept for later.
+ */
+static void
+dlog_feed(struct dlog *l, struct dlog_out *o, const char *data, size_t n)
+{
+	while (n > 0) {
+		size_t room = DLOG_LINE_MAX - l->len;
+		size_t scan = n < room + 1 ? n : room + 1;
+		const char *nl = memchr(data, '\n', scan);
+		size_t take, eat;
+
+		if (nl != NULL) {
+			take = (size_t)(nl - data);
+			eat = take + 1;
+		} else if (n > room) {
+			take = eat = room;	/* full: cut here */
+		} else {
+			dlog_hold(l, data, n);	/* waits for its end */
+			return;
+		}
+		if (l->len > 0) {
+			dlog_hold(l, data, take);
+			dlog_line(l, o, l->line, l->len);
+			dlog_forget_line(l);
+		} else {
+			dlog_line(l, o, data, take);
+		}
+		data += eat;
+		n -= eat;
+	}
+}
+
+/* The last partial line, as a line of its own. */
+static void
+dlog_write_partial(struct dlog *l)
+{
+	struct dlog_out *o;
+
+	if (l->len == 0)
+		return;
+	o = dlog_out_new();
+	dlog_line(l, o, l->line, l->len);
+	dlog_forget_line(l);
+	dlog_flush(l, o);
+	free(o);
+}
+
+/* What a dlog_read() ended at. */
+enum dlog_read_end {
+	DLOG_READ_EMPTY,	/* nothing to read now (or an error) */
+	DLOG_READ_MORE,		/* the budget ran out: more may wait */
+	DLOG_READ_EOF,		/* no process writes any more */
+};
+
+/* Reads about budget bytes (a read may pass it by one buffer). */
+static enum dlog_read_end
+dlog_read(struct dlog *l, size_t budget)
+{
+	struct dlog_out *o = dlog_out_new();
+	char buf[16384];
+	size_t total = 0;
+	enum dlog_read_end end = DLOG_READ_EMPTY;
+
 	while (total < budget) {
 		ssize_t n = read(l->pipe_rd, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n == 0)
+			end = DLOG_READ_EOF;
 		if (n <= 0)
 			break;
 		dlog_feed(l, o, buf, (size_t)n);
 		total += (size_t)n;
 	}
 	if (total >= budget)
-		more = 1;
+		end = DLOG_READ_MORE;
 	dlog_flush(l, o);
 	free(o);
-	return more;
+	return end;
+}
+
+/*
+ * No process writes any more: the last partial line goes out, the pipe and
+ * the log file are closed. The tail stays.
+ */
+static void
+dlog_finish(struct dlog *l)
+{
+	dlog_write_partial(l);
+	ev_io_stop(l->loop, &l->io);
+	fd_close(&l->pipe_rd);
+	fd_close(&l->pipe_wr);
+	fd_close(&l->file_fd);
+	log_debug("unit %s: output pipe closed: no process writes to it",
+	    l->unit);
 }
 
 static void
 dlog_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	struct dlog *l = w->data;
+
 	(void)loop;
 	(void)revents;
-	(void)dlog_read(w->data, DLOG_READ_BUDGET);
+	if (dlog_read(l, DLOG_READ_BUDGET) == DLOG_READ_EOF)
+		dlog_finish(l);
 }
 
 /* Sets up l; the pipe itself is made at the first start (dlog_pipe). */
@@ -282,43 +376,78 @@ dlog_init(struct dlog *l, struct ev_loop *loop, const char *unit,
 	l->pipe_rd = l->pipe_wr = -1;
 	l->unit = unit;
 	l->loop = loop;
-	dlog_set_dest(l, dest, path, max_size, keep);
+	dlog_set_dest(l, unit, dest, path, max_size, keep);
+}
+
+static void
+dlog_watch(struct dlog *l)
+{
+	(void)fd_set_nonblock(l->pipe_rd, true);
+	ev_io_init(&l->io, dlog_cb, l->pipe_rd, EV_READ);
+	l->io.data = l;
+	ev_io_start(l->loop, &l->io);
 }
 
 /*
- * The write end daemons get as stdout and stderr: made once, kept for the
- * unit's life, so that idle units cost no fds. -errno if it cannot be.
+ * A write end for the pipe others write to (opened again through /proc),
+ * until dlog_handed_over(); -errno if there is no pipe or it cannot be.
+ */
+int
+dlog_reopen_wr(struct dlog *l)
+{
+	char path[32];
+
+	if (l->pipe_wr >= 0)
+		return l->pipe_wr;
+	if (l->pipe_rd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", l->pipe_rd);
+	l->pipe_wr = open(path, O_WRONLY | O_CLOEXEC);
+	return l->pipe_wr >= 0 ? l->pipe_wr : -errno;
+}
+
+/*
+ * The write end a daemon about to start gets as stdout and stderr, until
+ * dlog_handed_over(); -errno if it cannot be made. A pipe that a process
+ * the last daemon left behind still writes to is shared with it (else
+ * that process would lose it).
  */
 int
 dlog_pipe(struct dlog *l)
 {
 	int p[2];
 
-	if (l->pipe_wr >= 0)
-		return l->pipe_wr;
+	if (l->pipe_rd >= 0) {
+		if (dlog_reopen_wr(l) >= 0)
+			return l->pipe_wr;
+		dlog_close_pipe(l);
+	}
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	l->pipe_rd = p[0];
 	l->pipe_wr = p[1];
 	(void)fcntl(l->pipe_wr, F_SETPIPE_SZ, DLOG_PIPE_SIZE);
-	(void)fd_set_nonblock(l->pipe_rd, true);
-	ev_io_init(&l->io, dlog_cb, l->pipe_rd, EV_READ);
-	l->io.data = l;
-	ev_io_start(l->loop, &l->io);
+	dlog_watch(l);
 	return l->pipe_wr;
+}
+
+/*
+ * The daemon has the write end now (or none will: its spawn failed). The
+ * broker closes its own, so that EOF comes once no process writes.
+ */
+void
+dlog_handed_over(struct dlog *l)
+{
+	fd_close(&l->pipe_wr);
 }
 
 /* A running daemon's pipe, inherited across a reexec (reexec.c). */
 void
-dlog_adopt_pipe(struct dlog *l, int rd, int wr)
+dlog_adopt_pipe(struct dlog *l, int rd)
 {
 	dlog_close_pipe(l);
 	l->pipe_rd = rd;
-	l->pipe_wr = wr;
-	(void)fd_set_nonblock(l->pipe_rd, true);
-	ev_io_init(&l->io, dlog_cb, l->pipe_rd, EV_READ);
-	l->io.data = l;
-	ev_io_start(l->loop, &l->io);
+	dlog_watch(l);
 }
 
 /* Gives the pipe back (e.g. the broker ran out of fds); see dlog_pipe. */
@@ -333,11 +462,15 @@ dlog_close_pipe(struct dlog *l)
 	fd_close(&l->pipe_wr);
 }
 
-/* A new destination (reload): takes effect from the next line. */
+/*
+ * A new destination (reload): takes effect from the next line. unit is the
+ * name in the unit's new spec: the old spec's string is freed.
+ */
 void
-dlog_set_dest(struct dlog *l, enum daemon_log dest, const char *path,
-    uint64_t max_size, unsigned keep)
+dlog_set_dest(struct dlog *l, const char *unit, enum daemon_log dest,
+    const char *path, uint64_t max_size, unsigned keep)
 {
+	l->unit = unit;
 	fd_close(&l->file_fd);
 	free(l->path);
 	l->dest = dest;
@@ -363,7 +496,8 @@ dlog_pending(const struct dlog *l)
  * What is in the pipe now, e.g. a dead daemon's last words: at most the
  * pipe's size, never "until it is empty", since a child the daemon left
  * behind may keep writing to it for ever; the watcher reads the rest, a
- * budget per wake-up. A last line without newline is written only if
+ * budget per wake-up. Then EOF, if no process writes any more, closes the
+ * pipe (dlog_finish). A last line without newline is written only if
  * nothing follows it yet.
  */
 void
@@ -378,31 +512,40 @@ dlog_drain(struct dlog *l)
 		n = DLOG_PIPE_SIZE;
 	if (n > 0)
 		(void)dlog_read(l, n);
-	if (l->len > 0 && dlog_pending(l) == 0) {
-		struct dlog_out *o = xmalloc(sizeof(*o));
+	if (dlog_pending(l) > 0)
+		return;
+	if (dlog_read(l, 1) == DLOG_READ_EOF)	/* EAGAIN while one writes */
+		dlog_finish(l);
+	else if (dlog_pending(l) == 0)
+		dlog_write_partial(l);
+}
 
-		o->len = 0;
-		o->lines = 0;
-		dlog_stamp(o);
-		dlog_line(l, o, l->line, l->len);
-		l->len = 0;
-		dlog_flush(l, o);
-		free(o);
-	}
+/* How many of the last lines are kept (at most DLOG_TAIL). */
+unsigned
+dlog_tail_count(const struct dlog *l)
+{
+	return l->ntail < DLOG_TAIL ? l->ntail : DLOG_TAIL;
+}
+
+/* Kept line i, 0 the oldest, i < dlog_tail_count(). */
+const char *
+dlog_tail_line(const struct dlog *l, unsigned i)
+{
+	return l->tail[(l->ntail - dlog_tail_count(l) + i) % DLOG_TAIL];
 }
 
 /* The last n lines, oldest first, joined with " | ". */
 void
 dlog_tail(const struct dlog *l, unsigned n, char *buf, size_t size)
 {
-	unsigned have = l->ntail < DLOG_TAIL ? l->ntail : DLOG_TAIL;
+	unsigned have = dlog_tail_count(l);
 	size_t len = 0;
 
 	buf[0] = '\0';
 	if (n > have)
 		n = have;
 	for (unsigned i = 0; i < n; i++) {
-		const char *s = l->tail[(l->ntail - n + i) % DLOG_TAIL];
+		const char *s = dlog_tail_line(l, have - n + i);
 		int w = snprintf(buf + len, size - len, "%s%s",
 		    i > 0 ? " | " : "", s);
 
@@ -419,4 +562,10 @@ dlog_close(struct dlog *l)
 	fd_close(&l->file_fd);
 	free(l->path);
 	l->path = NULL;
+	dlog_forget_line(l);
+	for (unsigned i = 0; l->tail != NULL && i < DLOG_TAIL; i++)
+		free(l->tail[i]);
+	free(l->tail);
+	l->tail = NULL;
+	l->ntail = 0;
 }

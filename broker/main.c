@@ -59,8 +59,7 @@ struct options {
 struct broker {
 	struct options		 opts;
 	struct ev_loop		*loop;
-	struct config		*cfg;
-	struct plan		*plan;
+	struct plan		*plan;		/* units: sup's (sup_new) */
 	struct supervisor	*sup;
 	struct pidfile		 pidfile;
 	struct fswatch		 fswatch;
@@ -410,16 +409,14 @@ reload(struct broker *b, struct strv *ret_errors)
 
 	if (ret_errors != NULL)
 		strv_copy(ret_errors, &cfg->errors);
+	cfg_free(cfg);			/* the plan has copies */
 	if (plan == NULL || sup_reload(b->sup, plan) < 0) {
 		log_warnx("reload: keeping the running configuration");
 		plan_free(plan);
-		cfg_free(cfg);
 		return -EINVAL;
 	}
 	plan_free(b->plan);
-	cfg_free(b->cfg);
 	b->plan = plan;
-	b->cfg = cfg;
 	republish(b);
 	refresh_holder(b);
 	log_info("reload: done");
@@ -626,6 +623,7 @@ main(int argc, char **argv)
 	struct broker b = { .pidfile = { .fd = -1 },
 	    .holder = { .pipe_wr = -1 } };
 	struct options *o = &b.opts;
+	struct config *cfg;
 	char *lock_path;
 	size_t serving;
 	pid_t holder = 0;
@@ -648,14 +646,14 @@ main(int argc, char **argv)
 		o->ready_fd = daemon_check_ready_fd(o->ready_fd, stdio_opened);
 	if (o->verbose)
 		log_set_level(LOG_LEVEL_DEBUG);
-	b.cfg = load_config(o);
-	b.plan = make_plan(b.cfg, o, "");
+	cfg = load_config(o);
+	b.plan = make_plan(cfg, o, "");
+	cfg_free(cfg);			/* the plan has copies */
 	if (b.plan == NULL)
 		fatalx("not starting");
 	if (o->dry_run) {
 		plan_print(b.plan, stdout);
 		plan_free(b.plan);
-		cfg_free(b.cfg);
 		return 0;
 	}
 	if (o->daemon)
@@ -765,7 +763,6 @@ main(int argc, char **argv)
 	pidfile_release(&b.pidfile);
 	ev_loop_destroy(b.loop);
 	plan_free(b.plan);
-	cfg_free(b.cfg);
 	log_info("stopped");
 	return 0;
 }

@@ -39,6 +39,24 @@ plan_free(struct plan *plan)
 	free(plan);
 }
 
+/*
+ * What the units have not taken of the plan's unit specs. A unit keeps a
+ * spec of its own (it outlives reloads), and nothing looks units up in a
+ * plan once the supervisor has them: a second copy would only double what
+ * every idle unit costs. The plan is left with no units (plan_find finds
+ * none).
+ */
+void
+plan_release_units(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nunits; i++)
+		unit_spec_clear(&plan->units[i]);
+	free(plan->units);
+	plan->units = NULL;
+	plan->nunits = 0;
+	strmap_clear(&plan->index);
+}
+
 const struct unit_spec *
 plan_find(const struct plan *plan, const char *name)
 {

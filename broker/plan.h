@@ -83,6 +83,7 @@ int	 plan_build(struct config *cfg, const struct plan_input *in,
 void	 plan_free(struct plan *plan);
 void	 plan_print(const struct plan *plan, FILE *out);
 const struct unit_spec *plan_find(const struct plan *plan, const char *name);
+void	 plan_release_units(struct plan *plan);
 void	 unit_spec_copy(struct unit_spec *dst, const struct unit_spec *src);
 void	 unit_spec_clear(struct unit_spec *u);
 bool	 unit_spec_same_sockets(const struct unit_spec *a,

@@ -201,10 +201,30 @@ set_keep(const struct supervisor *sup, const int *keep, size_t nkeep,
 		for (size_t j = 0; j < u->nsocks; j++)
 			if (u->socks[j].b.fd >= 0)
 				(void)fd_set_cloexec(u->socks[j].b.fd, !on);
-		if (u->pid > 0 && u->log.pipe_rd >= 0) {
+		if (u->pid > 0 && u->log.pipe_rd >= 0)
 			(void)fd_set_cloexec(u->log.pipe_rd, !on);
+		if (u->pid > 0 && u->log.pipe_wr >= 0)
 			(void)fd_set_cloexec(u->log.pipe_wr, !on);
-		}
+	}
+}
+
+/*
+ * A broker from before output pipes were closed at EOF (a downgrade) takes
+ * a running daemon's pipe only with a write end too: lend it one for the
+ * exec (on), or take it back (off). This broker closes it (restore_running).
+ */
+static void
+lend_write_ends(const struct supervisor *sup, bool on)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+
+		if (u->pid <= 0 || u->log.pipe_rd < 0)
+			continue;
+		if (on)
+			(void)dlog_reopen_wr(&u->log);
+		else
+			dlog_handed_over(&u->log);
 	}
 }
 
@@ -241,6 +261,7 @@ reexec_exec(const struct supervisor *sup, const int *keep, size_t nkeep,
 	}
 	snprintf(num, sizeof(num), "%d", mfd);
 	setenv(REEXEC_STATE_ENV, num, 1);
+	lend_write_ends(sup, true);
 	set_keep(sup, keep, nkeep, true);
 	log_info("reexec: executing %s (pid %ld stays)", exe_path,
 	    (long)getpid());
@@ -250,6 +271,7 @@ reexec_exec(const struct supervisor *sup, const int *keep, size_t nkeep,
 	r = -errno;
 	snprintf(err, size, "exec %s: %s", exe_path, strerror(errno));
 	set_keep(sup, keep, nkeep, false);
+	lend_write_ends(sup, false);
 	unsetenv(REEXEC_STATE_ENV);
 	fd_close(&mfd);
 	return r;
@@ -315,13 +337,11 @@ restore_running(struct unit *u, pid_t *children, size_t nchildren)
 		return;
 	ino = inherit_fd_pipe_ino(pid, 2);
 	rd = ino != 0 ? inherit_take_pipe(ino, O_RDONLY) : -1;
+	/* A write end came too (lend_write_ends); the daemon has its own. */
 	wr = ino != 0 ? inherit_take_pipe(ino, O_WRONLY) : -1;
-	if (rd >= 0 && wr >= 0)
-		dlog_adopt_pipe(&u->log, rd, wr);
-	else {
-		fd_close(&rd);
-		fd_close(&wr);
-	}
+	fd_close(&wr);
+	if (rd >= 0)
+		dlog_adopt_pipe(&u->log, rd);
 	u->log.pid = pid;
 	unit_resume_child(u, pid);
 	log_info("unit %s: pid %ld runs on from before the reexec",

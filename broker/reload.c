@@ -26,9 +26,9 @@ unit_rebind(struct unit *u, struct unit_spec *spec)
 	unit_spec_clear(&u->spec);
 	u->spec = *spec;		/* takes ownership of its contents */
 	free(spec);
-	unit_derive_env(u);
+	unit_derive_policy(u);
 	unit_alloc_socks(u);
-	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
+	dlog_set_dest(&u->log, u->spec.name, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
 	unit_sm_init(&u->sm);
 	if (u->adopted_pid > 0) {	/* still adopted: bound on its exit */
@@ -97,8 +97,8 @@ unit_update(struct unit *u, const struct unit_spec *ns)
 	free(copy);
 	for (size_t i = 0; i < u->nsocks; i++)
 		u->socks[i].spec = &u->spec.sockets[i];
-	unit_derive_env(u);
-	dlog_set_dest(&u->log, u->spec.log, u->spec.log_path,
+	unit_derive_policy(u);
+	dlog_set_dest(&u->log, u->spec.name, u->spec.log, u->spec.log_path,
 	    u->spec.log_max_size, u->spec.log_keep);
 	log_info("unit %s: changed; applies at its next start", u->spec.name);
 }
@@ -108,10 +108,11 @@ unit_update(struct unit *u, const struct unit_spec *ns)
  * not touched; changed exec, args, env and policies apply at the next
  * start; new sockets are bound once the unit's daemon is not running; a
  * removed unit is stopped and its sockets removed; a new unit is bound at
- * once. The caller keeps plan alive until the next reload.
+ * once. The caller keeps plan alive until the next reload; once applied,
+ * it has no units left (plan_release_units).
  */
 int
-sup_reload(struct supervisor *sup, const struct plan *plan)
+sup_reload(struct supervisor *sup, struct plan *plan)
 {
 	const struct plan *old = sup->plan;
 
@@ -150,11 +151,12 @@ sup_reload(struct supervisor *sup, const struct plan *plan)
 
 		if (sup_unit(sup, plan->units[i].name) != NULL)
 			continue;
-		u = unit_new(sup, &plan->units[i]);
+		u = unit_new(sup, &plan->units[i]);	/* takes it */
 		sup_add(sup, u);
 		log_info("unit %s: added", u->spec.name);
 		unit_launch_if(u);
 	}
+	plan_release_units(plan);
 	return 0;
 }
 

@@ -15,19 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon_env.h"
 #include "fd.h"
 #include "inherit.h"
-#include "listenfds.h"
 #include "log.h"
-#include "proc.h"
 #include "spawn.h"
 #include "supervise.h"
 #include "supervise_int.h"
@@ -43,8 +39,8 @@ now_ms(void)
 }
 
 /* "exited with status 6", "killed by signal 9 (Killed)". */
-static void
-describe_status(int wstatus, char *buf, size_t size)
+void
+unit_describe_status(int wstatus, char *buf, size_t size)
 {
 	if (WIFEXITED(wstatus))
 		snprintf(buf, size, "exited with status %d",
@@ -85,153 +81,6 @@ unit_set_state(struct unit *u, enum unit_state next)
 	    (next == UNIT_LISTENING || next == UNIT_FAILED));
 	if (prev != next)
 		ev_timer_stop(u->sup->loop, &u->timer);
-}
-
-static void
-unit_close_status(struct unit *u)
-{
-	ev_io_stop(u->sup->loop, &u->status_io);
-	fd_close(&u->status_fd);
-}
-
-static rlim_t
-to_rlim(uint64_t v)
-{
-	return v == CFG_LIMIT_INFINITY ? RLIM_INFINITY : (rlim_t)v;
-}
-
-/*
- * A resource limit for the daemon: soft = want; hard = want_hard, or (0)
- * the current hard limit raised to the soft one if need be. Above the
- * broker's own hard limit, the broker raises that if it may (root with
- * CAP_SYS_RESOURCE); otherwise the daemon gets the broker's hard limit,
- * and a soft limit cut down to it is said once.
- */
-static bool
-unit_limit(struct unit *u, int resource, const char *name, uint64_t want,
-    uint64_t want_hard, struct rlimit *ret)
-{
-	struct rlimit cur, raised;
-	rlim_t soft = to_rlim(want), hard;
-
-	if (want == 0 || getrlimit(resource, &cur) < 0)
-		return false;
-	hard = want_hard != 0 ? to_rlim(want_hard) : cur.rlim_max;
-	if (want_hard == 0 && cur.rlim_max != RLIM_INFINITY &&
-	    (soft == RLIM_INFINITY || soft > cur.rlim_max))
-		hard = soft;
-	if (cur.rlim_max != RLIM_INFINITY &&
-	    (hard == RLIM_INFINITY || hard > cur.rlim_max)) {
-		raised.rlim_cur = cur.rlim_cur;
-		raised.rlim_max = hard;
-		if (setrlimit(resource, &raised) < 0)
-			hard = cur.rlim_max;
-	}
-	if (hard != RLIM_INFINITY && (soft == RLIM_INFINITY || soft > hard)) {
-		if (u->activations == 0)
-			log_warnx("unit %s: %s lowered to the hard limit %llu",
-			    u->spec.name, name, (unsigned long long)hard);
-		soft = hard;
-	}
-	ret->rlim_cur = soft;
-	ret->rlim_max = hard;
-	return true;
-}
-
-static int
-unit_spawn(struct unit *u)
-{
-	struct spawn_req req = {
-		.argv = strv_array(&u->spec.argv),
-		.envp = strv_array(&u->env),
-		.pid_slot = u->env.v[u->env.n - 1],
-		.fds = u->fds,
-		.nfds = u->nsocks,
-		.null_fd = u->sup->null_fd,
-	};
-	bool fresh_pipe;
-	pid_t pid;
-	int r;
-
-	fresh_pipe = u->log.pipe_wr < 0;
-	req.out_fd = dlog_pipe(&u->log);
-	if (req.out_fd < 0) {
-		errno = -req.out_fd;
-		log_warn("unit %s: output pipe; this daemon writes to the "
-		    "broker's stderr", u->spec.name);
-		req.out_fd = -1;
-	}
-	req.set_nofile = unit_limit(u, RLIMIT_NOFILE, "limit_nofile",
-	    u->spec.limit_nofile, u->spec.limit_nofile_hard, &req.nofile);
-	req.set_memlock = unit_limit(u, RLIMIT_MEMLOCK, "limit_memlock",
-	    u->spec.limit_memlock, 0, &req.memlock);
-	r = spawn_daemon(&req, &pid, &u->status_fd);
-	if (r == -EMFILE && fresh_pipe && req.out_fd >= 0) {
-		/* The new output pipe took the last fds: give them back. */
-		log_warnx("unit %s: out of file descriptors for an output pipe;"
-		    " this daemon writes to the broker's stderr", u->spec.name);
-		dlog_close_pipe(&u->log);
-		req.out_fd = -1;
-		r = spawn_daemon(&req, &pid, &u->status_fd);
-	}
-	if (r < 0) {
-		errno = -r;
-		log_warn("unit %s: cannot start", u->spec.name);
-		return r;
-	}
-	u->pid = pid;
-	u->log.pid = pid;
-	u->activations++;
-	u->exec_ms = now_ms();
-	u->ready_ms = -1;
-	unit_notify_reset(u);
-	ev_child_set(&u->child, pid, 0);
-	ev_child_start(u->sup->loop, &u->child);
-	ev_io_set(&u->status_io, u->status_fd, EV_READ);
-	ev_io_start(u->sup->loop, &u->status_io);
-	log_info("unit %s: started %s, pid %ld (activation %u)",
-	    u->spec.name, u->spec.exec, (long)pid, u->activations);
-	return 0;
-}
-
-/* virtqemud exits 0 at once when another daemon holds the QEMU driver. */
-static void
-driver_pid_hint(const struct unit *u, char *buf, size_t size)
-{
-	char path[4200], comm[64] = "?";
-	pid_t pid;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/qemu/run/driver.pid",
-	    u->sup->plan->runtime_dir);
-	pid = proc_read_pidfile(path);
-	if (pid <= 0 || !proc_running(pid))
-		return;
-	(void)proc_comm(pid, comm, sizeof(comm));
-	snprintf(buf, size, "; %s is held by pid %ld (%s): another libvirt "
-	    "daemon owns the QEMU driver", path, (long)pid, comm);
-}
-
-static void
-unit_gave_up(struct unit *u)
-{
-	char last[128], hint[4400], tail[1024];
-	unsigned long long cool = u->policy.failed_cooldown_ms / 1000;
-
-	if (u->sm.exec_failed) {
-		log_warnx("unit %s: exec %s: %s; refusing its clients for "
-		    "%llu s", u->spec.name, u->spec.exec,
-		    strerror(u->exec_errno), cool);
-		return;
-	}
-	describe_status(u->last_status, last, sizeof(last));
-	driver_pid_hint(u, hint, sizeof(hint));
-	dlog_tail(&u->log, 3, tail, sizeof(tail));
-	log_warnx("unit %s: failed: %u failed starts within %llu s (last: "
-	    "%s%s%s)%s; refusing its clients for %llu s", u->spec.name,
-	    unit_recent_failures(&u->sm, &u->policy, now_ms()),
-	    (unsigned long long)(u->policy.start_limit_interval_ms / 1000),
-	    last, tail[0] != '\0' ? "; output: " : "", tail, hint, cool);
 }
 
 /*
@@ -416,7 +265,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	dlog_drain(&u->log);		/* its last words, before we judge */
 	u->last_status = w->rstatus;
 	u->exited_once = true;
-	describe_status(w->rstatus, desc, sizeof(desc));
+	unit_describe_status(w->rstatus, desc, sizeof(desc));
 	log_info("unit %s: pid %ld %s", u->spec.name, (long)u->pid, desc);
 	u->pid = 0;
 	u->phase = UNIT_PHASE_NONE;	/* STATUS= stays: its last words */
@@ -453,20 +302,14 @@ unit_policy_from_spec(const struct unit_spec *spec, struct unit_policy *p)
 	p->failed_cooldown_ms = (uint64_t)spec->failed_cooldown * 1000;
 }
 
-/* What follows from u->spec alone: the policy and the environment. */
+/*
+ * What follows from u->spec alone: the policy. (The environment is built
+ * at each start, unit_spawn: idle units keep none.)
+ */
 void
-unit_derive_env(struct unit *u)
+unit_derive_policy(struct unit *u)
 {
-	const char **names = xcalloc(u->spec.nsockets, sizeof(*names));
-
 	unit_policy_from_spec(&u->spec, &u->policy);
-	for (size_t i = 0; i < u->spec.nsockets; i++)
-		names[i] = u->spec.sockets[i].name;
-	strv_free(&u->env);
-	denv_build(u->sup->plan, &u->spec, u->sup->parent_env, &u->env);
-	/* The plan validated every name, so this cannot fail. */
-	(void)lfd_add_env(&u->env, names, u->spec.nsockets);
-	free(names);
 }
 
 /* The socket table for u->spec's sockets, none bound yet. */
@@ -571,8 +414,9 @@ unit_serve(struct unit *u)
 		unit_adopt(u, live);
 }
 
+/* A unit for spec, whose contents it takes (spec is left empty). */
 struct unit *
-unit_new(struct supervisor *sup, const struct unit_spec *spec)
+unit_new(struct supervisor *sup, struct unit_spec *spec)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
 
@@ -581,7 +425,8 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	u->pidfd = -1;
 	u->ready_ms = -1;
 	u->since = time(NULL);
-	unit_spec_copy(&u->spec, spec);
+	u->spec = *spec;
+	memset(spec, 0, sizeof(*spec));
 	unit_sm_init(&u->sm);
 	ev_init(&u->status_io, status_cb);
 	u->status_io.data = u;
@@ -589,7 +434,7 @@ unit_new(struct supervisor *sup, const struct unit_spec *spec)
 	u->child.data = u;
 	ev_init(&u->timer, timer_cb);
 	u->timer.data = u;
-	unit_derive_env(u);
+	unit_derive_policy(u);
 	unit_alloc_socks(u);
 	dlog_init(&u->log, sup->loop, u->spec.name, u->spec.log,
 	    u->spec.log_path, u->spec.log_max_size, u->spec.log_keep);
@@ -609,9 +454,9 @@ unit_free(struct unit *u)
 	ev_timer_stop(loop, &u->adopt_timer);
 	fd_close(&u->pidfd);
 	free(u->adopted_dir);
+	free(u->status_text);
 	unit_close_status(u);
 	dlog_close(&u->log);
-	strv_free(&u->env);
 	free(u->socks);
 	free(u->fds);
 	if (u->next_spec != NULL) {
@@ -646,10 +491,11 @@ sup_add(struct supervisor *sup, struct unit *u)
 
 /*
  * Binds every unit's sockets and starts watching them. A unit whose socket
- * cannot be bound is not served (said once); the others are.
+ * cannot be bound is not served (said once); the others are. The units
+ * take the plan's unit specs (plan_release_units).
  */
 struct supervisor *
-sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
+sup_new(struct ev_loop *loop, struct plan *plan, char *const *parent_env,
     size_t *ret_serving)
 {
 	struct supervisor *sup = xcalloc(1, sizeof(*sup));
@@ -676,6 +522,7 @@ sup_new(struct ev_loop *loop, const struct plan *plan, char *const *parent_env,
 	}
 	for (size_t i = 0; i < 4; i++)
 		fd_close(&reserve[i]);
+	plan_release_units(plan);
 	*ret_serving = serving;
 	return sup;
 }
@@ -805,7 +652,7 @@ unit_describe_exit(const struct unit *u, char *buf, size_t size)
 	if (!u->exited_once)
 		snprintf(buf, size, "-");
 	else
-		describe_status(u->last_status, buf, size);
+		unit_describe_status(u->last_status, buf, size);
 }
 
 /*

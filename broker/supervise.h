@@ -51,7 +51,6 @@ struct unit {
 	bool			 paths_lost;	/* socket files gone: rebind */
 	bool			 left_running;	/* stop_on_exit = no, at exit */
 	bool			 stop_deferred;	/* stop_last: once others are */
-	struct strv		 env;		/* ends with the LISTEN_PID slot */
 	struct dlog		 log;
 	pid_t			 pid;		/* 0: none */
 	int			 status_fd;	/* exec-status pipe, -1: none */
@@ -72,7 +71,7 @@ struct unit {
 	enum unit_phase		 phase;		/* what the daemon last said */
 	unsigned		 reloads;	/* RELOADING=1 then READY=1 */
 	unsigned		 extends;	/* EXTEND_TIMEOUT_USEC this stop */
-	char			 status_text[NOTIFY_STATUS_MAX]; /* STATUS= */
+	char			*status_text;	/* STATUS=; NULL: none */
 	bool			 restart_pending; /* start again after the exit */
 	bool			 exited_once;	/* last_status is meaningful */
 	int			 last_status;	/* wait status of the last exit */
@@ -81,7 +80,9 @@ struct unit {
 
 struct supervisor {
 	struct ev_loop		*loop;
-	const struct plan	*plan;		/* the caller's; see sup_reload */
+	const struct plan	*plan;		/* the caller's, without units
+						   (plan_release_units);
+						   see sup_reload */
 	char *const		*parent_env;
 	int			 null_fd;	/* /dev/null, daemons' stdin */
 	struct unit		**units;
@@ -89,11 +90,10 @@ struct supervisor {
 	bool			 shutting_down;
 };
 
-struct supervisor	*sup_new(struct ev_loop *loop, const struct plan *plan,
+struct supervisor	*sup_new(struct ev_loop *loop, struct plan *plan,
 			    char *const *parent_env, size_t *ret_serving);
 void			 sup_launch(struct supervisor *sup);
-int			 sup_reload(struct supervisor *sup,
-			    const struct plan *plan);
+int			 sup_reload(struct supervisor *sup, struct plan *plan);
 void			 sup_check_paths(struct supervisor *sup);
 struct unit		*sup_unit(const struct supervisor *sup,
 			    const char *name);

@@ -12,11 +12,13 @@
  * SIGKILL comes no sooner than N microseconds from now.
  * STATUS=: shown by `virt-brokerctl status UNIT`.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "supervise.h"
 #include "supervise_int.h"
+#include "xalloc.h"
 
 const char *
 unit_phase_name(enum unit_phase p)
@@ -38,7 +40,8 @@ unit_notify_reset(struct unit *u)
 {
 	u->phase = UNIT_PHASE_NONE;
 	u->extends = 0;
-	u->status_text[0] = '\0';
+	free(u->status_text);
+	u->status_text = NULL;
 }
 
 static struct unit *
@@ -99,8 +102,11 @@ sup_unit_notify(struct supervisor *sup, pid_t pid, const struct notify_msg *m)
 
 	if (u == NULL)
 		return;
-	if (m->has_status)
-		memcpy(u->status_text, m->status, sizeof(u->status_text));
+	if (m->has_status) {
+		free(u->status_text);
+		u->status_text = m->status[0] != '\0' ? xstrdup(m->status) :
+		    NULL;
+	}
 	if (m->stopping && u->phase != UNIT_PHASE_STOPPING) {
 		u->phase = UNIT_PHASE_STOPPING;
 		log_info("unit %s: pid %ld is stopping", u->spec.name,

@@ -11,7 +11,7 @@
  *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
  *             [--listen PATH] [--notify] [--exit-after N]
  *             [--flood-child] [--notify-reload] [--save-ms N]
- *             [--extend-usec U]
+ *             [--extend-usec U] [--say-each TEXT]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -38,6 +38,8 @@
  *                      STOPPING=1 and STATUS=, then takes N ms to exit 0,
  *                      sending EXTEND_TIMEOUT_USEC=U every 250 ms
  *   --extend-usec U    the U above (default 2000000; 0: never extend)
+ *   --say-each TEXT    write "TEXT N" as a line to stderr at the Nth
+ *                      connection
  */
 #include <dirent.h>
 #include <errno.h>
@@ -130,6 +132,7 @@ struct opts {
 	const char	*stall_once;
 	long		 flood;
 	const char	*say;
+	const char	*say_each;
 	const char	*pidfile;
 	const char	*listen;
 	int		 notify;
@@ -163,6 +166,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "notify-reload", no_argument, NULL, 'H' },
 		{ "save-ms", required_argument, NULL, 'T' },
 		{ "extend-usec", required_argument, NULL, 'U' },
+		{ "say-each", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -190,6 +194,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'H': o->notify_reload = 1; break;
 		case 'T': o->save_ms = atol(optarg); break;
 		case 'U': o->extend_usec = strtoull(optarg, NULL, 10); break;
+		case 'E': o->say_each = optarg; break;
 		default: exit(2);
 		}
 	}
@@ -263,6 +268,8 @@ write_report(const char *path, int nfds)
 	fprintf(fp, "pipewire_runtime_dir=%s\n", v != NULL ? v : "(unset)");
 	v = getenv("DBUS_SESSION_BUS_ADDRESS");
 	fprintf(fp, "dbus_session_bus_address=%s\n", v != NULL ? v : "(unset)");
+	v = getenv("VB_TEST");		/* a unit's env line */
+	fprintf(fp, "vb_test=%s\n", v != NULL ? v : "(unset)");
 	fprintf(fp, "sid_is_pid=%d\n", getsid(0) == getpid());
 	n = readlink("/proc/self/fd/0", link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = '\0';
@@ -515,6 +522,10 @@ main(int argc, char **argv)
 			(void)!write(c, line, (size_t)len);
 			close(c);
 			served++;
+			if (o.say_each != NULL) {
+				fprintf(stderr, "%s %ld\n", o.say_each, served);
+				fflush(stderr);
+			}
 			if (o.exit_after > 0 && served >= o.exit_after)
 				return 0;
 			if (o.crash_after > 0 && served >= o.crash_after) {

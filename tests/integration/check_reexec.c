@@ -8,7 +8,7 @@
  * daemon keeps its pid; the units' history survives; a new binary at the
  * same path is what runs afterwards; a binary that cannot start is not
  * exec'd; a state of another format version is said and the sockets and
- * daemons are found without it.
+ * daemons are found without it; a daemon that runs on is still logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,6 +183,39 @@ START_TEST(sigusr2_reexecs)
 	ck_assert(h_wait_log(&H, "reexec: state of 3 units", T_MS));
 	ck_assert(h_wait_log(&H, "runs on from before the reexec", T_MS));
 	ck_assert_int_eq(h_hello(a, T_MS), busy);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
+/*
+ * A daemon that runs on keeps its output pipe across the reexec: what it
+ * writes afterwards is logged by the new broker, which closes the pipe
+ * once the daemon exits.
+ */
+START_TEST(a_daemon_running_on_is_still_logged)
+{
+	char *a = h_rt("sock-a"), want[96];
+	long pid;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[talk]\nexec = %s\nargs = --say-each served "
+	    "--exit-after 2\nsocket = a.socket sock-a\nlog = stderr\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	pid = h_hello(a, T_MS);
+	ck_assert_int_gt(pid, 0);
+	snprintf(want, sizeof(want), "talk[%ld]: served 1", pid);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(kill(H.broker, SIGUSR2), 0);
+	ck_assert(h_wait_log(&H, "runs on from before the reexec", T_MS));
+	ck_assert_int_eq(h_hello(a, T_MS), pid);	/* then it exits */
+	snprintf(want, sizeof(want), "talk[%ld]: served 2", pid);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	snprintf(want, sizeof(want), "unit talk: pid %ld exited with status 0",
+	    pid);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert(h_wait_log(&H, "unit talk: output pipe closed", T_MS));
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(a);
 }
@@ -403,6 +436,7 @@ reexec_suite(void)
 	tcase_add_test(tc, reexec_under_load_refuses_no_one);
 	tcase_add_test(tc, sigusr2_reexecs);
 	tcase_add_test(tc, reexec_keeps_every_socket_of_400_units);
+	tcase_add_test(tc, a_daemon_running_on_is_still_logged);
 	tcase_add_test(tc, reexec_runs_the_binary_now_at_the_path);
 	tcase_add_test(tc, a_binary_that_cannot_start_is_not_executed);
 	tcase_add_test(tc, a_bad_configuration_is_not_reexecuted_into);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Integration, supervision: start limits and recovery, a daemon killed with
- * clients queued, output floods and rotation, reload, resource limits and a
- * broker short of file descriptors. The real broker, the test daemon.
+ * clients queued, output floods and rotation, a unit's output pipe, reload,
+ * resource limits and a broker short of file descriptors. The real broker,
+ * the test daemon.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +225,111 @@ START_TEST(log_stderr_prefixes_lines_with_the_unit)
 }
 END_TEST
 
+/* What fd of pid is ("pipe:[123]"), or "" if it is none. */
+static void
+fd_target(pid_t pid, int fd, char *buf, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/%ld/fd/%d", (long)pid, fd);
+	len = readlink(link, buf, size - 1);
+	buf[len > 0 ? len : 0] = '\0';
+}
+
+/* Does the broker hold an fd that is target? */
+static bool
+broker_holds(const char *target)
+{
+	char dir[64], link[PATH_MAX], t[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)H.broker);
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while (!found && (de = readdir(d)) != NULL) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		len = readlink(link, t, sizeof(t) - 1);
+		if (len <= 0)
+			continue;
+		t[len] = '\0';
+		found = strcmp(t, target) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+static bool
+wait_let_go(const char *target, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	while (broker_holds(target) && h_now_ms() < end)
+		usleep(10000);
+	return !broker_holds(target);
+}
+
+/*
+ * One run of the unit's daemon (it serves two clients, then exits 0): its
+ * stderr is a pipe the broker reads while it runs and lets go of once it
+ * exited. Returns the daemon's pid.
+ */
+static long
+run_once_and_let_go(const char *sock)
+{
+	char target[64], want[96];
+	long pid;
+
+	ck_assert(h_wait_hello(sock, &pid, T_MS));
+	fd_target((pid_t)pid, 2, target, sizeof(target));
+	ck_assert_msg(strncmp(target, "pipe:", 5) == 0, "stderr is %s",
+	    target);
+	ck_assert(broker_holds(target));
+	ck_assert_int_eq(h_hello(sock, T_MS), pid);	/* then it exits */
+	snprintf(want, sizeof(want), "unit fake: pid %ld exited with status 0",
+	    pid);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert(wait_let_go(target, T_MS));
+	return pid;
+}
+
+/*
+ * A daemon that ran and exited leaves its unit listening with no output
+ * pipe (nor its buffers: check_daemonlog), yet status still shows its last
+ * words; the next start makes a pipe again and its output is logged.
+ */
+START_TEST(a_unit_back_to_listening_keeps_no_pipe_and_logs_again)
+{
+	char *a = h_rt("sock-a"), want[96], out[8192];
+	long p1, p2;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\n"
+	    "args = --say \"hello from the daemon\" "
+	    "--exit-after 2\nsocket = a.socket sock-a\nlog = stderr\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p1 = run_once_and_let_go(a);
+	ck_assert_int_eq(h_log_count(&H, "unit fake: output pipe closed: no "
+	    "process writes to it"), 1);
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", "fake", NULL }), 0);
+	ck_assert_msg(strstr(out, "last output:\n    hello from the daemon") !=
+	    NULL, "no last output in: %s", out);
+	p2 = run_once_and_let_go(a);			/* the second start */
+	ck_assert_int_ne(p2, p1);
+	snprintf(want, sizeof(want), "fake[%ld]: hello from the daemon", p2);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert_int_eq(h_log_count(&H, "unit fake: output pipe closed"), 2);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
 START_TEST(reload_with_a_broken_config_keeps_serving)
 {
 	char *a = h_rt("sock-a");
@@ -310,6 +418,62 @@ START_TEST(reload_adds_changes_and_removes_units)
 	free(s7b);
 	free(r2);
 	free(r2b);
+}
+END_TEST
+
+static void
+assert_report(const char *report, const char *key, const char *want)
+{
+	char *v = h_report_get(report, key);
+
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, want);
+	free(v);
+}
+
+/*
+ * The environment is built at each start: a reload's new env line and new
+ * socket reach the next start, and the broker's own variables are there
+ * each time. The unit's output after the reload is logged under its name
+ * (valgrind saw the name read from the old spec, freed by the reload).
+ */
+START_TEST(reload_changes_the_environment_of_the_next_start)
+{
+	char *a = h_rt("sock-a"), *report = h_dir("report"), want[96];
+	long p1, p2;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\n"
+	    "args = --report %s --exit-after 1\n"
+	    "socket = a.socket sock-a\nenv = VB_TEST=one\n", h_fake_daemon(),
+	    report);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	p1 = h_hello(a, T_MS);
+	ck_assert_int_gt(p1, 0);
+	assert_report(report, "vb_test", "one");
+	assert_report(report, "listen_fdnames", "a.socket");
+	assert_report(report, "xdg_runtime_dir", "(unset)");
+	snprintf(want, sizeof(want), "unit fake: pid %ld exited", p1);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[fake]\nexec = %s\n"
+	    "args = --report %s --exit-after 1 --say two\n"
+	    "socket = a.socket sock-a\nsocket = b.socket sock-b\n"
+	    "env = VB_TEST=two\nlog = stderr\n", h_fake_daemon(), report);
+	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
+	unlink(report);
+	ck_assert(h_wait_hello(a, &p2, T_MS));
+	ck_assert_int_ne(p2, p1);
+	assert_report(report, "vb_test", "two");
+	assert_report(report, "listen_fdnames", "a.socket:b.socket");
+	assert_report(report, "listen_fds", "2");
+	assert_report(report, "xdg_runtime_dir", "(unset)");
+	/* Its output is logged under the unit's name (the new spec's). */
+	snprintf(want, sizeof(want), "fake[%ld]: two", p2);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(report);
 }
 END_TEST
 
@@ -486,9 +650,13 @@ supervision_suite(void)
 	tcase_add_test(faults, sigkill_with_100_queued_clients_all_served_next);
 	tcase_add_test(logs, stderr_flood_rotates_and_keeps_the_broker_responsive);
 	tcase_add_test(logs, log_stderr_prefixes_lines_with_the_unit);
+	tcase_add_test(logs,
+	    a_unit_back_to_listening_keeps_no_pipe_and_logs_again);
 	tcase_add_test(reload, reload_with_a_broken_config_keeps_serving);
 	tcase_add_test(reload, reload_adds_changes_and_removes_units);
 	tcase_add_test(reload, reload_readding_a_stopping_unit_keeps_it);
+	tcase_add_test(reload,
+	    reload_changes_the_environment_of_the_next_start);
 	tcase_add_test(limits, limit_nofile_reaches_the_daemon);
 	tcase_add_test(limits, limit_nofile_above_the_hard_limit);
 	tcase_add_test(limits, limit_nofile_soft_and_hard_reach_the_daemon);
