@@ -27,6 +27,8 @@
 #include "spawn.h"
 #include "supervise.h"
 #include "supervise_int.h"
+
+#define SUP_FD_RESERVE 8
 #include "xalloc.h"
 
 uint64_t
@@ -500,7 +502,7 @@ sup_new(struct ev_loop *loop, struct plan *plan, char *const *parent_env,
 {
 	struct supervisor *sup = xcalloc(1, sizeof(*sup));
 	size_t serving = 0;
-	int reserve[4];
+	int reserve[SUP_FD_RESERVE];
 
 	sup->loop = loop;
 	sup->plan = plan;
@@ -510,9 +512,13 @@ sup_new(struct ev_loop *loop, struct plan *plan, char *const *parent_env,
 		fatal("/dev/null");
 	/*
 	 * Fds held back while binding, so that a broker at its fd limit
-	 * still has what one start needs (output and exec-status pipes).
+	 * still has what one start needs (output and exec-status pipes: 4)
+	 * after what it opens once its units are bound (control and notify
+	 * sockets, the mount table, the holder: 4). Binding a socket needs
+	 * one fd at a time where only we can write (sock.c), so nothing
+	 * else leaves room for these.
 	 */
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < SUP_FD_RESERVE; i++)
 		reserve[i] = fcntl(sup->null_fd, F_DUPFD_CLOEXEC, 3);
 	for (size_t i = 0; i < plan->nunits; i++) {
 		struct unit *u = unit_new(sup, &plan->units[i]);
@@ -520,7 +526,7 @@ sup_new(struct ev_loop *loop, struct plan *plan, char *const *parent_env,
 		sup_add(sup, u);
 		serving += u->serving || u->adopted_pid > 0;	/* or adopted */
 	}
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < SUP_FD_RESERVE; i++)
 		fd_close(&reserve[i]);
 	plan_release_units(plan);
 	*ret_serving = serving;
