@@ -123,7 +123,7 @@ sup_reload(struct supervisor *sup, struct plan *plan)
 		return -EINVAL;
 	}
 	sup->plan = plan;
-	for (size_t i = 0; i < sup->nunits; ) {
+	for (size_t i = 0; i < sup->nunits; i++) {
 		struct unit *u = sup->units[i];
 		const struct unit_spec *ns = plan_find(plan, u->spec.name);
 
@@ -133,19 +133,17 @@ sup_reload(struct supervisor *sup, struct plan *plan)
 				    u->spec.name);
 			u->removing = false;	/* re-added while stopping */
 			unit_update(u, ns);
-			i++;
 			continue;
 		}
 		log_info("unit %s: no longer configured; stopping it",
 		    u->spec.name);
 		u->removing = true;
-		if (unit_has_process(u)) {
+		if (unit_has_process(u))
 			unit_feed(u, UNIT_EV_STOP, false, false);
-			i++;
-		} else {
-			sup_remove(sup, u);	/* units[i] is the next now */
-		}
+		else
+			u->dropped = true;
 	}
+	sup_drop_marked(sup);	/* one pass, however many */
 	for (size_t i = 0; i < plan->nunits; i++) {
 		struct unit *u;
 

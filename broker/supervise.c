@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -466,12 +467,14 @@ unit_free(struct unit *u)
 		free(u->next_spec);
 	}
 	unit_spec_clear(&u->spec);
+	free(u->key);
 	free(u);
 }
 
 void
 sup_remove(struct supervisor *sup, struct unit *u)
 {
+	strmap_del(&sup->by_name, u->key);
 	for (size_t i = 0; i < sup->nunits; i++) {
 		if (sup->units[i] != u)
 			continue;
@@ -483,12 +486,32 @@ sup_remove(struct supervisor *sup, struct unit *u)
 	unit_free(u);
 }
 
+/* Frees the units marked dropped, in one pass: a reload removing many. */
+void
+sup_drop_marked(struct supervisor *sup)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+
+		if (!u->dropped) {
+			sup->units[j++] = u;
+			continue;
+		}
+		strmap_del(&sup->by_name, u->key);
+		unit_free(u);
+	}
+	sup->nunits = j;
+}
+
 void
 sup_add(struct supervisor *sup, struct unit *u)
 {
-	sup->units = xreallocarray(sup->units, sup->nunits + 1,
-	    sizeof(*sup->units));
+	sup->units = xgrow(sup->units, sup->nunits, sizeof(*sup->units));
 	sup->units[sup->nunits++] = u;
+	u->key = xstrdup(u->spec.name);	/* spec.name changes at a reload */
+	strmap_set(&sup->by_name, u->key, (size_t)(uintptr_t)u);
 }
 
 /*
@@ -551,10 +574,10 @@ sup_launch(struct supervisor *sup)
 struct unit *
 sup_unit(const struct supervisor *sup, const char *name)
 {
-	for (size_t i = 0; i < sup->nunits; i++)
-		if (strcmp(sup->units[i]->spec.name, name) == 0)
-			return sup->units[i];
-	return NULL;
+	size_t v;
+
+	return strmap_get(&sup->by_name, name, &v) ?
+	    (struct unit *)(uintptr_t)v : NULL;
 }
 
 /*
@@ -621,6 +644,7 @@ sup_free(struct supervisor *sup)
 	for (size_t i = 0; i < sup->nunits; i++)
 		unit_free(sup->units[i]);
 	free(sup->units);
+	strmap_clear(&sup->by_name);
 	fd_close(&sup->null_fd);
 	free(sup);
 }

@@ -18,6 +18,7 @@
 #include "notify_msg.h"
 #include "plan.h"
 #include "sock.h"
+#include "strmap.h"
 #include "strv.h"
 #include "unit.h"
 
@@ -48,6 +49,8 @@ struct unit {
 	int			*fds;		/* socks[i].b.fd, for spawn/poll */
 	bool			 serving;	/* every socket bound */
 	bool			 removing;	/* gone from the config */
+	bool			 dropped;	/* to free: sup_drop_marked */
+	char			*key;		/* its name in sup->by_name */
 	bool			 paths_lost;	/* socket files gone: rebind */
 	bool			 left_running;	/* stop_on_exit = no, at exit */
 	bool			 stop_deferred;	/* stop_last: once others are */
@@ -87,6 +90,7 @@ struct supervisor {
 	int			 null_fd;	/* /dev/null, daemons' stdin */
 	struct unit		**units;
 	size_t			 nunits;
+	struct strmap		 by_name;	/* name -> struct unit * */
 	bool			 shutting_down;
 };
 

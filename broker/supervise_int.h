@@ -33,6 +33,7 @@ void		 sup_release_plan_units(struct plan *plan);
 void		 unit_launch_if(struct unit *u);
 void		 sup_add(struct supervisor *sup, struct unit *u);
 void		 sup_remove(struct supervisor *sup, struct unit *u);
+void		 sup_drop_marked(struct supervisor *sup);
 
 /* unit_exec.c */
 int		 unit_spawn(struct unit *u);

@@ -358,6 +358,59 @@ END_TEST
  * daemon runs; four: new; six: new path while idle; seven: new path while
  * its daemon runs.
  */
+/* "[uFIRST]" .. "[uLAST-1]", one socket each, into a malloc'd config. */
+static char *
+many_units(int first, int last)
+{
+	size_t cap = 100 + (size_t)(last - first) * 120, len;
+	char *s = malloc(cap);
+
+	ck_assert_ptr_nonnull(s);
+	len = (size_t)snprintf(s, cap, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n");
+	for (int u = first; u < last; u++)
+		len += (size_t)snprintf(s + len, cap - len, "[u%d]\nexec = %s\n"
+		    "socket = a.socket sock-u%d\n", u, h_fake_daemon(), u);
+	return s;
+}
+
+/*
+ * A reload that removes 300 units and adds 300 (one pass each way: the
+ * units are found by name through a hash, removed ones freed together):
+ * the kept ones untouched, the removed ones' files gone, the new served.
+ */
+START_TEST(reload_removes_and_adds_hundreds_of_units)
+{
+	char *conf = many_units(0, 600), name[32], *path;
+	ino_t kept;
+
+	h_write_conf(&H, "%s", conf);
+	free(conf);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	path = h_rt("sock-u450");
+	kept = h_inode(path);
+	ck_assert_uint_ne(kept, 0);
+	conf = many_units(300, 900);
+	h_write_conf(&H, "%s", conf);
+	free(conf);
+	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
+	ck_assert_uint_eq(h_inode(path), kept);
+	free(path);
+	for (int u = 0; u < 900; u += 7) {
+		snprintf(name, sizeof(name), "sock-u%d", u);
+		path = h_rt(name);
+		ck_assert_msg((access(path, F_OK) == 0) == (u >= 300), "%s", name);
+		free(path);
+	}
+	path = h_rt("sock-u899");
+	ck_assert_int_gt(h_hello(path, T_MS), 0);
+	free(path);
+	ck_assert_int_eq(h_log_count(&H, "unit u0: no longer configured"), 1);
+	ck_assert_int_eq(h_log_count(&H, "unit u899: added"), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
 START_TEST(reload_adds_changes_and_removes_units)
 {
 	const char *fake = h_fake_daemon();
@@ -654,6 +707,7 @@ supervision_suite(void)
 	    a_unit_back_to_listening_keeps_no_pipe_and_logs_again);
 	tcase_add_test(reload, reload_with_a_broken_config_keeps_serving);
 	tcase_add_test(reload, reload_adds_changes_and_removes_units);
+	tcase_add_test(reload, reload_removes_and_adds_hundreds_of_units);
 	tcase_add_test(reload, reload_readding_a_stopping_unit_keeps_it);
 	tcase_add_test(reload,
 	    reload_changes_the_environment_of_the_next_start);
