@@ -664,6 +664,7 @@ main(int argc, char **argv)
 	if (b.plan->nunits == 0)
 		fatalx("no libvirt daemon found (search_path); nothing to "
 		    "serve");
+	spawn_reserve_low();	/* before the sockets take the low fds */
 	check_libvirtd_conflict(b.plan);
 	if (sock_prepare_dir(b.plan->runtime_dir, b.plan->mode) < 0)
 		fatalx("cannot use runtime directory %s", b.plan->runtime_dir);

@@ -22,6 +22,16 @@
  * broker until the child has exec'd or exited. The price is that until
  * execve the child runs in the broker's memory: spawn_child() says what
  * that forbids.
+ *
+ * The fd table: a plain clone copies all of it and the child then closes
+ * all but a few, each close a file put: with 3000 sockets that was most of
+ * an activation. So the broker keeps a few low fd slots (spawn_reserve_low
+ * at start-up), copies what the daemon gets into them, and clones with
+ * CLONE_FILES too; the child's first act, close_range(low end, ~0,
+ * CLOSE_RANGE_UNSHARE), gives it a table of its own made of the slots
+ * below the low end only. Where that is not possible (no slots, a unit of
+ * many sockets, valgrind, which refuses CLONE_FILES with CLONE_VM) the
+ * child gets a copy of the whole table, as before.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +42,17 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
 
 #include "fd.h"
 #include "listenfds.h"
@@ -50,7 +71,20 @@ struct spawn_args {
 	const struct rlimit	*restore_nofile; /* NULL: leave it */
 	sigset_t		 all;		/* to block */
 	sigset_t		 none;		/* the daemon's mask */
+	int			 unshare_from;	/* > 0: fd table shared (above) */
 };
+
+/*
+ * Low fd slots (spawn_reserve_low), each a /dev/null until a spawn puts
+ * a daemon's fd there for the time of the clone; every fd below low_end
+ * is copied into the child's own table.
+ */
+#define SPAWN_LOW 16
+static int	low[SPAWN_LOW];
+static size_t	nlow;
+static int	low_end;
+static int	low_null = -1;
+static bool	last_shared;	/* the last spawn shared the fd table */
 
 /*
  * The RLIMIT_NOFILE soft limit the broker was started with, before it
@@ -66,6 +100,41 @@ static rlim_t	inherited_nofile;
  * once the child has exec'd or exited, so one is enough.
  */
 static char	*child_stack_top;
+
+/*
+ * Takes the lowest free fd slots, at start-up, before the sockets are
+ * bound. Only where the open file limit leaves room for it: a broker short
+ * of fds needs them for sockets more than for fast spawns.
+ */
+void
+spawn_reserve_low(void)
+{
+	struct rlimit rl;
+
+	if (low_null >= 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0 ||
+	    rl.rlim_max < 1024 || RUNNING_ON_VALGRIND)
+		return;
+	low_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (low_null < 0)
+		return;
+	low_end = low_null + 1;
+	for (nlow = 0; nlow < SPAWN_LOW; nlow++) {
+		int fd = fcntl(low_null, F_DUPFD_CLOEXEC, 3);
+
+		if (fd < 0)
+			break;
+		low[nlow] = fd;
+		if (fd + 1 > low_end)
+			low_end = fd + 1;
+	}
+}
+
+/* For the tests: did the last spawn clone with CLONE_FILES? */
+bool
+spawn_last_was_shared(void)
+{
+	return last_shared;
+}
 
 void
 spawn_set_inherited_nofile(rlim_t soft)
@@ -162,6 +231,16 @@ spawn_child(const struct spawn_args *a)
 	int status_fd = a->status_fd, out_fd = req->out_fd;
 	int null_fd = req->null_fd, fd;
 
+	/*
+	 * Sharing the broker's fd table (CLONE_FILES): a table of our own
+	 * before anything else, of the fds below unshare_from only (the
+	 * broker waits, so the table holds still). An older kernel without
+	 * CLOSE_RANGE_UNSHARE copies it all.
+	 */
+	if (a->unshare_from > 0 &&
+	    syscall(SYS_close_range, (unsigned)a->unshare_from, ~0U,
+	    CLOSE_RANGE_UNSHARE) < 0 && unshare(CLONE_FILES) < 0)
+		child_fail(status_fd, errno);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -264,11 +343,18 @@ child_stack(void)
  * the child's pid, or -1 with errno.
  */
 static pid_t
-spawn_start(const struct spawn_args *a)
+spawn_start(struct spawn_args *a)
 {
 	char *stack = child_stack();
 	pid_t pid;
 
+	if (stack != NULL && a->unshare_from > 0) {
+		pid = clone(spawn_child_clone, stack,
+		    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, (void *)a);
+		if (pid >= 0 || (errno != ENOSYS && errno != EINVAL))
+			return pid;
+	}
+	a->unshare_from = 0;	/* whatever comes next copies the table */
 	if (stack != NULL) {
 		pid = clone(spawn_child_clone, stack,
 		    CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)a);
@@ -293,14 +379,57 @@ spawn_start(const struct spawn_args *a)
  * With CLONE_VFORK the child has exec'd or failed by the time this
  * returns, but the status is left to spawn_read_status() as with fork().
  */
+/*
+ * Copies req's fds into the low slots (low[0..]): 0 with *lreq the same
+ * request naming them, or -1 if they do not fit (the caller then spawns
+ * with req as it is). *nused: slots to give back (low_restore).
+ */
+static int
+low_place(const struct spawn_req *req, int status_fd, struct spawn_req *lreq,
+    int *lfds, int *ret_status_fd, size_t *nused)
+{
+	*nused = 0;
+	if (nlow < req->nfds + 2 + (req->out_fd >= 0))
+		return -1;
+	*lreq = *req;
+	for (size_t i = 0; i < req->nfds; i++) {
+		if (dup3(req->fds[i], low[*nused], O_CLOEXEC) < 0)
+			return -1;	/* the caller gives back *nused */
+		lfds[i] = low[(*nused)++];
+	}
+	lreq->fds = lfds;
+	if (dup3(status_fd, low[*nused], O_CLOEXEC) < 0)
+		return -1;
+	*ret_status_fd = low[(*nused)++];
+	if (dup3(req->null_fd, low[*nused], O_CLOEXEC) < 0)
+		return -1;
+	lreq->null_fd = low[(*nused)++];
+	if (req->out_fd >= 0) {
+		if (dup3(req->out_fd, low[*nused], O_CLOEXEC) < 0)
+			return -1;
+		lreq->out_fd = low[(*nused)++];
+	}
+	return 0;
+}
+
+/* The low slots back to /dev/null: the broker keeps no copy of a fd. */
+static void
+low_restore(size_t nused)
+{
+	for (size_t i = 0; i < nused; i++)
+		(void)dup3(low_null, low[i], O_CLOEXEC);
+}
+
 int
 spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
 {
 	int pfd[2] = { -1, -1 }, keep[SPAWN_MAX_FDS + 3];
+	int lfds[SPAWN_MAX_FDS], status_fd;
 	struct spawn_args a = { .req = req };
+	struct spawn_req lreq;
 	struct rlimit nofile;
 	sigset_t saved;
-	size_t nkeep = 0;
+	size_t nkeep = 0, nused = 0;
 	pid_t pid;
 	int r, saved_errno;
 
@@ -317,14 +446,23 @@ spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
+	status_fd = pfd[1];
+	if (low_place(req, pfd[1], &lreq, lfds, &status_fd, &nused) == 0) {
+		a.req = req = &lreq;
+		a.unshare_from = low_end;
+	} else {
+		low_restore(nused);
+		nused = 0;
+		status_fd = pfd[1];
+	}
 	for (size_t i = 0; i < req->nfds; i++)
 		keep[nkeep++] = req->fds[i];
-	keep[nkeep++] = pfd[1];
+	keep[nkeep++] = status_fd;
 	keep[nkeep++] = req->null_fd;
 	if (req->out_fd >= 0)
 		keep[nkeep++] = req->out_fd;
 	sort_fds(keep, nkeep);
-	a.status_fd = pfd[1];
+	a.status_fd = status_fd;
 	a.keep = keep;
 	a.nkeep = nkeep;
 	sigfillset(&a.all);
@@ -339,8 +477,10 @@ spawn_daemon(const struct spawn_req *req, pid_t *ret_pid, int *ret_status_fd)
 	saved_errno = errno;
 	pid = spawn_start(&a);
 	r = pid < 0 ? -errno : 0;	/* then there was no child */
+	last_shared = pid > 0 && a.unshare_from > 0;
 	errno = saved_errno;		/* else the child's last errno */
 	(void)sigprocmask(SIG_SETMASK, &saved, NULL);
+	low_restore(nused);
 	fd_close(&pfd[1]);
 	if (r < 0) {
 		fd_close(&pfd[0]);

@@ -25,6 +25,8 @@ struct spawn_req {
 	struct rlimit	 memlock;
 };
 
+void	spawn_reserve_low(void);
+bool	spawn_last_was_shared(void);
 void	spawn_set_inherited_nofile(rlim_t soft);
 int	spawn_daemon(const struct spawn_req *req, pid_t *ret_pid,
 	    int *ret_status_fd);

@@ -251,6 +251,85 @@ make_file(const char *name, mode_t mode, const char *text)
 }
 
 /* ENOENT exits 127, the others 126, and each errno comes back as it was. */
+/*
+ * With low slots reserved (as the broker does at start-up) and the
+ * sockets far above them (as a broker of many units has them), the clone
+ * shares the fd table and the child keeps only the slots below: the same
+ * fds at 3.. in order, nothing else open, and the broker left with no
+ * copy of any of them (each socket's inode at one fd only, the status
+ * pipe at EOF).
+ */
+START_TEST(shared_table_spawn_passes_the_same_fds_and_leaves_no_copy)
+{
+	char *report = h_dir("report"), want[512], key[32];
+	char slot[LFD_PID_SLOT] = LFD_PID_PREFIX "0";
+	char *argv[] = { (char *)h_fake_daemon(), (char *)"--strict",
+	    (char *)"--report", report, (char *)"--exit-on-start", (char *)"0",
+	    NULL };
+	char *envp[] = { (char *)"LISTEN_FDS=3",
+	    (char *)"LISTEN_FDNAMES=a:b:c", slot, NULL };
+	const char *names[] = { "l-a", "l-b", "l-c" };
+	int fds[3], out[2], status_fd, e = 0, st;
+	struct spawn_req req = {
+		.argv = argv,
+		.envp = envp,
+		.pid_slot = slot,
+		.fds = fds,
+		.nfds = 3,
+	};
+	struct stat sst[3];
+	pid_t pid;
+
+	spawn_reserve_low();
+	for (int i = 0; i < 3; i++) {
+		int fd = listen_at(names[i]);
+
+		fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, 600 + i);
+		ck_assert_int_ge(fds[i], 600);
+		close(fd);
+		ck_assert_int_eq(fstat(fds[i], &sst[i]), 0);
+	}
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	req.out_fd = fcntl(out[1], F_DUPFD_CLOEXEC, 700);
+	close(out[1]);
+	req.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(req.null_fd, 0);
+	ck_assert_int_eq(spawn_daemon(&req, &pid, &status_fd), 0);
+	ck_assert(spawn_last_was_shared());
+	ck_assert_int_eq(read_status(status_fd, &e), 0);	/* EOF */
+	st = wait_status(pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "daemon wait status %#x", st);
+	snprintf(want, sizeof(want), "%ld", (long)pid);
+	assert_report(report, "listen_pid", want);
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "fd%d.path", 3 + i);
+		snprintf(want, sizeof(want), "%s/%s", H.dir, names[i]);
+		assert_report(report, key, want);
+		snprintf(key, sizeof(key), "fd%d.listening", 3 + i);
+		assert_report(report, key, "1");
+	}
+	assert_report(report, "open_fds", "0,1,2,3,4,5");
+	assert_report(report, "stdin", "/dev/null");
+	/* No copy left in this process: each socket at its one fd. */
+	for (int fd = 3; fd < 1024; fd++) {
+		struct stat s;
+
+		if (fstat(fd, &s) < 0 || !S_ISSOCK(s.st_mode))
+			continue;
+		for (int i = 0; i < 3; i++)
+			ck_assert_msg(s.st_ino != sst[i].st_ino || fd == fds[i],
+			    "fd %d is a copy of %s", fd, names[i]);
+	}
+	close(out[0]);
+	close(req.out_fd);
+	close(req.null_fd);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	free(report);
+}
+END_TEST
+
 START_TEST(exec_errors_come_back_as_errno)
 {
 	char *missing = h_dir("missing"), *plain, *garbage;
@@ -422,6 +501,8 @@ spawn_suite(void)
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	tcase_add_test(proto, sockets_on_each_others_targets_reach_3_in_order);
+	tcase_add_test(proto,
+	    shared_table_spawn_passes_the_same_fds_and_leaves_no_copy);
 	tcase_add_test(errors, exec_errors_come_back_as_errno);
 	tcase_add_test(signals,
 	    signal_storm_on_the_process_group_harms_no_child);
