@@ -492,9 +492,6 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 			return r;
 		set_gid = true;
 	}
-	r = clear_path(unit, s->path);
-	if (r < 0)
-		return r;
 	trusted = dirtrust_parent_of(s->path);
 	/*
 	 * Every fd needed after bind is had before it (the sock_diag socket;
@@ -519,9 +516,27 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 		fd_close(&fd);
 		return r;
 	}
+	/*
+	 * bind() first: it never follows or replaces what is at the path
+	 * (EADDRINUSE, whatever it is), so only then is the path looked at
+	 * (clear_path: a stale socket removed, anything else said) and the
+	 * bind tried again. A fresh start looks up each path once less.
+	 */
 	old = umask(~(mode_t)s->mode & 0777);
 	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	if (r < 0 && errno == EADDRINUSE) {
+		r = clear_path(unit, s->path);
+		if (r < 0) {
+			fd_close(&spare);
+			fd_close(&nfd);
+			fd_close(&fd);
+			return r;
+		}
+		old = umask(~(mode_t)s->mode & 0777);
+		r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+	}
 	if (r < 0) {
 		r = -errno;
 		log_warn("unit %s: bind %s", unit, s->path);
