@@ -418,6 +418,18 @@ sock_bind_inet(const char *unit, const struct sock_spec *s, unsigned backlog,
 	return 0;
 }
 
+/* bind() with the file's mode from the umask: 0 or -errno. */
+static int
+bind_with_mode(int fd, const struct sockaddr_un *sa, unsigned mode)
+{
+	mode_t old = umask(~(mode_t)mode & 0777);
+	int r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+
+	r = r < 0 ? -errno : 0;
+	umask(old);
+	return r;
+}
+
 /*
  * The socket just bound at path, in a directory only root and we can
  * change (dirtrust.c): nobody else can have swapped the path, so a look
@@ -473,9 +485,8 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 {
 	struct sockaddr_un sa;
 	struct stat st = { 0 };	/* open_bound fills it */
-	bool set_gid = false, trusted;
+	bool set_gid = false, trusted, said = false;
 	gid_t gid = 0;
-	mode_t old;
 	int fd, nfd = -1, spare = -1, pfd = -1, r;
 
 	if (is_inet(s->path))
@@ -522,24 +533,18 @@ sock_bind(const char *unit, const struct sock_spec *s, unsigned backlog,
 	 * (clear_path: a stale socket removed, anything else said) and the
 	 * bind tried again. A fresh start looks up each path once less.
 	 */
-	old = umask(~(mode_t)s->mode & 0777);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 && errno == EADDRINUSE) {
-		r = clear_path(unit, s->path);
-		if (r < 0) {
-			fd_close(&spare);
-			fd_close(&nfd);
-			fd_close(&fd);
-			return r;
-		}
-		old = umask(~(mode_t)s->mode & 0777);
-		r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-		umask(old);
+	r = bind_with_mode(fd, &sa, s->mode);
+	if (r == -EADDRINUSE) {
+		r = clear_path(unit, s->path);	/* says why, if it fails */
+		said = r < 0;
+		if (r == 0)
+			r = bind_with_mode(fd, &sa, s->mode);
 	}
 	if (r < 0) {
-		r = -errno;
-		log_warn("unit %s: bind %s", unit, s->path);
+		if (!said) {
+			errno = -r;
+			log_warn("unit %s: bind %s", unit, s->path);
+		}
 		fd_close(&spare);
 		fd_close(&nfd);
 		fd_close(&fd);

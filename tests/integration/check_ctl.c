@@ -386,18 +386,23 @@ START_TEST(replaced_sockets_survive_the_broker)
 {
 	char *ctl = h_rt("virt-broker-ctl-sock");
 	char *ntf = h_rt("virt-broker-notify-sock");
+	char *tmp_sock = h_rt("foreign-sock"), *tmp_file = h_rt("foreign-file");
 	ino_t ino;
 	int lfd, fd;
 
 	conf_two("");
 	ck_assert_int_eq(h_start_broker(&H), 0);
-	ck_assert_int_eq(unlink(ctl), 0);
-	lfd = h_listen_at(ctl);			/* a foreign socket */
-	ino = h_inode(ctl);
-	ck_assert_int_eq(unlink(ntf), 0);
-	fd = open(ntf, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);	/* file */
+	/*
+	 * Each put in place by rename(), in one step: an unlink first would
+	 * let the broker, which binds its removed sockets again, win a race.
+	 */
+	lfd = h_listen_at(tmp_sock);		/* a foreign socket */
+	ino = h_inode(tmp_sock);
+	ck_assert_int_eq(rename(tmp_sock, ctl), 0);
+	fd = open(tmp_file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);	/* file */
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	ck_assert_int_eq(rename(tmp_file, ntf), 0);
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	ck_assert_int_eq(h_inode(ctl), ino);
 	ck_assert_int_eq(access(ntf, F_OK), 0);
@@ -410,6 +415,8 @@ START_TEST(replaced_sockets_survive_the_broker)
 	ck_assert_int_ne(access(ntf, F_OK), 0);
 	free(ctl);
 	free(ntf);
+	free(tmp_sock);
+	free(tmp_file);
 }
 END_TEST
 

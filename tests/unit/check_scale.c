@@ -55,6 +55,14 @@ all_executable(const char *path, void *arg)
 	return true;
 }
 
+/* A session broker's input where every binary exists. */
+static const struct plan_input in = {
+	.default_mode = BROKER_MODE_SESSION,
+	.xdg_runtime_dir = "/run/user/1000",
+	.home = "/home/u",
+	.is_executable = all_executable,
+};
+
 /* n units of three sockets each, as tests/bench/run writes them. */
 static char *
 config_text(size_t n, bool dup_last)
@@ -76,12 +84,6 @@ config_text(size_t n, bool dup_last)
 static unsigned long
 plan_cost(size_t n)
 {
-	struct plan_input in = {
-		.default_mode = BROKER_MODE_SESSION,
-		.xdg_runtime_dir = "/run/user/1000",
-		.home = "/home/u",
-		.is_executable = all_executable,
-	};
 	struct config *cfg = cfg_new("/etc/scale.conf");
 	struct plan *plan = NULL;
 	char *text = config_text(n, false), name[32];
@@ -121,12 +123,6 @@ END_TEST
 /* The duplicate check is a hash too, and still names both units. */
 START_TEST(duplicate_path_among_10000_units)
 {
-	struct plan_input in = {
-		.default_mode = BROKER_MODE_SESSION,
-		.xdg_runtime_dir = "/run/user/1000",
-		.home = "/home/u",
-		.is_executable = all_executable,
-	};
 	struct config *cfg = cfg_new("/etc/scale.conf");
 	struct plan *plan = NULL;
 	char *text = config_text(10000, true);
