@@ -42,15 +42,6 @@ conf_fake(const char *fake_args, const char *extra)
 	    h_fake_daemon(), H.dir, H.dir, fake_args, extra);
 }
 
-static void
-assert_report(const char *report, const char *key, const char *want)
-{
-	char *v = h_report_get(report, key);
-
-	ck_assert_msg(v != NULL, "report has no %s", key);
-	ck_assert_str_eq(v, want);
-	free(v);
-}
 
 START_TEST(activation_passes_fds_names_and_own_pid)
 {
@@ -64,32 +55,23 @@ START_TEST(activation_passes_fds_names_and_own_pid)
 	ck_assert_int_gt(pid, 0);
 	ck_assert(h_wait_file(report, T_MS));
 	snprintf(pidstr, sizeof(pidstr), "%ld", pid);
-	assert_report(report, "pid", pidstr);
-	assert_report(report, "listen_pid", pidstr);
-	assert_report(report, "listen_fds", "3");
-	assert_report(report, "listen_fdnames", "a.socket:b.socket:c.socket");
+	h_assert_report(report, "pid", pidstr);
+	h_assert_report(report, "listen_pid", pidstr);
+	h_assert_report(report, "listen_fds", "3");
+	h_assert_report(report, "listen_fdnames", "a.socket:b.socket:c.socket");
 	for (int fd = 3; fd <= 5; fd++) {
-		char key[32];
-
-		snprintf(key, sizeof(key), "fd%d.path", fd);
 		snprintf(want, sizeof(want), "%s/sock-%c", H.rt, 'a' + fd - 3);
-		assert_report(report, key, want);
-		snprintf(key, sizeof(key), "fd%d.cloexec", fd);
-		assert_report(report, key, "0");
-		snprintf(key, sizeof(key), "fd%d.nonblock", fd);
-		assert_report(report, key, "0");
-		snprintf(key, sizeof(key), "fd%d.listening", fd);
-		assert_report(report, key, "1");
+		h_assert_passed_fd(report, fd, want);
 	}
-	assert_report(report, "blocked_signals", "0");
-	assert_report(report, "ignored_signals", "0");
-	assert_report(report, "open_fds", "0,1,2,3,4,5");
-	assert_report(report, "sid_is_pid", "1");
-	assert_report(report, "stdin", "/dev/null");
+	h_assert_report(report, "blocked_signals", "0");
+	h_assert_report(report, "ignored_signals", "0");
+	h_assert_report(report, "open_fds", "0,1,2,3,4,5");
+	h_assert_report(report, "sid_is_pid", "1");
+	h_assert_report(report, "stdin", "/dev/null");
 	/* R is libvirt's fallback: the daemon resolves it without XDG. */
-	assert_report(report, "xdg_runtime_dir", "(unset)");
-	assert_report(report, "pipewire_runtime_dir", H.xdg);
-	assert_report(report, "dbus_session_bus_address", "(unset)");
+	h_assert_report(report, "xdg_runtime_dir", "(unset)");
+	h_assert_report(report, "pipewire_runtime_dir", H.xdg);
+	h_assert_report(report, "dbus_session_bus_address", "(unset)");
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(sock_b);
 	free(report);
@@ -157,9 +139,9 @@ START_TEST(listen_tcp_passes_an_inet_socket_by_name)
 	ck_assert_int_gt(h_read_line(fd, line, sizeof(line), T_MS), 0);
 	ck_assert_int_eq(sscanf(line, "hello %ld", &pid), 1);
 	close(fd);
-	assert_report(report, "listen_fds", "2");
-	assert_report(report, "listen_fdnames", "a.socket:fake-tcp.socket");
-	assert_report(report, "fd4.listening", "1");
+	h_assert_report(report, "listen_fds", "2");
+	h_assert_report(report, "listen_fdnames", "a.socket:fake-tcp.socket");
+	h_assert_report(report, "fd4.listening", "1");
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(report);
 }
@@ -332,9 +314,9 @@ START_TEST(sighup_storm_during_spawns_harms_no_daemon)
 	ck_assert_int_eq(h_log_count(&H, "exited with status 6"), 0);
 	ck_assert_int_eq(h_log_count(&H, ": exec "), 0);
 	snprintf(pidstr, sizeof(pidstr), "%ld", pid);
-	assert_report(report, "listen_pid", pidstr);
-	assert_report(report, "blocked_signals", "0");
-	assert_report(report, "ignored_signals", "0");
+	h_assert_report(report, "listen_pid", pidstr);
+	h_assert_report(report, "blocked_signals", "0");
+	h_assert_report(report, "ignored_signals", "0");
 	ck_assert_int_gt(h_hello(a, T_MS), 0);	/* still serving */
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(a);

@@ -44,15 +44,6 @@ listen_at(const char *name)
 	return fd;
 }
 
-static void
-assert_report(const char *report, const char *key, const char *want)
-{
-	char *v = h_report_get(report, key);
-
-	ck_assert_msg(v != NULL, "report has no %s", key);
-	ck_assert_msg(strcmp(v, want) == 0, "%s=%s, want %s", key, v, want);
-	free(v);
-}
 
 /* Waits for pid, through EINTR; its wait status. */
 static int
@@ -97,7 +88,7 @@ on_hup(int sig)
  */
 START_TEST(sockets_on_each_others_targets_reach_3_in_order)
 {
-	char *report = h_dir("report"), want[512], key[32], line[256];
+	char *report = h_dir("report"), want[512], line[256];
 	char slot[LFD_PID_SLOT] = LFD_PID_PREFIX "0";
 	char *argv[] = { (char *)h_fake_daemon(), (char *)"--strict",
 	    (char *)"--report", report, (char *)"--say",
@@ -167,26 +158,19 @@ START_TEST(sockets_on_each_others_targets_reach_3_in_order)
 	ck_assert_ptr_ne(signal(SIGUSR2, SIG_DFL), SIG_ERR);
 
 	snprintf(want, sizeof(want), "%ld", (long)pid);
-	assert_report(report, "pid", want);
-	assert_report(report, "listen_pid", want);
+	h_assert_report(report, "pid", want);
+	h_assert_report(report, "listen_pid", want);
 	for (int i = 0; i < 3; i++) {
 		int fd = 3 + i;
 
-		snprintf(key, sizeof(key), "fd%d.path", fd);
 		snprintf(want, sizeof(want), "%s/%s", H.dir, names[i]);
-		assert_report(report, key, want);
-		snprintf(key, sizeof(key), "fd%d.cloexec", fd);
-		assert_report(report, key, "0");
-		snprintf(key, sizeof(key), "fd%d.nonblock", fd);
-		assert_report(report, key, "0");
-		snprintf(key, sizeof(key), "fd%d.listening", fd);
-		assert_report(report, key, "1");
+		h_assert_passed_fd(report, fd, want);
 	}
-	assert_report(report, "open_fds", "0,1,2,3,4,5");
-	assert_report(report, "stdin", "/dev/null");
-	assert_report(report, "sid_is_pid", "1");
-	assert_report(report, "blocked_signals", "0");
-	assert_report(report, "ignored_signals", "0");
+	h_assert_report(report, "open_fds", "0,1,2,3,4,5");
+	h_assert_report(report, "stdin", "/dev/null");
+	h_assert_report(report, "sid_is_pid", "1");
+	h_assert_report(report, "blocked_signals", "0");
+	h_assert_report(report, "ignored_signals", "0");
 	close(out[1]);
 	n = read(out[0], line, sizeof(line) - 1);
 	ck_assert_int_gt(n, 0);
@@ -261,7 +245,7 @@ make_file(const char *name, mode_t mode, const char *text)
  */
 START_TEST(shared_table_spawn_passes_the_same_fds_and_leaves_no_copy)
 {
-	char *report = h_dir("report"), want[512], key[32];
+	char *report = h_dir("report"), want[512];
 	char slot[LFD_PID_SLOT] = LFD_PID_PREFIX "0";
 	char *argv[] = { (char *)h_fake_daemon(), (char *)"--strict",
 	    (char *)"--report", report, (char *)"--exit-on-start", (char *)"0",
@@ -301,16 +285,13 @@ START_TEST(shared_table_spawn_passes_the_same_fds_and_leaves_no_copy)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "daemon wait status %#x", st);
 	snprintf(want, sizeof(want), "%ld", (long)pid);
-	assert_report(report, "listen_pid", want);
+	h_assert_report(report, "listen_pid", want);
 	for (int i = 0; i < 3; i++) {
-		snprintf(key, sizeof(key), "fd%d.path", 3 + i);
 		snprintf(want, sizeof(want), "%s/%s", H.dir, names[i]);
-		assert_report(report, key, want);
-		snprintf(key, sizeof(key), "fd%d.listening", 3 + i);
-		assert_report(report, key, "1");
+		h_assert_passed_fd(report, 3 + i, want);
 	}
-	assert_report(report, "open_fds", "0,1,2,3,4,5");
-	assert_report(report, "stdin", "/dev/null");
+	h_assert_report(report, "open_fds", "0,1,2,3,4,5");
+	h_assert_report(report, "stdin", "/dev/null");
 	/* No copy left in this process: each socket at its one fd. */
 	for (int fd = 3; fd < 1024; fd++) {
 		struct stat s;

@@ -474,15 +474,6 @@ START_TEST(reload_adds_changes_and_removes_units)
 }
 END_TEST
 
-static void
-assert_report(const char *report, const char *key, const char *want)
-{
-	char *v = h_report_get(report, key);
-
-	ck_assert_ptr_nonnull(v);
-	ck_assert_str_eq(v, want);
-	free(v);
-}
 
 /*
  * The environment is built at each start: a reload's new env line and new
@@ -503,9 +494,9 @@ START_TEST(reload_changes_the_environment_of_the_next_start)
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	p1 = h_hello(a, T_MS);
 	ck_assert_int_gt(p1, 0);
-	assert_report(report, "vb_test", "one");
-	assert_report(report, "listen_fdnames", "a.socket");
-	assert_report(report, "xdg_runtime_dir", "(unset)");
+	h_assert_report(report, "vb_test", "one");
+	h_assert_report(report, "listen_fdnames", "a.socket");
+	h_assert_report(report, "xdg_runtime_dir", "(unset)");
 	snprintf(want, sizeof(want), "unit fake: pid %ld exited", p1);
 	ck_assert(h_wait_log(&H, want, T_MS));
 	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
@@ -517,10 +508,10 @@ START_TEST(reload_changes_the_environment_of_the_next_start)
 	unlink(report);
 	ck_assert(h_wait_hello(a, &p2, T_MS));
 	ck_assert_int_ne(p2, p1);
-	assert_report(report, "vb_test", "two");
-	assert_report(report, "listen_fdnames", "a.socket:b.socket");
-	assert_report(report, "listen_fds", "2");
-	assert_report(report, "xdg_runtime_dir", "(unset)");
+	h_assert_report(report, "vb_test", "two");
+	h_assert_report(report, "listen_fdnames", "a.socket:b.socket");
+	h_assert_report(report, "listen_fds", "2");
+	h_assert_report(report, "xdg_runtime_dir", "(unset)");
 	/* Its output is logged under the unit's name (the new spec's). */
 	snprintf(want, sizeof(want), "fake[%ld]: two", p2);
 	ck_assert(h_wait_log(&H, want, T_MS));

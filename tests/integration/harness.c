@@ -448,6 +448,34 @@ h_hello(const char *path, int timeout_ms)
 	return pid;
 }
 
+/* The fake-daemon report has key=want. */
+void
+h_assert_report(const char *report, const char *key, const char *want)
+{
+	char *v = h_report_get(report, key);
+
+	ck_assert_msg(v != NULL, "report has no %s", key);
+	ck_assert_msg(strcmp(v, want) == 0, "%s=%s, want %s", key, v, want);
+	free(v);
+}
+
+/* The daemon had, at fd, the listening socket bound at path, as passed. */
+void
+h_assert_passed_fd(const char *report, int fd, const char *path)
+{
+	static const char *const flags[][2] = {
+		{ "cloexec", "0" }, { "nonblock", "0" }, { "listening", "1" },
+	};
+	char key[32];
+
+	snprintf(key, sizeof(key), "fd%d.path", fd);
+	h_assert_report(report, key, path);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		snprintf(key, sizeof(key), "fd%d.%s", fd, flags[i][0]);
+		h_assert_report(report, key, flags[i][1]);
+	}
+}
+
 /* The value of key= in a fake-daemon report (free it), or NULL. */
 char *
 h_report_get(const char *file, const char *key)

@@ -48,6 +48,8 @@ int	 h_listen_at(const char *path);
 int	 h_read_line(int fd, char *buf, size_t size, int timeout_ms);
 long	 h_hello(const char *path, int timeout_ms);
 char	*h_report_get(const char *file, const char *key);
+void	 h_assert_report(const char *report, const char *key, const char *want);
+void	 h_assert_passed_fd(const char *report, int fd, const char *path);
 int	 h_count_lines(const char *file);
 int	 h_log_count(const struct harness *h, const char *needle);
 bool	 h_wait_log(const struct harness *h, const char *needle,
