@@ -23,6 +23,7 @@
 #include "log.h"
 #include "paths.h"
 #include "proc.h"
+#include "retire.h"
 #include "sock.h"
 #include "supervise_int.h"
 #include "xalloc.h"
@@ -316,6 +317,13 @@ unit_adopt_published(struct unit *u)
 		if (lstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) &&
 		    sock_probe_live(sock) == 1)
 			pid = adopt_find_pid(u, dir, sock);
+		/* A client's duplicate with no guest: retired (publish.c). */
+		if (pid > 0 && retire_wanted(pid, geteuid(), exec_name(u), dir)) {
+			log_info("unit %s: %s is served by pid %ld, a duplicate "
+			    "that a client's autospawn started: not adopted",
+			    u->spec.name, sock, (long)pid);
+			pid = 0;
+		}
 		if (pid > 0 && adopt_link_into_r(u, dir) == 0) {
 			u->adopted_dir = xstrdup(dir);
 			log_info("unit %s: a daemon serves %s (an earlier "

@@ -274,6 +274,12 @@ do_status(struct ctl_conn *k, const struct strv *args)
 		free(d[0]);
 		free(d[1]);
 	}
+	if (args->n == 1 && k->ctl->retired != NULL) {
+		char *d = xasprintf("count=%lu", *k->ctl->retired);
+
+		conn_line(k, "retired", (const char *const *)&d, 1);
+		free(d);
+	}
 	for (size_t i = 1; i < args->n; i++)
 		reply_unit(k, sup_unit(sup, args->v[i]), true);
 	conn_write(k, "OK\n");

@@ -28,6 +28,7 @@ struct control {
 	struct ev_loop	*loop;
 	struct supervisor **sup;	/* the broker's (reload may replace) */
 	const struct publish_dups *dups; /* or NULL; set after control_open */
+	const unsigned long *retired;	/* duplicates retired, or NULL */
 	/* SIGHUP's path: 0, or -EINVAL with the errors in ret_errors. */
 	int		(*reload)(void *arg, struct strv *ret_errors);
 	/* virt-brokerctl reexec: 0 (the exec follows the reply), or -errno

@@ -410,8 +410,10 @@ holder_collect(const char *path, bool keep)
 }
 
 /*
- * After a holder's handover: a unit whose socket a live process holds is
- * served by the daemon the dead broker started: adopted, its socket kept.
+ * After a holder's handover or a reexec: a unit whose socket a live
+ * process other than our child holds is served by a daemon the broker did
+ * not start (the dead broker's, or one adopted before the reexec): adopted,
+ * its socket kept.
  */
 void
 holder_adopt_running(struct supervisor *sup)
@@ -421,7 +423,8 @@ holder_adopt_running(struct supervisor *sup)
 		pid_t pid = 0;
 
 		for (size_t j = 0; j < u->nsocks && pid == 0; j++)
-			if (u->socks[j].b.fd >= 0 && u->adopted_pid <= 0)
+			if (u->socks[j].b.fd >= 0 && u->adopted_pid <= 0 &&
+			    u->pid <= 0)
 				pid = inherit_process_holding(u->socks[j].b.fd);
 		if (pid > 0)
 			unit_adopt_held(u, pid);

@@ -33,6 +33,7 @@
 #include "proc.h"
 #include "plan.h"
 #include "publish.h"
+#include "retire.h"
 #include "holder.h"
 #include "inherit.h"
 #include "reexec.h"
@@ -64,6 +65,7 @@ struct broker {
 	struct pidfile		 pidfile;
 	struct fswatch		 fswatch;
 	struct publisher	 publisher;
+	struct retirer		 retirer;
 	struct control		 control;
 	struct notify		 notify;
 	bool			 control_bound;	/* at start: keep it bound */
@@ -272,11 +274,12 @@ static void daemon_notify(void *arg, pid_t pid,
 static void
 republish(struct broker *b)
 {
-	struct strv names = { 0 };
+	struct strv names = { 0 }, owners = { 0 };
 
-	sup_socket_names(b->sup, b->plan->runtime_dir, false, &names);
-	publish_set(&b->publisher, &b->plan->publish, &names);
+	sup_socket_names(b->sup, b->plan->runtime_dir, false, &names, &owners);
+	publish_set(&b->publisher, &b->plan->publish, &names, &owners);
 	strv_free(&names);
+	strv_free(&owners);
 	fs_changed(b);
 }
 
@@ -327,6 +330,7 @@ reopen_broker_sockets(struct broker *b)
 		(void)control_open(&b->control, b->loop,
 		    b->plan->control_socket, &b->sup, control_reload, b);
 		b->control.dups = &b->publisher.dups;
+		b->control.retired = &b->retirer.retired;
 		b->control.reexec = control_reexec;
 	}
 	if (b->notify_bound && lstat(b->plan->notify_socket, &st) < 0 &&
@@ -337,14 +341,22 @@ reopen_broker_sockets(struct broker *b)
 	}
 }
 
-/* The holder keeps a copy of exactly the sockets served now. */
+/*
+ * The holder keeps a copy of exactly the sockets served now, and of the
+ * spawn guard's pidfiles, whose locks thus outlive a broker's death.
+ */
 static void
 refresh_holder(struct broker *b)
 {
-	int extra[] = { b->control.fd, b->notify.fd };
+	int *extra;
+	size_t n;
 
-	holder_refresh(&b->holder, b->plan, b->sup, extra,
-	    sizeof(extra) / sizeof(extra[0]));
+	guard_fds(&b->publisher.guard, &extra, &n);
+	extra = xreallocarray(extra, n + 2, sizeof(*extra));
+	extra[n++] = b->control.fd;
+	extra[n++] = b->notify.fd;
+	holder_refresh(&b->holder, b->plan, b->sup, extra, n);
+	free(extra);
 }
 
 /* Things changed and settled: check R, our sockets, our links. */
@@ -714,7 +726,9 @@ main(int argc, char **argv)
 	}
 	if (b.reexec != 0)
 		reexec_restore(b.sup, &b.rstate);
-	else if (b.from_holder)
+	/* Daemons that are not our children but hold a unit's socket: one a
+	 * dead broker started (the holder's), or one adopted before a reexec. */
+	if (b.reexec != 0 || b.from_holder)
 		holder_adopt_running(b.sup);
 	reexec_state_free(&b.rstate);
 	bootmark_check(b.plan->runtime_dir, sup_any_adopted(b.sup));
@@ -738,7 +752,11 @@ main(int argc, char **argv)
 	warn_linger(b.plan);
 	fswatch_init(&b.fswatch, b.loop, fs_login, fs_changed, &b);
 	publish_init(&b.publisher, b.plan->runtime_dir, &b.plan->publish);
+	retire_init(&b.retirer, b.loop, fs_changed, &b);
+	b.publisher.foreign = retire_consider;
+	b.publisher.foreign_arg = &b.retirer;
 	b.control.dups = &b.publisher.dups;
+	b.control.retired = &b.retirer.retired;
 	republish(&b);
 	trim_heap();
 
@@ -751,11 +769,12 @@ main(int argc, char **argv)
 	{
 		struct strv keep = { 0 };
 
-		sup_socket_names(b.sup, b.plan->runtime_dir, true, &keep);
+		sup_socket_names(b.sup, b.plan->runtime_dir, true, &keep, NULL);
 		sup_free(b.sup);
 		publish_remove(&b.publisher, &keep);
 		strv_free(&keep);
 	}
+	retire_free(&b.retirer);
 	publish_free(&b.publisher);
 	fswatch_close(&b.fswatch);
 	/* Ours removed while R's lock is still held: never a next broker's. */

@@ -22,6 +22,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "log.h"
 #include "paths.h"
 #include "publish.h"
@@ -178,21 +179,32 @@ dup_forget(struct publisher *p, const char *path)
 	}
 }
 
-/* A live socket at path that is not ours: say who serves it, once. */
+/*
+ * A live socket at path that is not ours: handed to the retirer (an
+ * autospawned duplicate with no guest), else reported with who serves it,
+ * once.
+ */
 static void
-report_foreign(struct publisher *p, const char *path)
+report_foreign(struct publisher *p, const char *dir, const char *owner,
+    const char *path)
 {
 	char msg[4400];
-	pid_t pid = sock_listener_pid(path);
+	pid_t pid = 0;
+	uid_t uid = (uid_t)-1;
 
+	sock_listener_cred(path, &pid, &uid);
+	if (p->foreign != NULL && pid > 0 && owner[0] != '\0' &&
+	    p->foreign(p->foreign_arg, dir, owner, path, pid, uid))
+		return;
 	dup_forget(p, path);
 	strv_add(&p->dups.paths, path);
 	strv_addf(&p->dups.pids, "%ld", (long)pid);
 	if (pid > 0)
 		snprintf(msg, sizeof(msg), "publish: %s is a live socket served "
-		    "by pid %ld, not by the broker's daemon: clients that look "
-		    "there reach a duplicate daemon; stop it and the broker "
-		    "links the path to %s", path, (long)pid, p->runtime_dir);
+		    "by pid %ld (uid %ld), not by the broker's daemon: clients "
+		    "that look there reach a duplicate daemon; stop it and the "
+		    "broker links the path to %s", path, (long)pid, (long)uid,
+		    p->runtime_dir);
 	else
 		snprintf(msg, sizeof(msg), "publish: %s is a live socket the "
 		    "broker did not bind; leaving it", path);
@@ -204,9 +216,10 @@ report_foreign(struct publisher *p, const char *path)
  * broker adopted there (R/NAME links to it, see adopt.c), or a duplicate,
  * which is reported.
  */
-static void
+static bool
 link_one(struct publisher *p, const char *dir, const char *name)
 {
+	bool foreign = false;
 	char *path = paths_join(dir, name);
 	char *target = paths_join(p->runtime_dir, name);
 	char msg[4400];
@@ -223,8 +236,8 @@ link_one(struct publisher *p, const char *dir, const char *name)
 			goto out;
 		}
 		if (sock_probe_live(path) == 1) {
-			if (!sock_is_link_to(target, path))	/* not adopted */
-				report_foreign(p, path);
+			/* not adopted: reported by the caller */
+			foreign = !sock_is_link_to(target, path);
 			goto out;
 		}
 		if (unlink(path) < 0 && errno != ENOENT) {
@@ -245,6 +258,7 @@ made:
 out:
 	free(path);
 	free(target);
+	return foreign;
 }
 
 /* Removes path if it is still a link to R/name that we made. */
@@ -259,19 +273,64 @@ unlink_ours(struct publisher *p, const char *path)
 	free(target);
 }
 
-/* Links in dir i, and remembers which parent directory they went into. */
+/* Is dir/name our link to R/name? */
+static bool
+linked(const struct publisher *p, const char *dir, const char *name)
+{
+	char *path = paths_join(dir, name);
+	char *target = paths_join(p->runtime_dir, name);
+	bool ok = sock_is_link_to(path, target);
+
+	free(path);
+	free(target);
+	return ok;
+}
+
+/*
+ * Links in dir i, and remembers which parent directory they went into.
+ * While links are missing, the clients' spawn locks there are ours; once
+ * they are in, libvirt's pidfiles there are (spawnguard.h).
+ */
 static void
 sync_dir(struct publisher *p, size_t i, struct fswatch *w)
 {
-	char *parent = paths_dirname(p->dirs.v[i]);
+	const char *dir = p->dirs.v[i];
+	char *parent = paths_dirname(dir);
 	struct publish_id id = dir_id(parent);
+	struct stat st;
+	bool missing = false, *foreign;
+	int dfd;
 
 	remember(&p->parents[i], &id);
 	free(parent);
-	if (!ensure_dir(p, p->dirs.v[i], w))
+	if (!ensure_dir(p, dir, w)) {
+		guard_drop(&p->guard, i);
 		return;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd >= 0 && (fstat(dfd, &st) < 0 || st.st_uid != geteuid()))
+		fd_close(&dfd);
+	for (size_t j = 0; j < p->names.n && !missing; j++)
+		missing = !linked(p, dir, p->names.v[j]);
+	if (missing && dfd >= 0)
+		guard_spawn_hold(&p->guard, i, dfd);
+	foreign = xcalloc(p->names.n + 1, sizeof(*foreign));
 	for (size_t j = 0; j < p->names.n; j++)
-		link_one(p, p->dirs.v[i], p->names.v[j]);
+		foreign[j] = link_one(p, dir, p->names.v[j]);
+	guard_spawn_release(&p->guard, i);
+	for (size_t j = 0; j < p->names.n; j++) {
+		char *path = paths_join(dir, p->names.v[j]);
+
+		if (foreign[j])		/* retiring one takes the spawn lock */
+			report_foreign(p, dir, p->owners.v[j], path);
+		free(path);
+	}
+	free(foreign);
+	if (dfd >= 0)
+		(void)guard_pidfiles(&p->guard, i, dfd);
+	else
+		guard_drop(&p->guard, i);
+	fd_close(&dfd);
 }
 
 void
@@ -311,9 +370,9 @@ publish_sync_logins(struct publisher *p, struct fswatch *w)
  */
 void
 publish_set(struct publisher *p, const struct strv *dirs,
-    const struct strv *names)
+    const struct strv *names, const struct strv *owners)
 {
-	struct strv keep = { 0 };
+	struct strv keep = { 0 }, daemons = { 0 };
 
 	for (size_t i = 0; i < p->made.n; i++) {
 		const char *path = p->made.v[i];
@@ -330,27 +389,48 @@ publish_set(struct publisher *p, const struct strv *dirs,
 	p->made = keep;
 	strv_free(&p->dirs);
 	strv_free(&p->names);
+	strv_free(&p->owners);
 	strv_free(&p->said);
 	strv_copy(&p->dirs, dirs);
 	strv_copy(&p->names, names);
+	strv_copy(&p->owners, owners);
 	free(p->parents);
 	p->parents = xcalloc(dirs->n + 1, sizeof(*p->parents));
+	for (size_t j = 0; j < owners->n; j++)
+		if (owners->v[j][0] != '\0' &&
+		    !strv_has(&daemons, owners->v[j]))
+			strv_add(&daemons, owners->v[j]);
+	guard_set(&p->guard, dirs->n, &daemons);
+	strv_free(&daemons);
 }
 
-/* At exit: removes our links, but those to sockets named in keep. */
+/*
+ * At exit: removes our links, but those to sockets named in keep, and the
+ * pidfiles the spawn guard made and holds.
+ */
 void
 publish_remove(struct publisher *p, const struct strv *keep)
 {
 	for (size_t i = 0; i < p->made.n; i++)
 		if (!strv_has(keep, strrchr(p->made.v[i], '/') + 1))
 			unlink_ours(p, p->made.v[i]);
+	for (size_t i = 0; i < p->dirs.n && i < p->guard.ndirs; i++) {
+		int dfd = open(p->dirs.v[i], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+
+		if (dfd >= 0)
+			guard_remove(&p->guard, i, dfd);
+		fd_close(&dfd);
+	}
 }
 
 void
 publish_free(struct publisher *p)
 {
+	guard_free(&p->guard);
 	strv_free(&p->dirs);
 	strv_free(&p->names);
+	strv_free(&p->owners);
 	strv_free(&p->made);
 	strv_free(&p->said);
 	strv_free(&p->dups.paths);

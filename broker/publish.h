@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "fswatch.h"
+#include "spawnguard.h"
 #include "strv.h"
 
 /* Which directory a published dir's parent is: a login makes a new one. */
@@ -32,21 +33,33 @@ struct publish_seen {
 	struct publish_id id[PUBLISH_SEEN];
 };
 
+/*
+ * A live socket at path in published dir dir that the broker did not bind,
+ * served by pid of uid, for the daemon named daemon: true if it is being
+ * retired (retire.c), so that it is not reported as a duplicate.
+ */
+typedef bool (*publish_foreign_fn)(void *arg, const char *dir,
+    const char *daemon, const char *path, pid_t pid, uid_t uid);
+
 struct publisher {
 	struct strv	 dirs;		/* the libvirt dirs we publish in */
 	struct strv	 names;		/* socket file names in R */
+	struct strv	 owners;	/* per name: its daemon (virtqemud) */
 	char		*runtime_dir;	/* R, the links' target dir */
 	mode_t		 dir_mode;	/* of a dir we make: R's, 0700 or 0755 */
 	struct strv	 made;		/* links we made: dir/name */
 	struct strv	 said;		/* problems reported once */
 	struct publish_seen *parents;	/* per dir: parents linked into */
 	struct publish_dups dups;	/* shown by virt-brokerctl status */
+	struct spawnguard guard;	/* libvirt's locks held in dirs */
+	publish_foreign_fn foreign;	/* NULL: report only */
+	void		*foreign_arg;
 };
 
 void	publish_init(struct publisher *p, const char *runtime_dir,
 	    const struct strv *dirs);
 void	publish_set(struct publisher *p, const struct strv *dirs,
-	    const struct strv *names);
+	    const struct strv *names, const struct strv *owners);
 void	publish_sync(struct publisher *p, struct fswatch *w);
 void	publish_sync_logins(struct publisher *p, struct fswatch *w);
 void	publish_remove(struct publisher *p, const struct strv *keep);

@@ -665,23 +665,35 @@ sock_refuse_pending(int fd)
  * connection to it), or 0. For an activated daemon that is whoever bound
  * the socket, not the daemon: prefer the daemon's pidfile.
  */
-pid_t
-sock_listener_pid(const char *path)
+void
+sock_listener_cred(const char *path, pid_t *ret_pid, uid_t *ret_uid)
 {
 	struct sockaddr_un sa;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	pid_t pid = 0;
 	int fd;
 
+	*ret_pid = 0;
+	*ret_uid = (uid_t)-1;
 	if (fill_addr(path, &sa) < 0)
-		return 0;
+		return;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return 0;
+		return;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		pid = cred.pid;
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		*ret_pid = cred.pid;
+		*ret_uid = cred.uid;
+	}
 	fd_close(&fd);
+}
+
+pid_t
+sock_listener_pid(const char *path)
+{
+	pid_t pid;
+	uid_t uid;
+
+	sock_listener_cred(path, &pid, &uid);
 	return pid;
 }

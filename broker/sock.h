@@ -28,6 +28,7 @@ bool	sock_any_pending(const int *fds, size_t n);
 int	sock_probe_live(const char *path);
 bool	sock_is_link_to(const char *path, const char *target);
 pid_t	sock_listener_pid(const char *path);
+void	sock_listener_cred(const char *path, pid_t *ret_pid, uid_t *ret_uid);
 unsigned sock_refuse_pending(int fd);
 
 #endif

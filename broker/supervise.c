@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "fd.h"
 #include "inherit.h"
 #include "log.h"
@@ -652,10 +653,12 @@ sup_free(struct supervisor *sup)
 /*
  * The file names of the sockets served in dir (R): by us, or by a daemon
  * we adopted. With left_only, only those of daemons left running at exit.
+ * ret_owners (if not NULL) gets, per name, the libvirt daemon that a client
+ * would spawn for it (the unit's binary, if the catalog knows it), or "".
  */
 void
 sup_socket_names(const struct supervisor *sup, const char *dir,
-    bool left_only, struct strv *ret_names)
+    bool left_only, struct strv *ret_names, struct strv *ret_owners)
 {
 	size_t dlen = strlen(dir);
 
@@ -665,12 +668,19 @@ sup_socket_names(const struct supervisor *sup, const char *dir,
 		if (left_only ? !u->left_running : !u->serving &&
 		    u->adopted_pid <= 0)
 			continue;
+		const char *bin = strrchr(u->spec.exec, '/');
+
+		bin = bin != NULL ? bin + 1 : u->spec.exec;
 		for (size_t j = 0; j < u->spec.nsockets; j++) {
 			const char *path = u->spec.sockets[j].path;
 
-			if (strncmp(path, dir, dlen) == 0 && path[dlen] == '/' &&
-			    strchr(path + dlen + 1, '/') == NULL)
-				strv_add(ret_names, path + dlen + 1);
+			if (strncmp(path, dir, dlen) != 0 || path[dlen] != '/' ||
+			    strchr(path + dlen + 1, '/') != NULL)
+				continue;
+			strv_add(ret_names, path + dlen + 1);
+			if (ret_owners != NULL)
+				strv_add(ret_owners, catalog_find(bin) != NULL ?
+				    bin : "");
 		}
 	}
 }

@@ -111,7 +111,7 @@ void			 unit_describe_exit(const struct unit *u, char *buf,
 			    size_t size);
 void			 sup_socket_names(const struct supervisor *sup,
 			    const char *dir, bool left_only,
-			    struct strv *ret_names);
+			    struct strv *ret_names, struct strv *ret_owners);
 void			 sup_shutdown(struct supervisor *sup);
 bool			 sup_busy(const struct supervisor *sup);
 bool			 sup_any_adopted(const struct supervisor *sup);

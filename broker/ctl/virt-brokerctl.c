@@ -457,12 +457,22 @@ cmd_status(const char *path, int argc, char **argv, bool json, bool system)
 			}
 			strv_free(&dup[i]);
 		}
+		m = lines_of(&r, "retired", NULL, dup, 1);
+		if (json)
+			printf("],\"retired\":%s", m == 1 ?
+			    kv(&dup[0], "count") : "0");
+		else if (m == 1 && strcmp(kv(&dup[0], "count"), "0") != 0)
+			printf("retired: %s duplicate daemon(s) that clients' "
+			    "autospawn started in a published place\n",
+			    kv(&dup[0], "count"));
+		if (m == 1)
+			strv_free(&dup[0]);
 	}
 	if (json) {
 		struct strv w[256];
 		size_t m = lines_of(&r, "tail", NULL, w, 256);
 
-		printf("],\"last_output\":[");
+		printf(",\"last_output\":[");
 		for (size_t i = 0; i < m; i++) {
 			printf("%s", i > 0 ? "," : "");
 			json_string(kv(&w[i], "line"));

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/* Edge: retiring autospawned duplicates (see retire.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "log.h"
+#include "paths.h"
+#include "proc.h"
+#include "retire.h"
+#include "spawnguard.h"
+#include "xalloc.h"
+
+struct retiring {
+	struct retiring	*next;
+	struct retirer	*r;
+	pid_t		 pid;
+	int		 pidfd;		/* -1: polled (no pidfd_open) */
+	int		 lock_fd;	/* P/DAEMON.lock, held */
+	char		*daemon;
+	char		*dir;
+	ev_io		 io;		/* the pidfd */
+	ev_timer	 poll;		/* without a pidfd */
+	ev_timer	 kill;		/* SIGKILL after RETIRE_KILL_AFTER */
+};
+
+void
+retire_init(struct retirer *r, struct ev_loop *loop, void (*done)(void *arg),
+    void *arg)
+{
+	memset(r, 0, sizeof(*r));
+	r->loop = loop;
+	r->done = done;
+	r->arg = arg;
+}
+
+/* Started by libvirt's client: `DAEMON --timeout=N` (virnetsocket.c). */
+static bool
+autospawned(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	fd_close(&fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *a = buf; a < buf + n; a += strlen(a) + 1)
+		if (strncmp(a, "--timeout=", 10) == 0)
+			yes = true;
+	return yes;
+}
+
+/* Does the runtime dir hold a guest's status (DIR/qemu/run/NAME.xml)? */
+static bool
+has_guests(const char *dir)
+{
+	char *run = paths_join(dir, "qemu/run");
+	DIR *d = opendir(run);
+	struct dirent *de;
+	bool any = false;
+
+	free(run);
+	if (d == NULL)
+		return errno != ENOENT;		/* unreadable: assume guests */
+	while (!any && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		any = len > 4 && strcmp(de->d_name + len - 4, ".xml") == 0;
+	}
+	closedir(d);
+	return any;
+}
+
+static struct retiring *
+find(const struct retirer *r, pid_t pid)
+{
+	for (struct retiring *x = r->list; x != NULL; x = x->next)
+		if (x->pid == pid)
+			return x;
+	return NULL;
+}
+
+static void
+signal_it(struct retiring *x, int sig)
+{
+	if (x->pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, x->pidfd, sig, NULL, 0);
+	else if (proc_running(x->pid))
+		(void)kill(x->pid, sig);
+}
+
+/* It exited: link again (done), then let the waiting clients go on. */
+static void
+gone(struct retiring *x)
+{
+	struct retirer *r = x->r;
+	struct retiring **pp = &r->list;
+
+	while (*pp != x)
+		pp = &(*pp)->next;
+	*pp = x->next;
+	ev_io_stop(r->loop, &x->io);
+	ev_timer_stop(r->loop, &x->poll);
+	ev_timer_stop(r->loop, &x->kill);
+	r->retired++;
+	log_info("publish: retired %s pid %ld, a duplicate that a client's "
+	    "autospawn started in %s and that ran no guest; %s links to the "
+	    "broker's sockets again (%lu retired)", x->daemon, (long)x->pid,
+	    x->dir, x->dir, r->retired);
+	r->done(r->arg);
+	fd_close(&x->lock_fd);
+	fd_close(&x->pidfd);
+	free(x->daemon);
+	free(x->dir);
+	free(x);
+}
+
+static void
+exit_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	gone(w->data);
+}
+
+static void
+poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct retiring *x = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!proc_running(x->pid))
+		gone(x);
+}
+
+static void
+kill_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct retiring *x = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_warnx("publish: %s pid %ld did not stop within %.0f s of SIGTERM; "
+	    "SIGKILL", x->daemon, (long)x->pid, RETIRE_KILL_AFTER);
+	signal_it(x, SIGKILL);
+}
+
+/* SIGTERM under dir's spawn lock; false if that lock or pid is not to be had. */
+static bool
+start(struct retirer *r, const char *dir, const char *daemon, pid_t pid)
+{
+	struct retiring *x;
+	struct stat st;
+	int dfd, lock, pidfd;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	lock = fstat(dfd, &st) == 0 && st.st_uid == geteuid() ?
+	    guard_take(dfd, daemon, "lock") : -1;
+	fd_close(&dfd);
+	if (lock < 0)
+		return false;	/* a client is connecting: next time */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if ((pidfd < 0 && errno != ENOSYS) || !proc_is(pid, daemon) ||
+	    !proc_running(pid)) {
+		fd_close(&pidfd);	/* gone, or the pid reused */
+		fd_close(&lock);
+		return false;
+	}
+	x = xcalloc(1, sizeof(*x));
+	x->r = r;
+	x->pid = pid;
+	x->pidfd = pidfd;
+	x->lock_fd = lock;
+	x->daemon = xstrdup(daemon);
+	x->dir = xstrdup(dir);
+	x->next = r->list;
+	r->list = x;
+	ev_io_init(&x->io, exit_cb, pidfd, EV_READ);
+	x->io.data = x;
+	ev_timer_init(&x->poll, poll_cb, 0.05, 0.05);
+	x->poll.data = x;
+	ev_timer_init(&x->kill, kill_cb, RETIRE_KILL_AFTER, 0.);
+	x->kill.data = x;
+	if (pidfd >= 0)
+		ev_io_start(r->loop, &x->io);
+	else
+		ev_timer_start(r->loop, &x->poll);
+	ev_timer_start(r->loop, &x->kill);
+	log_info("publish: %s pid %ld serves %s, started by a client's "
+	    "autospawn and running no guest: stopping it", daemon, (long)pid,
+	    dir);
+	signal_it(x, SIGTERM);
+	return true;
+}
+
+/*
+ * A daemon of ours (uid), named daemon, running, that a client's autospawn
+ * started, serving a socket in dir: a duplicate. Whether it runs guests is
+ * asked apart (has_guests).
+ */
+static bool
+autospawned_dup(pid_t pid, uid_t uid, const char *daemon)
+{
+	return uid == geteuid() && daemon[0] != '\0' &&
+	    proc_is(pid, daemon) && proc_running(pid) && autospawned(pid);
+}
+
+/* Would retire_consider() stop it? (Then it is not to be adopted.) */
+bool
+retire_wanted(pid_t pid, uid_t uid, const char *daemon, const char *dir)
+{
+	return autospawned_dup(pid, uid, daemon) && !has_guests(dir);
+}
+
+/* publish_foreign_fn: see retire.h for what is retired. */
+bool
+retire_consider(void *retirer, const char *dir, const char *daemon,
+    const char *path, pid_t pid, uid_t uid)
+{
+	struct retirer *r = retirer;
+
+	(void)path;
+	if (find(r, pid) != NULL)
+		return true;		/* being stopped */
+	if (!autospawned_dup(pid, uid, daemon))
+		return false;
+	if (has_guests(dir)) {
+		for (size_t k = 0; k < 8; k++)
+			if (r->warned[k] == pid)
+				return false;
+		memmove(&r->warned[1], &r->warned[0], 7 * sizeof(pid_t));
+		r->warned[0] = pid;
+		log_warnx("publish: %s pid %ld serves %s and runs guests (%s/"
+		    "qemu/run): a second %s, which the broker leaves alone; "
+		    "shut its guests down or save them, stop it, and the "
+		    "broker links %s to its own daemon", daemon, (long)pid,
+		    dir, dir, daemon, dir);
+		return false;
+	}
+	return start(r, dir, daemon, pid);
+}
+
+/* At exit: those being stopped are let go (their stop goes on). */
+void
+retire_free(struct retirer *r)
+{
+	while (r->list != NULL) {
+		struct retiring *x = r->list;
+
+		r->list = x->next;
+		ev_io_stop(r->loop, &x->io);
+		ev_timer_stop(r->loop, &x->poll);
+		ev_timer_stop(r->loop, &x->kill);
+		fd_close(&x->lock_fd);
+		fd_close(&x->pidfd);
+		free(x->daemon);
+		free(x->dir);
+		free(x);
+	}
+}

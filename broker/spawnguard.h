@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Edge: the spawn guard. libvirt's client spawns `DAEMON --timeout=120`
+ * when it finds no socket where it looks, and that daemon, started with
+ * the client's XDG_RUNTIME_DIR, takes the pidfile P/DAEMON.pid in the
+ * published dir P before it binds anything (libvirt's remote_daemon.c:
+ * virPidFileAcquirePath, a non-blocking fcntl lock on byte 0). The broker
+ * holds that lock (an open file description lock, which conflicts with
+ * libvirt's record lock) in every published dir it links into, for as long
+ * as the dir is there: a duplicate that a client spawns in a race exits
+ * at once with "Failed to acquire pid file", before it has touched a
+ * socket, and the client's own retries (every 10 ms, 500 times) find the
+ * broker's link. The broker's daemons never use P (their runtime dir is
+ * R), so nothing of ours ever wants that lock.
+ *
+ * Around the making of links it also holds the clients' spawn locks,
+ * P/DAEMON.lock (virNetSocketNewConnectUNIX takes one, blocking, before
+ * it connects and spawns): a client that comes meanwhile waits, then
+ * connects to the link instead of spawning.
+ *
+ * Files are opened from a dir fd with O_NOFOLLOW and must be regular files
+ * of ours; nothing is ever unlinked, chmod-ed or chown-ed.
+ */
+#ifndef VB_SPAWNGUARD_H
+#define VB_SPAWNGUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strv.h"
+
+struct guard_dir {
+	int		*pid_fds;	/* per name: P/NAME.pid, locked, or -1 */
+	int		*lock_fds;	/* per name: P/NAME.lock held, or -1 */
+};
+
+struct spawnguard {
+	struct strv	 names;		/* daemon names: virtqemud, ... */
+	struct guard_dir *dirs;		/* one per published dir */
+	size_t		 ndirs;
+};
+
+void	guard_set(struct spawnguard *g, size_t ndirs,
+	    const struct strv *names);
+size_t	guard_pidfiles(struct spawnguard *g, size_t i, int dirfd);
+void	guard_spawn_hold(struct spawnguard *g, size_t i, int dirfd);
+void	guard_spawn_release(struct spawnguard *g, size_t i);
+int	guard_take(int dirfd, const char *name, const char *ext);
+void	guard_remove(struct spawnguard *g, size_t i, int dirfd);
+void	guard_drop(struct spawnguard *g, size_t i);
+void	guard_fds(const struct spawnguard *g, int **ret_fds, size_t *ret_n);
+void	guard_free(struct spawnguard *g);
+
+#endif
