@@ -11,7 +11,7 @@
  *             [--flood BYTES] [--say TEXT] [--pidfile FILE]
  *             [--listen PATH] [--notify] [--exit-after N]
  *             [--flood-child] [--notify-reload] [--save-ms N]
- *             [--extend-usec U] [--say-each TEXT]
+ *             [--extend-usec U] [--say-each TEXT] [--timeout=N]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -40,6 +40,8 @@
  *   --extend-usec U    the U above (default 2000000; 0: never extend)
  *   --say-each TEXT    write "TEXT N" as a line to stderr at the Nth
  *                      connection
+ *   --timeout=N        as libvirt's autospawn starts a daemon: exit 0 after
+ *                      N s without a connection
  */
 #include <dirent.h>
 #include <errno.h>
@@ -167,6 +169,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "save-ms", required_argument, NULL, 'T' },
 		{ "extend-usec", required_argument, NULL, 'U' },
 		{ "say-each", required_argument, NULL, 'E' },
+		{ "timeout", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -195,6 +198,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'T': o->save_ms = atol(optarg); break;
 		case 'U': o->extend_usec = strtoull(optarg, NULL, 10); break;
 		case 'E': o->say_each = optarg; break;
+		case 'W': o->idle_ms = atol(optarg) * 1000; break;
 		default: exit(2);
 		}
 	}

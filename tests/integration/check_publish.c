@@ -153,6 +153,163 @@ START_TEST(live_foreign_socket_in_a_published_dir_is_reported_not_replaced)
 }
 END_TEST
 
+/* A daemon named virtqemud (the test daemon under that name), published. */
+static char *
+qemud_conf(const char *pub)
+{
+	char *bin = h_dir("virtqemud");
+
+	ck_assert_int_eq(symlink(h_fake_daemon(), bin), 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = %s\n[virtqemud]\nexec = %s\n"
+	    "socket = virtqemud.socket virtqemud-sock\n", pub, bin);
+	return bin;
+}
+
+/* Does someone hold libvirt's lock (byte 0) on path? */
+static bool
+lock_held(const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = 0, .l_len = 1 };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = fcntl(fd, F_SETLK, &fl) < 0 && (errno == EAGAIN ||
+	    errno == EACCES);
+	close(fd);
+	return held;
+}
+
+static bool
+wait_lock_held(const char *path, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms;
+
+	while (!lock_held(path)) {
+		if (h_now_ms() > end)
+			return false;
+		h_let_run(10);
+	}
+	return true;
+}
+
+/*
+ * libvirt's daemon takes RUNDIR/virtqemud.pid with a non-blocking lock
+ * before it binds anything: the broker holds it in every published dir,
+ * in the dir made again after an rm -rf too, and removes it at exit.
+ */
+START_TEST(pidfile_in_a_published_dir_is_held)
+{
+	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
+	    *pidf = h_dir("pub/virtqemud.pid"), *sock = h_rt("virtqemud-sock"),
+	    *bin = qemud_conf(pub), cmd[1200];
+	ino_t first;
+
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));
+	first = h_inode(pidf);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pub);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));
+	ck_assert_uint_ne(h_inode(pidf), first);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	ck_assert_int_ne(access(pidf, F_OK), 0);
+	free(pub);
+	free(link);
+	free(pidf);
+	free(sock);
+	free(bin);
+}
+END_TEST
+
+/* bin --timeout=120 --listen path: as libvirt's client spawns a daemon. */
+static pid_t
+autospawn(const char *bin, const char *path)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(bin, "virtqemud", "--timeout=120", "--listen", path,
+		    (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+START_TEST(autospawned_duplicate_without_guests_is_retired)
+{
+	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
+	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub), want[600],
+	    out[8192];
+	pid_t dup;
+	long served;
+
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	dup = autospawn(bin, link);	/* unlinks our link, binds its own */
+	ck_assert(h_wait_hello(link, &served, T_MS));
+	snprintf(want, sizeof(want), "publish: retired virtqemud pid %ld",
+	    (long)dup);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGTERM);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", NULL }), 0);
+	ck_assert_msg(strstr(out, "retired: 1 duplicate") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "duplicate:") == NULL, "%s", out);
+	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
+	    (const char *const[]){ "status", "--json", NULL }), 0);
+	ck_assert_msg(strstr(out, "\"retired\":1") != NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(pub);
+	free(link);
+	free(sock);
+	free(bin);
+}
+END_TEST
+
+/* One that runs a guest (domain status in its runtime dir) is kept. */
+START_TEST(duplicate_with_guests_is_reported_not_stopped)
+{
+	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
+	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub),
+	    *run = h_dir("pub/qemu/run"), *xml = h_dir("pub/qemu/run/g.xml"),
+	    want[600], cmd[1200];
+	pid_t dup;
+	long served;
+
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && touch '%s'", run, xml);
+	ck_assert_int_eq(system(cmd), 0);
+	dup = autospawn(bin, link);
+	ck_assert(h_wait_hello(link, &served, T_MS));
+	snprintf(want, sizeof(want), "publish: virtqemud pid %ld serves %s and "
+	    "runs guests", (long)dup, pub);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	snprintf(want, sizeof(want), "publish: %s is a live socket served by "
+	    "pid %ld", link, (long)dup);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert(h_pid_alive(dup));
+	ck_assert_int_eq(h_log_count(&H, "publish: retired"), 0);
+	kill(dup, SIGTERM);
+	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGTERM);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(pub);
+	free(link);
+	free(sock);
+	free(bin);
+	free(run);
+	free(xml);
+}
+END_TEST
+
 /* R deleted under the broker: idle units at once, busy ones at exit. */
 START_TEST(removed_runtime_dir_is_made_again_and_rebound)
 {
@@ -295,7 +452,8 @@ publish_suite(void)
 	TCase *links = tcase_create("links");
 	TCase *rtdir = tcase_create("runtime_dir");
 	TCase *adopt = tcase_create("adoption");
-	TCase *all[] = { links, rtdir, adopt };
+	TCase *guard = tcase_create("spawn_guard");
+	TCase *all[] = { links, rtdir, adopt, guard };
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	tcase_add_test(links, links_reach_the_same_daemon_and_are_restored);
@@ -307,6 +465,9 @@ publish_suite(void)
 	tcase_add_test(rtdir, runtime_dir_owned_by_another_user_is_refused);
 	tcase_add_test(adopt, next_broker_adopts_the_daemon_of_a_killed_one);
 	tcase_add_test(adopt, daemon_started_before_the_broker_is_adopted);
+	tcase_add_test(guard, pidfile_in_a_published_dir_is_held);
+	tcase_add_test(guard, autospawned_duplicate_without_guests_is_retired);
+	tcase_add_test(guard, duplicate_with_guests_is_reported_not_stopped);
 	return s;
 }
 
