@@ -374,7 +374,7 @@ e2e_main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	local -a run_as=() scripts=(lib.sh ssh.sh "$script")
+	local -a run_as=() scripts=(lib.sh ssh.sh logind.sh "$script")
 	local sdir bdir rc=0
 	if [[ $(id -u) -eq 0 ]]; then
 		ensure_test_user
@@ -405,6 +405,8 @@ e2e_main() {
 		PATH="$path" XDG_RUNTIME_DIR="$OUTER_ROOT/run" LANG=C.UTF-8 \
 		VB_E2E_INNER=1 VB_E2E_ROOT="$OUTER_ROOT" VB_E2E_WORK="$OUTER_ROOT/work" \
 		VB_PREFIX="$prefix" WAIT_TIMEOUT="$WAIT_TIMEOUT" VB_LIBVIRT="${VB_LIBVIRT:-}" \
+		VB_RACE_SECONDS="${VB_RACE_SECONDS:-}" VB_RACE_SEED="${VB_RACE_SEED:-}" \
+		VB_SOAK_SECONDS="${VB_SOAK_SECONDS:-}" \
 		bash "$sdir/$script" "$broker" "$@" || rc=$?
 	return "$rc"
 }

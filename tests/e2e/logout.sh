@@ -19,10 +19,7 @@
 # Throughout, never two virtqemud of the test user at once (sampled every
 # 50 ms).
 #
-# /run/user is stood for by a root-owned directory, and logind by a root
-# helper (outer_prep) that the test user asks, through a FIFO, to log in
-# (mkdir, then mount a tmpfs on it, as logind does, or a plain mkdir, as
-# pam_rundir does) and out (umount then rm -rf, as logind does, or rm -rf). A client that uses
+# /run/user and logind are stood for as logind.sh says. A client that uses
 # XDG_RUNTIME_DIR belongs to a session: it runs from the end of a login to
 # the start of the next logout, as in life; a client without it (cron, a
 # plain ssh) runs throughout.
@@ -37,6 +34,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=ssh.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ssh.sh"
+# shellcheck source=logind.sh
+. "$(dirname "${BASH_SOURCE[0]}")/logind.sh"
 
 SOAK_SECONDS=${VB_SOAK_SECONDS:-120}
 
@@ -47,71 +46,19 @@ usage() {
 
 # ---------------------------------------------------------------- as root
 
-LOGIND_PID=
-
-# The logind stand-in: reads "login-tmpfs", "login-plain", "logout-umount"
-# or "logout-rmrf" from OUTER_ROOT/logind/cmd and answers "CMD STATUS" on
-# OUTER_ROOT/logind/ack, for RU = OUTER_ROOT/runuser/UID.
-logind_loop() {
-	local uid=$1 gid=$2 ru=$OUTER_ROOT/runuser/$1 dir=$OUTER_ROOT/logind
-	local cmd rc
-	while :; do
-		read -r cmd <"$dir/cmd" || continue
-		rc=0
-		case $cmd in
-		login-tmpfs)	# as systemd's user-runtime-dir: root's dir, then
-			install -d -m 0700 "$ru" &&	# the user's tmpfs on it
-				mount -t tmpfs -o "mode=0700,uid=$uid,gid=$gid,size=4m" \
-					tmpfs "$ru" || rc=$?
-			;;
-		login-plain) install -d -o "$uid" -g "$gid" -m 0700 "$ru" || rc=$? ;;
-		logout-umount) { umount "$ru" && rm -rf "$ru"; } 2>>"$dir/errors" || rc=$? ;;
-		logout-rmrf) rm -rf "$ru" 2>>"$dir/errors" || rc=$? ;;
-		quit) break ;;
-		*) rc=99 ;;
-		esac
-		echo "$cmd $rc" >"$dir/ack"
-	done
-}
-
 outer_prep() {
 	local user=$1 uid gid
 	uid=$(id -u "$user")
 	gid=$(id -g "$user")
-	install -d -m 0755 "$OUTER_ROOT/runuser" "$OUTER_ROOT/logind"
-	mkfifo -m 0622 "$OUTER_ROOT/logind/cmd"
-	mkfifo -m 0644 "$OUTER_ROOT/logind/ack"
-	logind_loop "$uid" "$gid" &
-	LOGIND_PID=$!
-	add_outer_cleanup stop_logind
+	logind_start "$uid" "$gid"
 	ensure_packages
 	start_sshd "$user"
-}
-
-stop_logind() {
-	local ru
-	[[ -n $LOGIND_PID ]] || return 0
-	kill "$LOGIND_PID" 2>/dev/null || true
-	wait "$LOGIND_PID" 2>/dev/null || true
-	for ru in "$OUTER_ROOT"/runuser/*; do
-		[[ -d $ru ]] || continue
-		umount "$ru" 2>/dev/null || true
-	done
 }
 
 # ---------------------------------------------------------------- helpers
 
 RU=		# the /run/user/UID stand-in, this session's XDG_RUNTIME_DIR
 POLLERS=()	# background clients, stopped first at cleanup
-
-# logind CMD: asks the stand-in; fails the test unless it succeeded.
-logind() {
-	local reply
-	echo "$1" >"$VB_E2E_ROOT/logind/cmd"
-	read -r reply <"$VB_E2E_ROOT/logind/ack"
-	[[ $reply == "$1 0" ]] ||
-		die "logind stand-in: '$1' answered '$reply': $(cat "$VB_E2E_ROOT/logind/errors" 2>/dev/null)"
-}
 
 vsh_xdg() { XDG_RUNTIME_DIR=$RU vsh "$@"; }
 vsh_noxdg() { env -u XDG_RUNTIME_DIR timeout "$VIRSH_TIMEOUT" "$VIRSH" -q -c qemu:///session "$@"; }
