@@ -139,7 +139,7 @@ body() {
 		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 	[[ -r $VB_E2E_ROOT/ssh/port ]] || die "no sshd was prepared"
 	VIRSH=$VB_PREFIX/bin/virsh
-	local conf=$T/broker.conf uid r xdg runuser qemu qemud qemud2 ppid k n f
+	local conf=$T/broker.conf uid r xdg runuser qemu qemud qemud2 ppid k n f sshd_path helper
 	uid=$(my_uid)
 	r=$(runtime_dir)
 	xdg=$(xdg_dir)
@@ -179,13 +179,19 @@ body() {
 	assert_no_libvirtd "after qemu+ssh"
 	n=$(grep -c . "$T/ssh-remote.log" 2>/dev/null) || n=0
 	((n == 2)) || die "expected 2 ssh sessions, the forced command saw $n"
-	grep -qxF "key=user_key xdg=unset helper=/usr/bin/virt-ssh-helper" \
+	# The helper sshd's PATH finds (as the session logged that PATH): Debian's
+	# /usr/bin one unless another comes first, e.g. in /usr/local/bin.
+	sshd_path=$(sed -n 's/^key=user_key .* path=\([^ ]*\) cmd=.*/\1/p' "$T/ssh-remote.log")
+	[[ -n $sshd_path ]] || die "the plain ssh session logged no PATH: $(cat "$T/ssh-remote.log")"
+	helper=$(PATH=$sshd_path command -v virt-ssh-helper) ||
+		die "no virt-ssh-helper on sshd's PATH $sshd_path"
+	grep -qxF "key=user_key xdg=unset helper=$helper" \
 		<(cut -d' ' -f1-3 "$T/ssh-remote.log") ||
-		die "the plain ssh session did not run Debian's helper without XDG_RUNTIME_DIR: $(cat "$T/ssh-remote.log")"
+		die "the plain ssh session did not run $helper (sshd's PATH: $sshd_path) without XDG_RUNTIME_DIR: $(cat "$T/ssh-remote.log")"
 	grep -qxF "key=prefix_key xdg=unset helper=$VB_PREFIX/bin/virt-ssh-helper" \
 		<(cut -d' ' -f1-3 "$T/ssh-remote.log") ||
 		die "the PATH=PREFIX/bin session did not run the build's helper: $(cat "$T/ssh-remote.log")"
-	log "2. qemu+ssh with /usr/bin/virt-ssh-helper and with $VB_PREFIX/bin/virt-ssh-helper," \
+	log "2. qemu+ssh with $helper (sshd's PATH) and with $VB_PREFIX/bin/virt-ssh-helper," \
 		"no XDG_RUNTIME_DIR on the remote side: guest running, same virtqemud $qemud"
 
 	# 3. logout/login: logind makes /run/user/UID at login and unmounts it

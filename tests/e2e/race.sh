@@ -143,7 +143,7 @@ classify() {	# FILE
 		a ~ /^shut off/ { off++; print "shut off: " a > "/dev/stderr"; next }
 		a ~ /[Cc]onnection refused/ { ref++; print "refused: " a > "/dev/stderr"; next }
 		index(a, ru) > 0 { gap++; next }
-		a == "" || a ~ /client socket is closed|Connection reset by peer|End of file while reading|Cannot recv data|Cannot write data/ {
+		a == "" || a ~ /client socket is closed|Connection reset by peer|End of file while reading|due to end of file|no valid connection|Cannot recv data|Cannot write data/ {
 			cut++; print "cut: " a > "/dev/stderr"; next }
 		{ other++; print "other: " a > "/dev/stderr" }
 		END { printf "%d %d %d %d %d %d\n", ok, off, ref, gap, other, cut }' "$1"

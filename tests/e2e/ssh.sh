@@ -45,10 +45,12 @@ sshd_up_or_gone() { listening "$1" || pid_gone "$SSHD_PID"; }
 # /usr/games), and run without XDG_RUNTIME_DIR (no PAM, so no pam_systemd),
 # so libvirt's runtime dir there is ~/.cache/libvirt.
 # Two keys, two helpers:
-#   user_key    sshd's PATH: Debian's /usr/bin/virt-ssh-helper, built with
-#               remote_default_mode=legacy, which goes "direct" because
-#               ~/.cache/libvirt/virtqemud-sock exists (the broker's R);
-#               without it it would spawn Debian's libvirtd there.
+#   user_key    sshd's PATH: the first virt-ssh-helper on it, Debian's
+#               /usr/bin/virt-ssh-helper unless one sits in /usr/local/bin
+#               (libvirt's own default prefix installs it there). Debian's is
+#               built with remote_default_mode=legacy, which goes "direct"
+#               because ~/.cache/libvirt/virtqemud-sock exists (the broker's
+#               R); without it it would spawn Debian's libvirtd there.
 #   prefix_key  PATH=PREFIX/bin first (authorized_keys environment=, allowed
 #               by PermitUserEnvironment PATH): the modular build's helper.
 # Both run through a forced command that records the session's
@@ -65,8 +67,8 @@ start_sshd() {
 	cat >"$ssh/remote-cmd" <<EOF
 #!/bin/sh
 # sshd's forced command for the test's keys (see paths.sh, start_sshd).
-printf 'key=%s xdg=%s helper=%s cmd=%s\\n' "\$1" "\${XDG_RUNTIME_DIR-unset}" \\
-	"\$(command -v virt-ssh-helper || echo none)" "\$SSH_ORIGINAL_COMMAND" \\
+printf 'key=%s xdg=%s helper=%s path=%s cmd=%s\\n' "\$1" "\${XDG_RUNTIME_DIR-unset}" \\
+	"\$(command -v virt-ssh-helper || echo none)" "\$PATH" "\$SSH_ORIGINAL_COMMAND" \\
 	>>'$OUTER_ROOT/work/ssh-remote.log'
 exec /bin/sh -c "\$SSH_ORIGINAL_COMMAND"
 EOF

@@ -8,8 +8,8 @@
  * socket (/proc/net/unix): one that a client's autospawn started and that
  * exits at start-up (its pidfile taken) never does. Each sample that finds
  * more than one daemon writes a line to OUT: the time (ms since start)
- * and, per pid, whether it serves, its parent and command line. At the
- * end, a last line:
+ * and, per pid, whether it serves, its parent, XDG_RUNTIME_DIR and command
+ * line. At the end, a last line:
  *   samples=N max=M over=K first_over_ms=T serving_max=S serving_over=V
  * (K samples found more than one daemon, V more than one serving; T is -1
  * if none did). Exit 0.
@@ -138,6 +138,29 @@ read_stat(long pid, struct proc *p)
 	return state != 'Z' && state != 'X';
 }
 
+/* Its XDG_RUNTIME_DIR, "unset" if none (where a spawned daemon came from). */
+static void
+xdg_of(long pid, char *buf, size_t size)
+{
+	char path[64], env[8192];
+	int fd;
+	ssize_t n;
+
+	snprintf(buf, size, "unset");
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, env, sizeof(env) - 1);
+	(void)!close(fd);
+	if (n <= 0)
+		return;
+	env[n] = '\0';
+	for (char *e = env; e < env + n; e += strlen(e) + 1)
+		if (strncmp(e, "XDG_RUNTIME_DIR=", 16) == 0)
+			snprintf(buf, size, "%s", e + 16);
+}
+
 static void
 cmdline(long pid, char *buf, size_t size)
 {
@@ -249,12 +272,14 @@ main(int argc, char **argv)
 			fprintf(out, "%ld ms: %zu %s, %zu serving:",
 			    now_ms() - start, n, argv[2], serving);
 			for (size_t i = 0; i < n; i++) {
-				char cl[512];
+				char cl[512], xdg[512];
 
 				cmdline(v[i].pid, cl, sizeof(cl));
-				fprintf(out, " [pid %ld %s, parent %ld: %s]",
-				    v[i].pid, v[i].serving ? "serving" :
-				    "not serving", v[i].ppid, cl);
+				xdg_of(v[i].pid, xdg, sizeof(xdg));
+				fprintf(out, " [pid %ld %s, parent %ld, "
+				    "XDG_RUNTIME_DIR=%s: %s]", v[i].pid,
+				    v[i].serving ? "serving" : "not serving",
+				    v[i].ppid, xdg, cl);
 			}
 			fputc('\n', out);
 			fflush(out);
