@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctlproto.h"
@@ -57,11 +58,19 @@ saved_read(const char *file, pid_t pid, struct saved *ret)
 {
 	char line[4096];
 	struct strv w = { 0 };
-	FILE *fp = fopen(file, "re");
+	struct stat st;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	int r = -ENOENT;
+	FILE *fp;
 
-	if (fp == NULL)
+	if (fd < 0)
 		return -errno;
+	/* Ours, as we wrote it: never a link or a file someone else made. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -EPERM;
+	}
 	if (fgets(line, sizeof(line), fp) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		if (ctlproto_split(line, &w) == 0 && w.n > 0 &&

@@ -8,6 +8,7 @@
 #include "netunix.h"
 #include "proc.h"
 #include "show.h"
+#include "trust.h"
 #include "xalloc.h"
 
 /*
@@ -47,6 +48,7 @@ extra_collect(struct extra_unit *u, size_t n, bool system, bool detail)
 	struct adm_target *t = xcalloc(n > 0 ? n : 1, sizeof(*t));
 	struct adm_result *r = xcalloc(n > 0 ? n : 1, sizeof(*r));
 	size_t *which = xcalloc(n > 0 ? n : 1, sizeof(*which)), m = 0;
+	char why[512];
 
 	for (size_t i = 0; i < n; i++) {
 		u[i].clients = netunix_count(NETUNIX_TABLE, &u[i].paths);
@@ -59,6 +61,11 @@ extra_collect(struct extra_unit *u, size_t n, bool system, bool detail)
 			    &u[i].guests, &u[i].nguests);
 		if (!extra_may_connect(&u[i]))
 			continue;
+		if (!trust_admin_socket(u[i].admin, u[i].pid, why,
+		    sizeof(why))) {
+			u[i].adm_refused = xstrdup(why);
+			continue;
+		}
 		t[m].unit = u[i].name;
 		t[m].socket = u[i].admin;
 		t[m].pid = u[i].pid;
@@ -86,6 +93,8 @@ extra_text(const struct extra_unit *u)
 		    u->clients);
 	if (u->asked) {
 		show_admin_text(&u->adm);
+	} else if (u->adm_refused != NULL) {
+		printf("  admin: not asked: %s\n", u->adm_refused);
 	} else if (u->admin != NULL) {
 		extra_why_not(u, why, sizeof(why));
 		printf("  admin: not asked: %s (a connection would start "
@@ -123,6 +132,7 @@ extra_free(struct extra_unit *u)
 	free(u->phase);
 	strv_free(&u->paths);
 	free(u->admin);
+	free(u->adm_refused);
 	if (u->asked)
 		adm_result_free(&u->adm);
 	free(u->guest_dir);

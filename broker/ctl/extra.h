@@ -26,6 +26,7 @@ struct extra_unit {
 	/* found by extra_collect */
 	long			 clients;	/* -errno if unknown */
 	bool			 asked;		/* adm has the answer */
+	char			*adm_refused;	/* why its socket was not */
 	struct adm_result	 adm;
 	char			*guest_dir;	/* NULL: no QEMU driver */
 	int			 guest_err;

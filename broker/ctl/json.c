@@ -4,6 +4,7 @@
 
 #include "json.h"
 
+/* Every control character escaped: C0, DEL and C1 (U+0080-U+009F). */
 void
 json_string(const char *s)
 {
@@ -11,8 +12,10 @@ json_string(const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
 			printf("\\%c", *p);
-		else if (*p < 0x20)
+		else if (*p < 0x20 || *p == 0x7f)
 			printf("\\u%04x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			printf("\\u%04x", *++p);
 		else
 			putchar(*p);
 	}

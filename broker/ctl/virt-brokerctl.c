@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdnoreturn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,38 +25,19 @@
 #include "extra.h"
 #include "json.h"
 #include "paths.h"
+#include "request.h"
 #include "show.h"
 #include "strv.h"
+#include "term.h"
+#include "trust.h"
 #include "xalloc.h"
 
 #define EXIT_INACTIVE	3	/* as systemctl is-active */
-
-struct reply {
-	struct strv	 lines;		/* without the final OK/ERR */
-	char		*error;		/* ERR's message, or NULL */
-};
-
-static noreturn void
-die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static noreturn void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("virt-brokerctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static noreturn void
 usage(FILE *out, int status)
 {
 	fprintf(out, "usage: virt-brokerctl [-s SOCKET] [--session|--system] "
-	    "COMMAND\n"
+	    "[--timeout SECONDS] COMMAND\n"
 	    "  status [--json] [UNIT...]   units, or one unit in detail\n"
 	    "  start|stop|restart UNIT     act on a unit's daemon\n"
 	    "  reset UNIT                  leave the failed state\n"
@@ -100,142 +80,6 @@ default_socket(bool system)
 	}
 	free(alt);
 	return s;
-}
-
-/*
- * Sends the whole line. Returns 0, or -errno: EPIPE and ECONNRESET mean
- * the broker has closed, and may have said why before it did.
- * MSG_NOSIGNAL, not SIG_IGN: "log -f | head" must still end by SIGPIPE.
- */
-static int
-send_line(int fd, const char *line)
-{
-	size_t len = strlen(line), off = 0;
-
-	while (off < len) {
-		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads until EOF (or a reset, after the broker's last word); NUL-ended. */
-static char *
-read_all(int fd)
-{
-	char buf[4096], *data = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t got;
-
-	for (;;) {
-		got = read(fd, buf, sizeof(buf));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		if (len + (size_t)got + 1 > cap) {
-			cap = (len + (size_t)got + 1) * 2;
-			data = xreallocarray(data, cap, 1);
-		}
-		memcpy(data + len, buf, (size_t)got);
-		len += (size_t)got;
-	}
-	if (data != NULL)
-		data[len] = '\0';
-	return data;
-}
-
-/* Sends one request, reads the whole reply. */
-static void
-request(const char *path, const char *const *args, size_t n,
-    struct reply *ret)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char *body = ctlproto_join(args, n), *line;
-	struct strv all = { 0 };
-	char *data;
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		die("%s: path too long", path);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		if (errno == ENOENT || errno == ECONNREFUSED)
-			die("no broker is running: nothing listens on %s (%s)",
-			    path, strerror(errno));
-		die("connect %s: %s", path, strerror(errno));
-	}
-	line = xasprintf(CTLPROTO_VERSION " %s\n", body);
-	r = send_line(fd, line);
-	free(line);
-	free(body);
-	if (r < 0 && r != -EPIPE && r != -ECONNRESET)
-		die("write %s: %s", path, strerror(-r));
-	data = read_all(fd);
-	close(fd);
-	if (data == NULL && r < 0)
-		die("write %s: %s", path, strerror(-r));
-	if (data == NULL)
-		die("the broker closed %s without an answer", path);
-	memset(ret, 0, sizeof(*ret));
-	for (char *p = data, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
-		*nl = '\0';
-		if (strcmp(p, "OK") == 0)
-			break;
-		if (strncmp(p, "ERR ", 4) == 0) {
-			if (ctlproto_unescape(p + 4, &ret->error) < 0)
-				ret->error = xstrdup(p + 4);
-			break;
-		}
-		strv_add(&all, p);
-	}
-	free(data);
-	ret->lines = all;
-}
-
-static void
-reply_free(struct reply *r)
-{
-	strv_free(&r->lines);
-	free(r->error);
-}
-
-/* The reply's lines of a kind, split into words (kind first). */
-static size_t
-lines_of(const struct reply *r, const char *kind, const char *unit,
-    struct strv *out, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < r->lines.n && n < max; i++) {
-		struct strv w = { 0 };
-
-		if (ctlproto_split(r->lines.v[i], &w) < 0 || w.n == 0 ||
-		    strcmp(w.v[0], kind) != 0 || (unit != NULL &&
-		    (ctlproto_kv(&w, "unit") == NULL ||
-		    strcmp(ctlproto_kv(&w, "unit"), unit) != 0))) {
-			strv_free(&w);
-			continue;
-		}
-		out[n++] = w;
-	}
-	return n;
-}
-
-static const char *
-kv(const struct strv *w, const char *key)
-{
-	const char *v = ctlproto_kv(w, key);
-
-	return v != NULL ? v : "";
 }
 
 static bool
@@ -541,12 +385,20 @@ cmd_debug(const char *path, const char *unit, int argc, char **argv,
 	struct adm_target t;
 	struct strv u[1], f = { 0 };
 	struct reply r;
-	char *rundir, *filters;
+	char *rundir, *filters, why[512];
 	int rc;
 
 	request(path, args, 2, &r);
 	if (r.error != NULL)
 		die("%s", r.error);
+	/* It would write in the owner's R and set the outputs the owner's
+	 * files choose: the owner's to do, as the owner (trust.h). */
+	if (trust_broker.foreign)
+		die("debug: the broker at %s is uid %ld's, and debug acts only "
+		    "as the broker's own user (it writes that user's files and "
+		    "sets outputs that user chose); run it as uid %ld, e.g. "
+		    "runuser -u USER -- virt-brokerctl debug %s", path,
+		    (long)trust_broker.uid, (long)trust_broker.uid, unit);
 	if (lines_of(&r, "unit", NULL, u, 1) == 0)
 		die("%s: the broker did not describe it", unit);
 	extra_fill(&x, &u[0], &r);
@@ -556,8 +408,6 @@ cmd_debug(const char *path, const char *unit, int argc, char **argv,
 		die("%s has no admin socket (no fd name ending in "
 		    "-admin.socket)", unit);
 	if (!extra_may_connect(&x)) {
-		char why[256];
-
 		extra_why_not(&x, why, sizeof(why));
 		fprintf(stderr, "virt-brokerctl: %s, not running: not asked, "
 		    "since a connection to %s would start it (and run-time "
@@ -568,6 +418,8 @@ cmd_debug(const char *path, const char *unit, int argc, char **argv,
 	}
 	if (!adm_built())
 		die("debug: %s", ADM_NOT_BUILT);
+	if (!trust_admin_socket(x.admin, x.pid, why, sizeof(why)))
+		die("debug %s: not connecting: %s", unit, why);
 	t.unit = x.name;
 	t.socket = x.admin;
 	t.pid = x.pid;
@@ -645,8 +497,11 @@ follow(const char *file, FILE *fp)
 				struct pollfd p = { .fd = -1 };
 
 				(void)poll(&p, 0, 100);
-				if (nfp == NULL)
-					nfp = fopen(file, "re");
+				if (nfp == NULL) {
+					int fd = trust_open(file);
+
+					nfp = fd >= 0 ? fdopen(fd, "r") : NULL;
+				}
 				if (nfp != NULL)
 					wd = inotify_add_watch(in, file,
 					    IN_MODIFY | IN_MOVE_SELF |
@@ -667,6 +522,7 @@ cmd_log(const char *path, const char *unit, long n, bool follow_it)
 	char *dest, *file;
 	size_t m;
 	FILE *fp;
+	int fd;
 
 	request(path, args, 2, &r);
 	if (r.error != NULL)
@@ -690,9 +546,14 @@ cmd_log(const char *path, const char *unit, long n, bool follow_it)
 		return 0;
 	}
 	reply_free(&r);
-	fp = fopen(file, "re");
-	if (fp == NULL)
-		die("%s: %s (has the unit run yet?)", file, strerror(errno));
+	/* The broker names the file: opened as trust.h says. */
+	fd = trust_open(file);
+	if (fd == -EPERM)
+		die("%s: not a regular file of the broker's user (uid %ld); "
+		    "not reading it", file, (long)trust_broker.uid);
+	if (fd < 0 || (fp = fdopen(fd, "r")) == NULL)
+		die("%s: %s (has the unit run yet?)", file,
+		    strerror(fd < 0 ? -fd : errno));
 	(void)print_tail(fp, n);
 	if (follow_it)
 		follow(file, fp);
@@ -705,12 +566,13 @@ cmd_log(const char *path, const char *unit, long n, bool follow_it)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_SESSION = 256, OPT_SYSTEM, OPT_JSON };
+	enum { OPT_SESSION = 256, OPT_SYSTEM, OPT_JSON, OPT_TIMEOUT };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "session", no_argument, NULL, OPT_SESSION },
 		{ "system", no_argument, NULL, OPT_SYSTEM },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "lines", required_argument, NULL, 'n' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
@@ -722,12 +584,19 @@ main(int argc, char **argv)
 	long lines = 20;
 	int c, r;
 
+	term_guard();
 	while ((c = getopt_long(argc, argv, "+s:n:fh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
 		case OPT_SESSION: system = false; break;
 		case OPT_SYSTEM: system = true; break;
 		case OPT_JSON: json = true; break;
+		case OPT_TIMEOUT:
+			request_timeout = strtol(optarg, NULL, 10);
+			if (request_timeout <= 0 || request_timeout > 86400)
+				die("--timeout: %s is not 1 to 86400 seconds",
+				    optarg);
+			break;
 		case 'n': lines = strtol(optarg, NULL, 10); break;
 		case 'f': follow_it = true; break;
 		case 'h': usage(stdout, 0);

@@ -214,6 +214,161 @@ out:
 }
 END_TEST
 
+/*
+ * Root's virt-brokerctl against a user's broker: a fake one, run as OTHER,
+ * answers each request with what the case says (a broker's reply is the
+ * user's to forge: trust.h in broker/ctl). A case is a few lines: the
+ * reply, the command, its exit status, text its output must have and text
+ * it must never have.
+ */
+struct ctl_case {
+	const char	*reply;		/* NULL: never answers */
+	unsigned	 repeat;	/* the reply this many times (0: once) */
+	const char	*args[6];	/* after -s SOCKET */
+	int		 status;	/* 3: a unit not "running" */
+	const char	*want;		/* in the output */
+	const char	*never;		/* never in the output */
+};
+
+#define UNIT_LINE(state) "unit name=virtqemud state=" state " pid=1 " \
+	"since=0 activations=1 last=- ready_ms=1 reloads=0 phase=- status=\n"
+
+static const struct ctl_case ctl_cases[] = {
+	/* 0. debug acts only as the broker's own user. */
+	{ UNIT_LINE("running") "OK\n", 0, { "debug", "virtqemud", "off" }, 1,
+	    "debug acts only as the broker's own user", NULL },
+	/* 1. a unit "name" that is a path names no file and no URI. */
+	{ "unit name=x/../../etc/profile state=running pid=1\nOK\n", 0,
+	    { "status" }, 1, "which is not a unit name", NULL },
+	/* 2. escape sequences and carriage returns reach no terminal. */
+	{ UNIT_LINE("running\x1b]0;owned\x07\x1b[2J\rFORGED") "OK\n", 0,
+	    { "status" }, 3, "running\\x1b]0;owned\\x07\\x1b[2J\\x0dFORGED",
+	    "\x1b" },
+	/* 3. ... nor C1 controls (U+009B is a CSI to some terminals). */
+	{ UNIT_LINE("running\xc2\x9b" "2J") "OK\n", 0, { "status" }, 3,
+	    "running\\u009b2J", "\xc2\x9b" },
+	/* 4. ... and JSON escapes every control character. */
+	{ UNIT_LINE("running\x7f\xc2\x9b") "OK\n", 0, { "status", "--json" },
+	    3, "running\\u007f\\u009b", "\x7f" },
+	/* 5. a reply over 1 MiB ends the command, not the machine. */
+	{ "tail line=0123456789012345678901234567890123456789012345678901"
+	  "2345678901234567890123456789012345678901234567890123456789\n",
+	  20000, { "status" }, 1, "the reply is over 1048576 bytes", NULL },
+	/* 6. a broker that never answers: --timeout. */
+	{ NULL, 0, { "--timeout", "1", "status" }, 1,
+	    "no answer within 1 s", NULL },
+	/* 7. the log file is the user's: root's files are not read. */
+	{ UNIT_LINE("running") "log unit=virtqemud dest=file "
+	  "path=/etc/shadow\nOK\n", 0, { "log", "virtqemud" }, 1,
+	  "not a regular file of the broker's user", "root:" },
+};
+
+/* As OTHER, at path: answers every request with c's reply. */
+static pid_t
+fake_broker(const char *path, const struct ctl_case *c)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int l, k;
+
+		if (setgroups(0, NULL) < 0 || setgid(OTHER) < 0 ||
+		    setuid(OTHER) < 0)
+			_exit(126);
+		l = h_listen_at(path);
+		while ((k = accept(l, NULL, NULL)) >= 0) {
+			char buf[4096];
+
+			(void)!read(k, buf, sizeof(buf));
+			if (c->reply == NULL)
+				continue;	/* k stays open: silence */
+			for (unsigned i = 0; i < (c->repeat ? c->repeat : 1);
+			    i++)
+				if (write(k, c->reply, strlen(c->reply)) < 0)
+					break;
+			close(k);
+		}
+		_exit(0);
+	}
+	ck_assert(h_wait_file(path, T_MS));
+	return pid;
+}
+
+START_TEST(roots_brokerctl_trusts_nothing_of_a_users_broker)
+{
+	const struct ctl_case *c = &ctl_cases[_i];
+	char *dir = h_dir("fake"), *sock = h_dir("fake/ctl-sock");
+	char out[16384];
+	const char *args[10] = { "-s", sock };
+	size_t n = 2;
+	pid_t fake;
+	int st;
+
+	if (!need_root("roots_brokerctl_trusts_nothing"))
+		return;
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(chown(dir, OTHER, OTHER), 0);
+	fake = fake_broker(sock, c);
+	for (size_t i = 0; i < 6 && c->args[i] != NULL; i++)
+		args[n++] = c->args[i];
+	args[n] = NULL;
+	st = h_ctl_as(-1, out, sizeof(out), args);
+	kill(fake, SIGKILL);
+	ck_assert_int_eq(h_wait_exit(fake, T_MS), 128 + SIGKILL);
+	ck_assert_msg(st == c->status, "case %d: status %d, not %d: %s", _i,
+	    st, c->status, out);
+	ck_assert_msg(strstr(out, c->want) != NULL, "case %d: no '%s' in: %s",
+	    _i, c->want, out);
+	ck_assert_msg(c->never == NULL || strstr(out, c->never) == NULL,
+	    "case %d: '%s' in: %s", _i, c->never, out);
+	free(dir);
+	free(sock);
+}
+END_TEST
+
+/*
+ * The admin socket a user's broker names is asked only if the broker (or
+ * the unit's daemon) serves it: here root's own listener stands for the
+ * system daemon's admin socket, as a link in R would reach it.
+ */
+START_TEST(an_admin_socket_the_broker_does_not_serve_is_not_asked)
+{
+	char *dir = h_dir("fake"), *sock = h_dir("fake/ctl-sock"),
+	    *adm = h_dir("system-admin-sock"), reply[2048], out[16384];
+	struct ctl_case c = { .reply = reply };
+	pid_t fake;
+	int l, st;
+
+	if (!need_root("an_admin_socket_the_broker_does_not_serve"))
+		return;
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(chown(dir, OTHER, OTHER), 0);
+	l = h_listen_at(adm);
+	/* Its own pid is a live one for the unit's "daemon". */
+	snprintf(reply, sizeof(reply), "unit name=virtqemud state=running "
+	    "pid=%ld since=0 activations=1 last=- ready_ms=1 reloads=0 "
+	    "phase=- status=\nsocket unit=virtqemud "
+	    "name=virtqemud-admin.socket path=%s\nOK\n", (long)getpid(), adm);
+	fake = fake_broker(sock, &c);
+	st = h_ctl_as(-1, out, sizeof(out), (const char *const[]){ "-s", sock,
+	    "status", "virtqemud", NULL });
+	kill(fake, SIGKILL);
+	ck_assert_int_eq(h_wait_exit(fake, T_MS), 128 + SIGKILL);
+	ck_assert_msg(st == 0, "status %d: %s", st, out);
+	snprintf(reply, sizeof(reply), "admin: not asked: %s is served by "
+	    "pid %ld of uid 0, not by the broker", adm, (long)getpid());
+	ck_assert_msg(strstr(out, reply) != NULL, "%s", out);
+	st = h_ctl_as(-1, out, sizeof(out), (const char *const[]){ "-s", sock,
+	    "debug", "virtqemud", NULL });
+	ck_assert_int_ne(st, 0);
+	close(l);
+	free(dir);
+	free(sock);
+	free(adm);
+}
+END_TEST
+
 static Suite *
 attacker_suite(void)
 {
@@ -223,6 +378,9 @@ attacker_suite(void)
 	h_add_tcases(s, &tc, 1, 120);
 	tcase_add_test(tc, another_user_reaches_nothing);
 	tcase_add_test(tc, storms_do_not_stop_service_nor_flood_the_log);
+	tcase_add_loop_test(tc, roots_brokerctl_trusts_nothing_of_a_users_broker,
+	    0, (int)(sizeof(ctl_cases) / sizeof(ctl_cases[0])));
+	tcase_add_test(tc, an_admin_socket_the_broker_does_not_serve_is_not_asked);
 	return s;
 }
 
