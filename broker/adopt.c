@@ -12,6 +12,7 @@
  * client reaches the one daemon, and removes those links when it exits.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dirtrust.h"
 #include "fd.h"
 #include "log.h"
 #include "paths.h"
@@ -36,10 +38,72 @@ exec_name(const struct unit *u)
 	return base != NULL ? base + 1 : u->spec.exec;
 }
 
+/* Is pid's executable the unit's binary (or that binary, replaced)? */
+static bool
+runs_unit_exec(const struct unit *u, pid_t pid)
+{
+	char link[64], exe[PATH_MAX + 16], *want = realpath(u->spec.exec, NULL);
+	ssize_t n;
+	size_t len;
+	bool same;
+
+	snprintf(link, sizeof(link), "/proc/%ld/exe", (long)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (want == NULL || n <= 0) {
+		free(want);
+		return false;
+	}
+	exe[n] = '\0';
+	len = strlen(want);
+	/* An upgrade replaced the file under the running daemon. */
+	same = strncmp(exe, want, len) == 0 && (exe[len] == '\0' ||
+	    strcmp(exe + len, " (deleted)") == 0);
+	free(want);
+	return same;
+}
+
+/*
+ * Only our own daemon is adopted (or linked to): the socket's listener
+ * (SO_PEERCRED) of our uid, in a directory only we or root can change
+ * (dirtrust.h: another user may own a publish place, e.g. a
+ * /tmp/UID-runtime-dir someone made first), served by a process of our
+ * uid running the unit's binary. Anything else is said, once per check,
+ * naming the path, the uid and the pid.
+ */
+static bool
+adopt_trusted(const struct unit *u, const char *path, pid_t pid)
+{
+	char why[160], proc[64];
+	struct stat st;
+	pid_t lpid;
+	uid_t luid;
+
+	sock_listener_cred(path, &lpid, &luid);
+	snprintf(proc, sizeof(proc), "/proc/%ld", (long)pid);
+	if (luid != geteuid())
+		snprintf(why, sizeof(why), "its listener is uid %ld",
+		    (long)luid);
+	else if (!dirtrust_parent_of(path))
+		snprintf(why, sizeof(why), "its directory is one that others "
+		    "than us and root can change");
+	else if (stat(proc, &st) < 0 || st.st_uid != geteuid())
+		snprintf(why, sizeof(why), "pid %ld is not of our uid",
+		    (long)pid);
+	else if (!runs_unit_exec(u, pid))
+		snprintf(why, sizeof(why), "pid %ld does not run %s",
+		    (long)pid, u->spec.exec);
+	else
+		return true;
+	log_warnx("unit %s: %s is served by pid %ld (listener uid %ld), not "
+	    "a daemon of ours: %s; not adopted, never linked to", u->spec.name,
+	    path, (long)pid, (long)luid, why);
+	return false;
+}
+
 /*
  * The daemon that serves path: its libvirt pidfile (DIR/NAME.pid, or
  * /run/NAME.pid in system mode), else the socket's listener; 0 if no NAME
- * process owns it.
+ * process owns it, or if it is not ours to adopt (adopt_trusted).
  */
 static pid_t
 adopt_find_pid(const struct unit *u, const char *dir, const char *path)
@@ -56,7 +120,9 @@ adopt_find_pid(const struct unit *u, const char *dir, const char *path)
 	if (!proc_is(pid, name) || !proc_running(pid))
 		pid = sock_listener_pid(path);
 	/* A zombie (an orphan a container's init never reaps) serves no one. */
-	return proc_is(pid, name) && proc_running(pid) ? pid : 0;
+	if (!proc_is(pid, name) || !proc_running(pid))
+		return 0;
+	return adopt_trusted(u, path, pid) ? pid : 0;
 }
 
 /* R/NAME for the unit's sockets in R that are links to the adopted dir. */

@@ -369,6 +369,66 @@ START_TEST(an_admin_socket_the_broker_does_not_serve_is_not_asked)
 }
 END_TEST
 
+/*
+ * Where a published place is another user's (a /tmp/UID-runtime-dir that
+ * user made first), the daemon named virtqemud serving a socket there is
+ * theirs: the broker neither adopts it nor links R to it, and R's clients
+ * reach the broker's own daemon.
+ */
+START_TEST(another_users_planted_daemon_is_not_adopted)
+{
+	char *x = h_dir("xdg-of-other"), *pub = h_dir("xdg-of-other/libvirt"),
+	    *planted = h_dir("xdg-of-other/libvirt/virtqemud-sock"),
+	    *bin = h_dir("virtqemud"), *sock = h_rt("virtqemud-sock"),
+	    cmd[4400], want[600];
+	struct stat st;
+	long served;
+	pid_t other;
+
+	if (!need_root("another_users_planted_daemon_is_not_adopted"))
+		return;
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", h_fake_daemon(), bin);
+	ck_assert_int_eq(system(cmd), 0);	/* reachable by OTHER */
+	ck_assert_int_eq(mkdir(x, 0755), 0);
+	ck_assert_int_eq(mkdir(pub, 0755), 0);
+	ck_assert_int_eq(chown(x, OTHER, OTHER), 0);
+	ck_assert_int_eq(chown(pub, OTHER, OTHER), 0);
+	other = fork();
+	ck_assert_int_ge(other, 0);
+	if (other == 0) {
+		if (setgroups(0, NULL) < 0 || setgid(OTHER) < 0 ||
+		    setuid(OTHER) < 0)
+			_exit(126);
+		execl(bin, "virtqemud", "--listen", planted, (char *)NULL);
+		_exit(127);
+	}
+	ck_assert(h_wait_hello(planted, &served, T_MS));
+	ck_assert_int_eq(served, other);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = %s\n[virtqemud]\nexec = %s\n"
+	    "socket = virtqemud.socket virtqemud-sock\n", pub, bin);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "unit virtqemud: %s is served by pid %ld "
+	    "(listener uid %d), not a daemon of ours: its listener is uid %d; "
+	    "not adopted, never linked to", planted, (long)other, OTHER, OTHER);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(lstat(sock, &st), 0);
+	ck_assert_msg(S_ISSOCK(st.st_mode), "%s is not the broker's socket",
+	    sock);
+	ck_assert(h_wait_hello(sock, &served, T_MS));
+	ck_assert_int_ne(served, other);	/* the broker's own daemon */
+	ck_assert_int_eq(h_log_count(&H, "adopted pid"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	kill(other, SIGKILL);
+	ck_assert_int_eq(h_wait_exit(other, T_MS), 128 + SIGKILL);
+	free(x);
+	free(pub);
+	free(planted);
+	free(bin);
+	free(sock);
+}
+END_TEST
+
 static Suite *
 attacker_suite(void)
 {
@@ -381,6 +441,7 @@ attacker_suite(void)
 	tcase_add_loop_test(tc, roots_brokerctl_trusts_nothing_of_a_users_broker,
 	    0, (int)(sizeof(ctl_cases) / sizeof(ctl_cases[0])));
 	tcase_add_test(tc, an_admin_socket_the_broker_does_not_serve_is_not_asked);
+	tcase_add_test(tc, another_users_planted_daemon_is_not_adopted);
 	return s;
 }
 
