@@ -266,6 +266,36 @@ ok "man virt-broker, virt-broker.conf, virt-brokerctl: installed pages, rendered
 sh -n /etc/profile.d/virt-broker.sh || fail "sh -n /etc/profile.d/virt-broker.sh"
 # As root the snippet does nothing (no broker for root at login).
 sh -c '. /etc/profile.d/virt-broker.sh' || fail "sourcing the profile snippet failed"
+# A login shell of a libvirt group member: a session broker, and clients
+# told not to spawn daemons (LIBVIRT_AUTOSTART=0); of another user: neither.
+snippet_user() {	# USER GROUPS...: LIBVIRT_AUTOSTART in USER's login shell
+	local u=$1
+	shift
+	userdel -r "$u" >/dev/null 2>&1 || true
+	useradd -m -s /bin/bash ${1:+-G "$1"} "$u"
+	# shellcheck disable=SC2016 # expanded by the user's login shell
+	runuser -l "$u" -c 'printf "%s\n" "${LIBVIRT_AUTOSTART-unset}"'
+}
+snippet_cleanup() {	# USER
+	pkill -KILL -u "$1" >/dev/null 2>&1 || true
+	for _ in $(seq 50); do pgrep -u "$1" >/dev/null || break; sleep 0.1; done
+	userdel -r "$1" >/dev/null 2>&1 || true
+}
+made_group=
+getent group libvirt >/dev/null || { groupadd -r libvirt && made_group=1; }
+[[ $(snippet_user vbsnippet libvirt) == 0 ]] ||
+	fail "a libvirt member's login shell has no LIBVIRT_AUTOSTART=0"
+for _ in $(seq 100); do pgrep -u vbsnippet -x virt-broker >/dev/null && break; sleep 0.1; done
+pgrep -u vbsnippet -x virt-broker >/dev/null ||
+	fail "a libvirt member's login shell started no broker"
+snippet_cleanup vbsnippet
+[[ $(snippet_user vbother) == unset ]] ||
+	fail "the snippet set LIBVIRT_AUTOSTART for a user not in the libvirt group"
+pgrep -u vbother -x virt-broker >/dev/null &&
+	fail "the snippet started a broker for a user not in the libvirt group"
+snippet_cleanup vbother
+[[ -z $made_group ]] || groupdel libvirt
+ok "profile snippet: a libvirt member's login shell starts a broker and exports LIBVIRT_AUTOSTART=0; another user's, neither"
 
 # A session broker from the installed binary, with Debian's libvirtd.
 rc=0
