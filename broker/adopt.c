@@ -125,19 +125,25 @@ adopt_find_pid(const struct unit *u, const char *dir, const char *path)
 	return adopt_trusted(u, path, pid) ? pid : 0;
 }
 
-/* R/NAME for the unit's sockets in R that are links to the adopted dir. */
+/* R/NAME for the unit's sockets in R that are our links to dir/NAME. */
 static void
-adopt_unlink_ours(struct unit *u)
+adopt_unlink_links_to(struct unit *u, const char *dir)
 {
 	for (size_t i = 0; i < u->spec.nsockets; i++) {
 		const char *path = u->spec.sockets[i].path;
-		char *target = paths_join(u->adopted_dir,
-		    strrchr(path, '/') + 1);
+		char *target = paths_join(dir, strrchr(path, '/') + 1);
 
 		if (sock_is_link_to(path, target) && unlink(path) < 0)
 			log_warn("unit %s: remove link %s", u->spec.name, path);
 		free(target);
 	}
+}
+
+/* The links to the adopted dir, and the adoption's dir, gone. */
+static void
+adopt_unlink_ours(struct unit *u)
+{
+	adopt_unlink_links_to(u, u->adopted_dir);
 	free(u->adopted_dir);
 	u->adopted_dir = NULL;
 }
@@ -384,12 +390,17 @@ unit_adopt_published(struct unit *u)
 		    sock_probe_live(sock) == 1)
 			pid = adopt_find_pid(u, dir, sock);
 		/* A client's duplicate with no guest: retired (publish.c). */
-		if (pid > 0 && retire_wanted(pid, geteuid(), exec_name(u), dir)) {
+		if (pid > 0 && retire_wanted(pid, geteuid(), exec_name(u), dir,
+		    sock)) {
 			log_info("unit %s: %s is served by pid %ld, a duplicate "
 			    "that a client's autospawn started: not adopted",
 			    u->spec.name, sock, (long)pid);
 			pid = 0;
 		}
+		/* Not (or no longer) adopted: an earlier adoption's links
+		 * from R to it would keep R from being bound. */
+		if (pid <= 0)
+			adopt_unlink_links_to(u, dir);
 		if (pid > 0 && adopt_link_into_r(u, dir) == 0) {
 			u->adopted_dir = xstrdup(dir);
 			log_info("unit %s: a daemon serves %s (an earlier "

@@ -97,6 +97,21 @@ collect_fds(const struct supervisor *sup, const int *extra, size_t nextra,
 	*ret_n = n;
 }
 
+/* What each fd is (an fd number may come back as another file). */
+static struct holder_id *
+ids_of(const int *fds, size_t n)
+{
+	struct holder_id *ids = xcalloc(n + 1, sizeof(*ids));
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++)
+		if (fstat(fds[i], &st) == 0) {
+			ids[i].dev = st.st_dev;
+			ids[i].ino = st.st_ino;
+		}
+	return ids;
+}
+
 static long
 mono_ms(void)
 {
@@ -244,6 +259,7 @@ holder_start(struct holder *h, const struct plan *plan,
 	if (plan->holder_timeout == 0 || strlen(path) >= sizeof(sa.sun_path))
 		return;
 	collect_fds(sup, extra, nextra, &h->fds, &h->nfds);
+	h->ids = ids_of(h->fds, h->nfds);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/* We hold R's lock: a socket here is a dead holder's. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -300,26 +316,36 @@ holder_stop(struct holder *h)
 		fd_close(&h->pipe_wr);
 	}
 	free(h->fds);
+	free(h->ids);
 	h->fds = NULL;
+	h->ids = NULL;
 	h->nfds = 0;
 	h->pid = 0;
 }
 
-/* A new holder if the set of listening sockets changed. */
+/*
+ * A new holder if the set of listening sockets (or guarded pidfiles)
+ * changed: other fds, or the same numbers for other files (a pidfile
+ * opened again after a logout).
+ */
 void
 holder_refresh(struct holder *h, const struct plan *plan,
     const struct supervisor *sup, const int *extra, size_t nextra)
 {
+	struct holder_id *ids;
 	int *now;
 	size_t n;
+	bool same;
 
 	collect_fds(sup, extra, nextra, &now, &n);
-	if (h->pid > 0 && n == h->nfds &&
-	    memcmp(now, h->fds, n * sizeof(*now)) == 0) {
-		free(now);
-		return;
-	}
+	ids = ids_of(now, n);
+	same = h->pid > 0 && n == h->nfds && h->ids != NULL &&
+	    memcmp(now, h->fds, n * sizeof(*now)) == 0 &&
+	    memcmp(ids, h->ids, n * sizeof(*ids)) == 0;
 	free(now);
+	free(ids);
+	if (same)
+		return;
 	holder_stop(h);
 	holder_start(h, plan, sup, extra, nextra);
 }
@@ -410,10 +436,9 @@ holder_collect(const char *path, bool keep)
 }
 
 /*
- * After a holder's handover or a reexec: a unit whose socket a live
- * process other than our child holds is served by a daemon the broker did
- * not start (the dead broker's, or one adopted before the reexec): adopted,
- * its socket kept.
+ * After a holder's handover: a unit whose socket a live process other
+ * than our child holds is served by a daemon the broker did not start
+ * (the dead broker's): adopted, its socket kept.
  */
 void
 holder_adopt_running(struct supervisor *sup)

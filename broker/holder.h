@@ -22,10 +22,16 @@
 struct supervisor;
 struct plan;
 
+struct holder_id {
+	dev_t	 dev;
+	ino_t	 ino;
+};
+
 struct holder {
 	pid_t	 pid;		/* 0: none */
 	int	 pipe_wr;	/* EOF without a byte: the broker died */
 	int	*fds;		/* what it holds, sorted */
+	struct holder_id *ids;	/* what each of fds was */
 	size_t	 nfds;
 };
 

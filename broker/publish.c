@@ -150,11 +150,13 @@ ensure_dir(struct publisher *p, const char *dir, struct fswatch *w)
 		    (st.st_mode & 0777) != p->dir_mode)
 			(void)chmod(dir, p->dir_mode);
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		snprintf(msg, sizeof(msg), "publish: %s is %s; not publishing "
 		    "there", dir, S_ISLNK(st.st_mode) ? "a symlink" :
 		    !S_ISDIR(st.st_mode) ? "not a directory" :
-		    "owned by someone else");
+		    st.st_uid != geteuid() ? "owned by someone else" :
+		    "writable by others (chmod go-w)");
 		say_once(p, msg);
 		goto out;
 	}
@@ -238,6 +240,14 @@ link_one(struct publisher *p, const char *dir, const char *name)
 		if (sock_probe_live(path) == 1) {
 			/* not adopted: reported by the caller */
 			foreign = !sock_is_link_to(target, path);
+			goto out;
+		}
+		/* Not live to us (it may refuse us: EACCES) and not ours:
+		 * another user's, never removed. */
+		if (st.st_uid != geteuid()) {
+			snprintf(msg, sizeof(msg), "publish: %s is uid %ld's; "
+			    "leaving it", path, (long)st.st_uid);
+			say_once(p, msg);
 			goto out;
 		}
 		if (unlink(path) < 0 && errno != ENOENT) {

@@ -178,6 +178,7 @@ state_of(const struct supervisor *sup, struct reexec_state *st)
 			.exited_once = u->exited_once,
 			.last_status = u->last_status,
 			.exec_ms = u->exec_ms,
+			.adopted_pid = u->adopted_pid,
 			.nfail = u->sm.nfail < UNIT_MAX_BURST ? u->sm.nfail :
 			    UNIT_MAX_BURST,
 		};
@@ -380,6 +381,10 @@ reexec_restore(struct supervisor *sup, const struct reexec_state *st)
 		}
 		if (u->serving && u->adopted_pid <= 0)
 			restore_running(u, children, nchildren);
+		/* One adopted before stays adopted (its sockets were kept). */
+		if (r != NULL && r->adopted_pid > 0 && u->pid <= 0 &&
+		    u->adopted_pid <= 0 && u->nsocks > 0 && u->socks[0].b.fd >= 0)
+			unit_adopt_held(u, r->adopted_pid);
 		if (r != NULL && u->pid > 0)
 			u->ready_ms = r->ready_ms;
 	}

@@ -7,7 +7,10 @@
  *
  *   virt-broker-state 1
  *   unit NAME activations=N reloads=N ready_ms=N since=N exited=0|1
- *        last_status=N exec_ms=N fails=MS,MS,...
+ *        last_status=N exec_ms=N adopted=PID fails=MS,MS,...
+ *
+ * (adopted: the daemon the broker did not start but watched, 0 if none; a
+ * state without it, from a broker before it, reads as 0).
  *
  * (one line per unit; times: monotonic ms, wall-clock seconds for since).
  */
@@ -17,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "strmap.h"
 #include "unit.h"
@@ -33,6 +37,7 @@ struct reexec_unit {
 	bool		 exited_once;
 	int		 last_status;
 	uint64_t	 exec_ms;
+	pid_t		 adopted_pid;	/* 0: none */
 	unsigned	 nfail;
 	uint64_t	 fail_ms[UNIT_MAX_BURST];
 };

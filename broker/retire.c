@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dirtrust.h"
 #include "fd.h"
 #include "log.h"
 #include "paths.h"
@@ -32,6 +33,17 @@ struct retiring {
 	ev_timer	 kill;		/* SIGKILL after RETIRE_KILL_AFTER */
 };
 
+/* A spawn lock was busy: look again (a killed client never unlinks it). */
+static void
+retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct retirer *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	r->done(r->arg);
+}
+
 void
 retire_init(struct retirer *r, struct ev_loop *loop, void (*done)(void *arg),
     void *arg)
@@ -40,6 +52,8 @@ retire_init(struct retirer *r, struct ev_loop *loop, void (*done)(void *arg),
 	r->loop = loop;
 	r->done = done;
 	r->arg = arg;
+	ev_timer_init(&r->retry, retry_cb, RETIRE_RETRY, 0.);
+	r->retry.data = r;
 }
 
 /* Started by libvirt's client: `DAEMON --timeout=N` (virnetsocket.c). */
@@ -66,18 +80,16 @@ autospawned(pid_t pid)
 	return yes;
 }
 
-/* Does the runtime dir hold a guest's status (DIR/qemu/run/NAME.xml)? */
+/* Does run (a driver's DIR/DRIVER/run) hold a status file (NAME.xml)? */
 static bool
-has_guests(const char *dir)
+run_has_status(const char *run)
 {
-	char *run = paths_join(dir, "qemu/run");
 	DIR *d = opendir(run);
 	struct dirent *de;
 	bool any = false;
 
-	free(run);
 	if (d == NULL)
-		return errno != ENOENT;		/* unreadable: assume guests */
+		return errno != ENOENT && errno != ENOTDIR;	/* assume so */
 	while (!any && (de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
 
@@ -85,6 +97,62 @@ has_guests(const char *dir)
 	}
 	closedir(d);
 	return any;
+}
+
+/*
+ * Does the runtime dir hold a guest's (or any driver object's) status,
+ * DIR/DRIVER/run/NAME.xml (qemu, ch, ...)? Checked once, before the
+ * SIGTERM: a guest still starting has no status file yet.
+ */
+static bool
+has_guests(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool any = false;
+
+	if (d == NULL)
+		return true;			/* cannot tell: assume so */
+	while (!any && (de = readdir(d)) != NULL) {
+		char *sub, *run;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR &&
+		    de->d_type != DT_UNKNOWN))
+			continue;
+		sub = paths_join(dir, de->d_name);
+		run = paths_join(sub, "run");
+		any = run_has_status(run);
+		free(sub);
+		free(run);
+	}
+	closedir(d);
+	return any;
+}
+
+/*
+ * Is pid the daemon whose runtime dir is dir? It holds dir/DAEMON.pid's
+ * lock (libvirt takes it before binding anything), which ties it to dir:
+ * a link or a socket moved into dir from elsewhere does not.
+ */
+static bool
+holds_pidfile(pid_t pid, const char *dir, const char *daemon)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = 0, .l_len = 1 };
+	char file[300];
+	int dfd, fd;
+	bool held;
+
+	snprintf(file, sizeof(file), "%s.pid", daemon);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd_close(&dfd);
+	held = fd >= 0 && fcntl(fd, F_OFD_GETLK, &fl) == 0 &&
+	    fl.l_type != F_UNLCK && fl.l_pid == pid;
+	fd_close(&fd);
+	return held;
 }
 
 static struct retiring *
@@ -174,10 +242,13 @@ start(struct retirer *r, const char *dir, const char *daemon, pid_t pid)
 	if (dfd < 0)
 		return false;
 	lock = fstat(dfd, &st) == 0 && st.st_uid == geteuid() ?
-	    guard_take(dfd, daemon, "lock") : -1;
+	    guard_take(dfd, daemon, "lock", NULL) : -1;
 	fd_close(&dfd);
-	if (lock < 0)
-		return false;	/* a client is connecting: next time */
+	if (lock < 0) {		/* a client is connecting: again soon */
+		if (!ev_is_active(&r->retry))
+			ev_timer_start(r->loop, &r->retry);
+		return false;
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if ((pidfd < 0 && errno != ENOSYS) || !proc_is(pid, daemon) ||
 	    !proc_running(pid)) {
@@ -218,17 +289,25 @@ start(struct retirer *r, const char *dir, const char *daemon, pid_t pid)
  * asked apart (has_guests).
  */
 static bool
-autospawned_dup(pid_t pid, uid_t uid, const char *daemon)
+autospawned_dup(pid_t pid, uid_t uid, const char *daemon, const char *dir,
+    const char *path)
 {
+	struct stat st;
+
 	return uid == geteuid() && daemon[0] != '\0' &&
-	    proc_is(pid, daemon) && proc_running(pid) && autospawned(pid);
+	    lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    dirtrust_parent_of(path) && proc_is(pid, daemon) &&
+	    proc_running(pid) && autospawned(pid) &&
+	    holds_pidfile(pid, dir, daemon);
 }
 
 /* Would retire_consider() stop it? (Then it is not to be adopted.) */
 bool
-retire_wanted(pid_t pid, uid_t uid, const char *daemon, const char *dir)
+retire_wanted(pid_t pid, uid_t uid, const char *daemon, const char *dir,
+    const char *path)
 {
-	return autospawned_dup(pid, uid, daemon) && !has_guests(dir);
+	return autospawned_dup(pid, uid, daemon, dir, path) &&
+	    !has_guests(dir);
 }
 
 /* publish_foreign_fn: see retire.h for what is retired. */
@@ -238,10 +317,9 @@ retire_consider(void *retirer, const char *dir, const char *daemon,
 {
 	struct retirer *r = retirer;
 
-	(void)path;
 	if (find(r, pid) != NULL)
 		return true;		/* being stopped */
-	if (!autospawned_dup(pid, uid, daemon))
+	if (!autospawned_dup(pid, uid, daemon, dir, path))
 		return false;
 	if (has_guests(dir)) {
 		for (size_t k = 0; k < 8; k++)
@@ -259,13 +337,18 @@ retire_consider(void *retirer, const char *dir, const char *daemon,
 	return start(r, dir, daemon, pid);
 }
 
-/* At exit: those being stopped are let go (their stop goes on). */
+/*
+ * At exit: those being stopped get SIGKILL now (they run no guest; one
+ * that ignores SIGTERM would otherwise outlive the broker).
+ */
 void
 retire_free(struct retirer *r)
 {
+	ev_timer_stop(r->loop, &r->retry);
 	while (r->list != NULL) {
 		struct retiring *x = r->list;
 
+		signal_it(x, SIGKILL);
 		r->list = x->next;
 		ev_io_stop(r->loop, &x->io);
 		ev_timer_stop(r->loop, &x->poll);

@@ -4,15 +4,19 @@
  * broker did not bind is served by a second daemon, which clients that
  * look in P reach instead of the broker's. One that is safe to stop is
  * stopped, and P gets its links:
- *   - of the broker's uid (SO_PEERCRED of the socket), named as the unit's
- *     daemon, running;
+ *   - a socket in P itself (not a link), P a directory only we or root can
+ *     change, its listener (SO_PEERCRED) of the broker's uid, named as the
+ *     unit's daemon, running, and holding P/DAEMON.pid's lock (which ties
+ *     it to P as its runtime dir);
  *   - started by libvirt's client autospawn (its command line has
  *     libvirt's `--timeout=N`; one started by hand is the user's);
- *   - running no guest of its own: its runtime dir, P, holds no domain
- *     status (P/qemu/run/NAME.xml).
+ *   - running no guest of its own: its runtime dir, P, holds no status
+ *     file of any driver (P/DRIVER/run/NAME.xml).
  * It is stopped under the clients' spawn lock P/DAEMON.lock (SIGTERM
- * through a pidfd, SIGKILL after RETIRE_KILL_AFTER s), so that a client
- * that comes meanwhile waits, and is released once the links are back.
+ * through a pidfd, SIGKILL after RETIRE_KILL_AFTER s, or at the broker's
+ * stop), so that a client that comes meanwhile waits, and is released once
+ * the links are back. A busy spawn lock (a client connecting) is tried
+ * again after RETIRE_RETRY s.
  * Anything else is left alone and reported (publish.c): a duplicate that
  * runs guests holds them, and stopping it is the user's call.
  */
@@ -24,6 +28,7 @@
 #include <sys/types.h>
 
 #define RETIRE_KILL_AFTER	10.	/* s from SIGTERM to SIGKILL */
+#define RETIRE_RETRY		0.1	/* s, after a busy spawn lock */
 
 struct retiring;
 
@@ -31,6 +36,7 @@ struct retirer {
 	struct ev_loop	*loop;
 	struct retiring	*list;		/* being stopped */
 	unsigned long	 retired;	/* since start-up, for status */
+	ev_timer	 retry;		/* a spawn lock was busy */
 	pid_t		 warned[8];	/* duplicates with guests, said */
 	void		(*done)(void *arg);	/* one exited: link again */
 	void		*arg;
@@ -41,7 +47,7 @@ void	retire_init(struct retirer *r, struct ev_loop *loop,
 bool	retire_consider(void *retirer, const char *dir, const char *daemon,
 	    const char *path, pid_t pid, uid_t uid);
 bool	retire_wanted(pid_t pid, uid_t uid, const char *daemon,
-	    const char *dir);
+	    const char *dir, const char *path);
 void	retire_free(struct retirer *r);
 
 #endif

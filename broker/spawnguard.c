@@ -39,22 +39,30 @@ guard_set(struct spawnguard *g, size_t ndirs, const struct strv *names)
 	for (size_t i = 0; i < ndirs; i++) {
 		g->dirs[i].pid_fds = new_fds(names->n);
 		g->dirs[i].lock_fds = new_fds(names->n);
+		g->dirs[i].pid_made = xcalloc(names->n + 1,
+		    sizeof(*g->dirs[i].pid_made));
 	}
 }
 
-/* dir/NAME.EXT, a regular file of ours opened without following a link. */
+/*
+ * dir/NAME.EXT, a regular file of ours opened without following a link;
+ * *made tells whether this call created it.
+ */
 static int
-open_ours(int dirfd, const char *name, const char *ext, mode_t mode)
+open_ours(int dirfd, const char *name, const char *ext, mode_t mode,
+    bool *made)
 {
 	char file[300];
 	struct stat st;
-	int fd;
+	int fd, flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
 
 	if ((size_t)snprintf(file, sizeof(file), "%s.%s", name, ext) >=
 	    sizeof(file))
 		return -1;
-	fd = openat(dirfd, file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK, mode);
+	fd = openat(dirfd, file, flags | O_CREAT | O_EXCL, mode);
+	*made = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = openat(dirfd, file, flags);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -73,15 +81,21 @@ lock_byte0(int fd)
 	return fcntl(fd, F_OFD_SETLK, &fl) == 0;
 }
 
-/* dir/NAME.EXT opened and locked (byte 0), or -1: someone holds it. */
+/*
+ * dir/NAME.EXT opened and locked (byte 0), or -1: someone holds it.
+ * *made (if not NULL): we created the file.
+ */
 int
-guard_take(int dirfd, const char *name, const char *ext)
+guard_take(int dirfd, const char *name, const char *ext, bool *made)
 {
+	bool m = false;
 	int fd = open_ours(dirfd, name, ext, strcmp(ext, "pid") == 0 ?
-	    0644 : 0600);
+	    0644 : 0600, &m);
 
 	if (fd >= 0 && !lock_byte0(fd))
 		fd_close(&fd);
+	if (made != NULL)
+		*made = fd >= 0 && m;
 	return fd;
 }
 
@@ -115,7 +129,8 @@ guard_pidfiles(struct spawnguard *g, size_t i, int dirfd)
 		if (*fd >= 0 && !still_there(*fd, dirfd, g->names.v[k]))
 			fd_close(fd);
 		if (*fd < 0)
-			*fd = guard_take(dirfd, g->names.v[k], "pid");
+			*fd = guard_take(dirfd, g->names.v[k], "pid",
+			    &d->pid_made[k]);
 		held += *fd >= 0;
 	}
 	return held;
@@ -134,7 +149,7 @@ guard_spawn_hold(struct spawnguard *g, size_t i, int dirfd)
 	for (size_t k = 0; k < g->names.n; k++) {
 		if (d->lock_fds[k] < 0)
 			d->lock_fds[k] = guard_take(dirfd, g->names.v[k],
-			    "lock");
+			    "lock", NULL);
 	}
 }
 
@@ -145,7 +160,10 @@ guard_spawn_release(struct spawnguard *g, size_t i)
 	close_all(g->dirs[i].lock_fds, g->names.n);
 }
 
-/* At a clean stop: the pidfiles we hold in dir i removed, then let go. */
+/*
+ * At a clean stop: the pidfiles we made and hold in dir i removed (one that
+ * was there before us stays), then let go.
+ */
 void
 guard_remove(struct spawnguard *g, size_t i, int dirfd)
 {
@@ -154,8 +172,8 @@ guard_remove(struct spawnguard *g, size_t i, int dirfd)
 
 	for (size_t k = 0; k < g->names.n; k++) {
 		snprintf(file, sizeof(file), "%s.pid", g->names.v[k]);
-		if (d->pid_fds[k] >= 0 && still_there(d->pid_fds[k], dirfd,
-		    g->names.v[k]))
+		if (d->pid_fds[k] >= 0 && d->pid_made[k] &&
+		    still_there(d->pid_fds[k], dirfd, g->names.v[k]))
 			(void)unlinkat(dirfd, file, 0);
 	}
 	guard_drop(g, i);
@@ -191,6 +209,7 @@ guard_free(struct spawnguard *g)
 		guard_drop(g, i);
 		free(g->dirs[i].pid_fds);
 		free(g->dirs[i].lock_fds);
+		free(g->dirs[i].pid_made);
 	}
 	free(g->dirs);
 	strv_free(&g->names);

@@ -19,7 +19,8 @@
  * connects to the link instead of spawning.
  *
  * Files are opened from a dir fd with O_NOFOLLOW and must be regular files
- * of ours; nothing is ever unlinked, chmod-ed or chown-ed.
+ * of ours; nothing is chmod-ed or chown-ed, and only a pidfile the broker
+ * created is removed, at a clean stop.
  */
 #ifndef VB_SPAWNGUARD_H
 #define VB_SPAWNGUARD_H
@@ -31,6 +32,7 @@
 
 struct guard_dir {
 	int		*pid_fds;	/* per name: P/NAME.pid, locked, or -1 */
+	bool		*pid_made;	/* per name: we created that file */
 	int		*lock_fds;	/* per name: P/NAME.lock held, or -1 */
 };
 
@@ -45,7 +47,8 @@ void	guard_set(struct spawnguard *g, size_t ndirs,
 size_t	guard_pidfiles(struct spawnguard *g, size_t i, int dirfd);
 void	guard_spawn_hold(struct spawnguard *g, size_t i, int dirfd);
 void	guard_spawn_release(struct spawnguard *g, size_t i);
-int	guard_take(int dirfd, const char *name, const char *ext);
+int	guard_take(int dirfd, const char *name, const char *ext,
+	    bool *made);
 void	guard_remove(struct spawnguard *g, size_t i, int dirfd);
 void	guard_drop(struct spawnguard *g, size_t i);
 void	guard_fds(const struct spawnguard *g, int **ret_fds, size_t *ret_n);

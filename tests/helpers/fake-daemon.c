@@ -12,6 +12,7 @@
  *             [--listen PATH] [--notify] [--exit-after N]
  *             [--flood-child] [--notify-reload] [--save-ms N]
  *             [--extend-usec U] [--say-each TEXT] [--timeout=N]
+ *             [--pidfile-lock FILE]
  *   --report FILE      write what it received as key=value lines
  *   --starts FILE      append "PID\n" at every start
  *   --idle-ms N        exit 0 after N ms without a connection
@@ -42,6 +43,9 @@
  *                      connection
  *   --timeout=N        as libvirt's autospawn starts a daemon: exit 0 after
  *                      N s without a connection
+ *   --pidfile-lock F   first of all, as libvirt's daemons do: take F's
+ *                      lock (fcntl F_SETLK, byte 0) and write the pid; exit
+ *                      1 "Failed to acquire pid file" if it is held
  */
 #include <dirent.h>
 #include <errno.h>
@@ -142,6 +146,7 @@ struct opts {
 	int		 flood_child;
 	int		 notify_reload;
 	long		 save_ms;	/* 0: exit at SIGTERM */
+	const char	*pidfile_lock;
 	unsigned long long extend_usec;
 };
 
@@ -170,6 +175,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "extend-usec", required_argument, NULL, 'U' },
 		{ "say-each", required_argument, NULL, 'E' },
 		{ "timeout", required_argument, NULL, 'W' },
+		{ "pidfile-lock", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -199,6 +205,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'U': o->extend_usec = strtoull(optarg, NULL, 10); break;
 		case 'E': o->say_each = optarg; break;
 		case 'W': o->idle_ms = atol(optarg) * 1000; break;
+		case 'K': o->pidfile_lock = optarg; break;
 		default: exit(2);
 		}
 	}
@@ -401,6 +408,27 @@ save_and_exit(const struct opts *o)
 	return 0;
 }
 
+/* As virPidFileAcquirePath: a non-blocking record lock on byte 0, kept. */
+static int
+take_pidfile(const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = 0, .l_len = 1 };
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);	/* kept open */
+	char pid[32];
+	int len;
+
+	if (fd < 0 || fcntl(fd, F_SETLK, &fl) < 0) {
+		fprintf(stderr, "fake-daemon: Failed to acquire pid file '%s'\n",
+		    path);
+		return -1;
+	}
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	(void)!ftruncate(fd, 0);
+	(void)!write(fd, pid, (size_t)len);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -410,6 +438,8 @@ main(int argc, char **argv)
 	int nfds = 0;
 
 	parse(argc, argv, &o);
+	if (o.pidfile_lock != NULL && take_pidfile(o.pidfile_lock) < 0)
+		return 1;
 	if (check_env(&nfds) < 0) {
 		const char *fds = getenv("LISTEN_FDS");
 

@@ -227,38 +227,68 @@ START_TEST(pidfile_in_a_published_dir_is_held)
 }
 END_TEST
 
-/* bin --timeout=120 --listen path: as libvirt's client spawns a daemon. */
+/*
+ * What libvirt's client spawns: `virtqemud --timeout=120` in dir, which
+ * takes dir/virtqemud.pid's lock first, then binds dir/virtqemud-sock.
+ */
 static pid_t
-autospawn(const char *bin, const char *path)
+autospawn(const char *bin, const char *dir)
 {
-	pid_t pid = fork();
+	char pidf[600], sock[600];
+	pid_t pid;
 
+	snprintf(pidf, sizeof(pidf), "%s/virtqemud.pid", dir);
+	snprintf(sock, sizeof(sock), "%s/virtqemud-sock", dir);
+	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
-		execl(bin, "virtqemud", "--timeout=120", "--listen", path,
-		    (char *)NULL);
+		execl(bin, "virtqemud", "--timeout=120", "--pidfile-lock", pidf,
+		    "--listen", sock, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
 }
 
-START_TEST(autospawned_duplicate_without_guests_is_retired)
+/* The guard at work: a daemon spawned in the published dir exits at once. */
+START_TEST(a_daemon_spawned_in_a_published_dir_exits_at_once)
 {
 	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
-	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub), want[600],
-	    out[8192];
-	pid_t dup;
-	long served;
+	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub);
 
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert(h_wait_link(link, sock, T_MS));
-	dup = autospawn(bin, link);	/* unlinks our link, binds its own */
-	ck_assert(h_wait_hello(link, &served, T_MS));
+	ck_assert_int_eq(h_wait_exit(autospawn(bin, pub), T_MS), 1);
+	ck_assert(h_is_link_to(link, sock));	/* it bound nothing */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(pub);
+	free(link);
+	free(sock);
+	free(bin);
+}
+END_TEST
+
+/*
+ * A duplicate that got its pidfile (here: in the moment the guard's file
+ * was gone, as in an rm -rf) and bound the published dir: retired.
+ */
+START_TEST(autospawned_duplicate_without_guests_is_retired)
+{
+	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
+	    *pidf = h_dir("pub/virtqemud.pid"), *sock = h_rt("virtqemud-sock"),
+	    *bin = qemud_conf(pub), want[600], out[8192];
+	pid_t dup;
+
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));
+	ck_assert_int_eq(unlink(pidf), 0);
+	dup = autospawn(bin, pub);	/* unlinks our link, binds its own */
 	snprintf(want, sizeof(want), "publish: retired virtqemud pid %ld",
 	    (long)dup);
 	ck_assert(h_wait_log(&H, want, T_MS));
 	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGTERM);
 	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));	/* the guard's again */
 	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
 	    (const char *const[]){ "status", NULL }), 0);
 	ck_assert_msg(strstr(out, "retired: 1 duplicate") != NULL, "%s", out);
@@ -269,26 +299,64 @@ START_TEST(autospawned_duplicate_without_guests_is_retired)
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(pub);
 	free(link);
+	free(pidf);
 	free(sock);
 	free(bin);
 }
 END_TEST
 
-/* One that runs a guest (domain status in its runtime dir) is kept. */
+/*
+ * One there before the broker: not adopted (R is bound, not linked to
+ * it), retired; and after a restart, no link of an earlier adoption keeps
+ * R from being bound.
+ */
+START_TEST(duplicate_before_the_broker_is_retired_not_adopted)
+{
+	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
+	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub), want[600];
+	struct stat st;
+	long served;
+	pid_t dup;
+
+	ck_assert_int_eq(mkdir(pub, 0700), 0);
+	dup = autospawn(bin, pub);
+	ck_assert(h_wait_hello(link, &served, T_MS));
+	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
+	ck_assert_int_eq(symlink(link, sock), 0);   /* an earlier adoption's */
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	snprintf(want, sizeof(want), "publish: retired virtqemud pid %ld",
+	    (long)dup);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGTERM);
+	ck_assert_int_eq(lstat(sock, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));	/* R is the broker's */
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert_int_eq(h_log_count(&H, "adopted pid"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(pub);
+	free(link);
+	free(sock);
+	free(bin);
+}
+END_TEST
+
+/* One that runs a guest (a status file in its runtime dir) is kept. */
 START_TEST(duplicate_with_guests_is_reported_not_stopped)
 {
 	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
-	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub),
-	    *run = h_dir("pub/qemu/run"), *xml = h_dir("pub/qemu/run/g.xml"),
-	    want[600], cmd[1200];
+	    *pidf = h_dir("pub/virtqemud.pid"), *sock = h_rt("virtqemud-sock"),
+	    *bin = qemud_conf(pub), *run = h_dir("pub/qemu/run"),
+	    *xml = h_dir("pub/qemu/run/g.xml"), want[600], cmd[1200];
 	pid_t dup;
 	long served;
 
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && touch '%s'", run, xml);
 	ck_assert_int_eq(system(cmd), 0);
-	dup = autospawn(bin, link);
+	ck_assert_int_eq(unlink(pidf), 0);
+	dup = autospawn(bin, pub);
 	ck_assert(h_wait_hello(link, &served, T_MS));
 	snprintf(want, sizeof(want), "publish: virtqemud pid %ld serves %s and "
 	    "runs guests", (long)dup, pub);
@@ -303,10 +371,50 @@ START_TEST(duplicate_with_guests_is_reported_not_stopped)
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	free(pub);
 	free(link);
+	free(pidf);
 	free(sock);
 	free(bin);
 	free(run);
 	free(xml);
+}
+END_TEST
+
+/*
+ * A link in the published dir to a daemon of another runtime dir (which
+ * holds that dir's pidfile, not ours) is not retired: it is not the
+ * published dir's daemon, whatever it runs.
+ */
+START_TEST(a_link_to_another_dirs_daemon_is_not_retired)
+{
+	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
+	    *other = h_dir("other"), *theirs = h_dir("other/virtqemud-sock"),
+	    *tmp = h_dir("pub/x"), *sock = h_rt("virtqemud-sock"),
+	    *bin = qemud_conf(pub), want[600];
+	long served;
+	pid_t dup;
+
+	ck_assert_int_eq(mkdir(other, 0700), 0);
+	dup = autospawn(bin, other);
+	ck_assert(h_wait_hello(theirs, &served, T_MS));
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert_int_eq(symlink(theirs, tmp), 0);
+	ck_assert_int_eq(rename(tmp, link), 0);
+	snprintf(want, sizeof(want), "publish: %s is a live socket served by "
+	    "pid %ld", link, (long)dup);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert(h_pid_alive(dup));
+	ck_assert_int_eq(h_log_count(&H, "publish: retired"), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	kill(dup, SIGTERM);
+	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGTERM);
+	free(pub);
+	free(link);
+	free(other);
+	free(theirs);
+	free(tmp);
+	free(sock);
+	free(bin);
 }
 END_TEST
 
@@ -466,8 +574,11 @@ publish_suite(void)
 	tcase_add_test(adopt, next_broker_adopts_the_daemon_of_a_killed_one);
 	tcase_add_test(adopt, daemon_started_before_the_broker_is_adopted);
 	tcase_add_test(guard, pidfile_in_a_published_dir_is_held);
+	tcase_add_test(guard, a_daemon_spawned_in_a_published_dir_exits_at_once);
 	tcase_add_test(guard, autospawned_duplicate_without_guests_is_retired);
+	tcase_add_test(guard, duplicate_before_the_broker_is_retired_not_adopted);
 	tcase_add_test(guard, duplicate_with_guests_is_reported_not_stopped);
+	tcase_add_test(guard, a_link_to_another_dirs_daemon_is_not_retired);
 	return s;
 }
 

@@ -164,7 +164,7 @@ START_TEST(reexec_keeps_every_socket_of_400_units)
 			ck_assert_uint_ne(ino[u][k], 0);
 			free(path);
 		}
-	ck_assert_int_eq(CTL(out, "reexec"), 0);
+	ck_assert_msg(CTL(out, "reexec") == 0, "virt-brokerctl reexec: %s", out);
 	ck_assert(h_wait_log(&H, "reexec: state of 400 units", T_MS));
 	for (int u = 0; u < N; u++)
 		for (int k = 0; k < 3; k++) {
