@@ -180,6 +180,59 @@ parse_options(int argc, char **argv, struct options *o)
 }
 
 /*
+ * Does the config run as the system broker? Either the mode before the file
+ * was read (root, or --system) or the one the file sets counts: a file that
+ * others may write must not exempt itself by saying mode = session.
+ */
+static bool
+config_is_system(const struct config *cfg, const struct options *o)
+{
+	if (o->mode == BROKER_MODE_SYSTEM)
+		return true;
+	return !o->mode_forced && (cfg->set & CFG_KEY_MODE) &&
+	    cfg->mode == BROKER_MODE_SYSTEM;
+}
+
+/* An error for each way someone but root may change path (what: prefix). */
+static void
+refuse_unsafe(struct config *cfg, const char *what, const char *path,
+    const struct stat *st)
+{
+	if (st->st_uid != 0)
+		cfg_error(cfg, 0, "%sowned by uid %lu (must be root); chown "
+		    "root %s", what, (unsigned long)st->st_uid, path);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		cfg_error(cfg, 0, "%smode %04o lets group or others write it; "
+		    "chmod go-w %s", what, (unsigned)(st->st_mode & 07777),
+		    path);
+}
+
+/*
+ * The system broker runs what its config names as root, so the file and
+ * its directory must be root's alone (sshd's StrictModes, for a user's
+ * keys, asks the same). The file is judged through the fd it was read
+ * from, whatever the path names now.
+ */
+static void
+check_config_owner(struct config *cfg, FILE *fp, const char *path)
+{
+	struct stat st;
+	char *dir = paths_dirname(path), *what;
+
+	if (fstat(fileno(fp), &st) < 0)
+		cfg_error(cfg, 0, "cannot stat: %s", strerror(errno));
+	else
+		refuse_unsafe(cfg, "", path, &st);
+	what = xasprintf("directory %s: ", dir);
+	if (stat(dir, &st) < 0)
+		cfg_error(cfg, 0, "%s%s", what, strerror(errno));
+	else
+		refuse_unsafe(cfg, what, dir, &st);
+	free(what);
+	free(dir);
+}
+
+/*
  * Reads the config: -f FILE must exist; the default file may be missing,
  * which means the built-in catalog alone. Errors are collected in the
  * returned config, not printed.
@@ -203,6 +256,8 @@ load_config(const struct options *o)
 		fp = fopen(path, "re");
 		if (fp != NULL) {
 			cfg_parse(cfg, fp);
+			if (config_is_system(cfg, o))
+				check_config_owner(cfg, fp, path);
 			fclose(fp);
 		} else if (errno != ENOENT || o->file != NULL) {
 			cfg_error(cfg, 0, "cannot read: %s", strerror(errno));

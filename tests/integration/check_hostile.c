@@ -12,14 +12,22 @@
  * --wrap=socket counts those queries. In a directory only we can change
  * there is no one to race, and no query is made. sock.c and spawn.c are linked in and called directly; the flood
  * test runs the real broker.
+ *
+ * A config others may change (issue 27): the system broker refuses it, or
+ * one in a directory others may change, at start (checked by a dry run)
+ * and at a reload (a system broker kept inside the test's dir).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdnoreturn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -458,6 +466,260 @@ START_TEST(flooding_orphan_does_not_freeze_the_broker)
 }
 END_TEST
 
+#define NOBODY		65534	/* a uid that is not root */
+#define CONF_MINIMAL	"[broker]\nsearch_path = /nonexistent\npublish = none\n"
+
+/* Skips (saying why) a test that plants root's and another uid's files. */
+static bool
+need_root(const char *test)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "%s: skipped: needs root to own a config as the "
+	    "system broker wants, and to chown one to uid %d; checked in CI\n",
+	    test, NOBODY);
+	return false;
+}
+
+/* Writes path (truncated, its inode kept) with mode, whatever the umask. */
+static void
+write_file(const char *path, mode_t mode, const char *fmt, ...)
+{
+	char *text = NULL;
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&text, fmt, ap), 0);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+	free(text);
+}
+
+/* In a child: execs the broker with args, VB_BROKER_WRAPPER in front. */
+static noreturn void
+exec_broker(const char *const *args)
+{
+	const char *wrapper = getenv("VB_BROKER_WRAPPER");
+	char *argv[48], *copy = NULL;
+	int n = 0;
+
+	if (wrapper != NULL && wrapper[0] != '\0') {
+		copy = strdup(wrapper);
+		for (char *t = strtok(copy, " "); t != NULL && n < 32;
+		    t = strtok(NULL, " "))
+			argv[n++] = t;
+	}
+	argv[n++] = getenv("VB_BROKER");
+	for (size_t i = 0; args[i] != NULL && n < 47; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	/* A failed test must not leave its broker behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setenv("XDG_RUNTIME_DIR", H.xdg, 1);
+	setenv("HOME", H.dir, 1);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+/*
+ * virt-broker -n [mode] -f conf: its exit status; its output (stdout and
+ * stderr) in out.
+ */
+static int
+dry_run(const char *mode, const char *conf, char *out, size_t size)
+{
+	const char *with_mode[] = { "-n", mode, "-f", conf, NULL };
+	const char *without[] = { "-n", "-f", conf, NULL };
+	size_t len = 0;
+	ssize_t got;
+	int p[2], st;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		exec_broker(mode != NULL ? with_mode : without);
+	}
+	close(p[1]);
+	while (len + 1 < size && (got = read(p[0], out + len,
+	    size - 1 - len)) > 0)
+		len += (size_t)got;
+	out[len] = '\0';
+	close(p[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The dry run in mode (NULL: root's default) refuses conf, saying fmt. */
+static void __attribute__((format(printf, 3, 4)))
+assert_refused(const char *mode, const char *conf, const char *fmt, ...)
+{
+	char out[8192], *want = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ck_assert_int_ge(vasprintf(&want, fmt, ap), 0);
+	va_end(ap);
+	ck_assert_int_eq(dry_run(mode, conf, out, sizeof(out)), 1);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in: %s", want, out);
+	ck_assert_msg(strstr(out, "not starting") != NULL, "%s", out);
+	free(want);
+}
+
+static void
+assert_accepted(const char *mode, const char *conf)
+{
+	char out[8192];
+
+	ck_assert_msg(dry_run(mode, conf, out, sizeof(out)) == 0, "%s", out);
+}
+
+/*
+ * The system broker refuses a config that anyone but root may change, or
+ * one in such a directory, naming it, its owner or mode, and the fix;
+ * root's own, 0644 in a 0755 directory of root's, is read.
+ */
+START_TEST(system_config_others_may_change_is_refused)
+{
+	char *etc = h_dir("etc"), *conf = h_dir("etc/virt-broker.conf");
+
+	if (!need_root("system_config_others_may_change_is_refused"))
+		goto out;
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+	ck_assert_int_eq(chmod(etc, 0755), 0);	/* whatever the umask */
+	write_file(conf, 0644, CONF_MINIMAL);
+	assert_accepted("--system", conf);
+	ck_assert_int_eq(chmod(conf, 0664), 0);
+	assert_refused("--system", conf, "%s: mode 0664 lets group or others "
+	    "write it; chmod go-w %s", conf, conf);
+	ck_assert_int_eq(chmod(conf, 0646), 0);
+	assert_refused("--system", conf, "%s: mode 0646 lets", conf);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	ck_assert_int_eq(chown(conf, NOBODY, (gid_t)-1), 0);
+	assert_refused("--system", conf, "%s: owned by uid %d (must be root)",
+	    conf, NOBODY);
+	ck_assert_int_eq(chown(conf, 0, (gid_t)-1), 0);
+	ck_assert_int_eq(chmod(etc, 0775), 0);
+	assert_refused("--system", conf, "%s: directory %s: mode 0775 lets "
+	    "group or others write it; chmod go-w %s", conf, etc, etc);
+	ck_assert_int_eq(chmod(etc, 0755), 0);
+	ck_assert_int_eq(chown(etc, NOBODY, (gid_t)-1), 0);
+	assert_refused("--system", conf, "%s: directory %s: owned by uid %d "
+	    "(must be root)", conf, etc, NOBODY);
+	ck_assert_int_eq(chown(etc, 0, (gid_t)-1), 0);
+	assert_accepted("--system", conf);
+out:
+	free(etc);
+	free(conf);
+}
+END_TEST
+
+/*
+ * Only the system broker judges: a session broker reads the same file.
+ * Root's is a system broker by default, and a file others may write does
+ * not exempt itself by saying mode = session.
+ */
+START_TEST(only_the_system_broker_judges_its_config)
+{
+	char *etc = h_dir("etc"), *conf = h_dir("etc/virt-broker.conf");
+
+	if (!need_root("only_the_system_broker_judges_its_config"))
+		goto out;
+	ck_assert_int_eq(mkdir(etc, 0777), 0);
+	ck_assert_int_eq(chmod(etc, 0777), 0);
+	write_file(conf, 0666, CONF_MINIMAL);
+	ck_assert_int_eq(chown(conf, NOBODY, (gid_t)-1), 0);
+	assert_accepted("--session", conf);
+	assert_refused(NULL, conf, "%s: mode 0666 lets", conf);
+	write_file(conf, 0666, CONF_MINIMAL "mode = session\n");
+	assert_refused(NULL, conf, "%s: owned by uid %d", conf, NOBODY);
+	assert_accepted("--session", conf);
+out:
+	free(etc);
+	free(conf);
+}
+END_TEST
+
+/* Starts a system broker on conf, its stderr in H's log: 0, or -1. */
+static int
+start_system_broker(const char *conf)
+{
+	struct pollfd pfd;
+	char fdarg[16], c;
+	int p[2], r;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	H.broker = fork();
+	ck_assert_int_ge(H.broker, 0);
+	if (H.broker == 0) {
+		int log = open(H.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		    0644);
+
+		dup2(log, 2);
+		/* dup() clears FD_CLOEXEC: the end the broker writes. */
+		snprintf(fdarg, sizeof(fdarg), "%d", dup(p[1]));
+		exec_broker((const char *[]){ "--system", "-v", "-f", conf,
+		    "--ready-fd", fdarg, NULL });
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	r = poll(&pfd, 1, 30000) == 1 && read(p[0], &c, 1) == 1 ? 0 : -1;
+	close(p[0]);
+	return r;
+}
+
+/*
+ * A reload finds the config made writable by the group: the running
+ * config stays, unit b is not added; made root's alone again, it is.
+ */
+START_TEST(reload_keeps_the_running_config_when_refused)
+{
+	char *etc = h_dir("etc"), *conf = h_dir("etc/virt-broker.conf"),
+	    *rt = h_dir("sys"), *logd = h_dir("log"), *a = h_dir("sys/sock-a"),
+	    *b = h_dir("sys/sock-b"), *want = NULL;
+	const char *fmt = CONF_MINIMAL "runtime_dir = %s\nlog_dir = %s\n"
+	    "[a]\nexec = %s\nsocket = a.socket sock-a\n%s";
+
+	if (!need_root("reload_keeps_the_running_config_when_refused"))
+		goto out;
+	ck_assert_int_eq(mkdir(etc, 0755), 0);
+	ck_assert_int_eq(chmod(etc, 0755), 0);
+	write_file(conf, 0644, fmt, rt, logd, h_fake_daemon(), "");
+	ck_assert_int_eq(start_system_broker(conf), 0);
+	ck_assert(h_wait_log(&H, "(system mode)", T_MS));
+	ck_assert_int_eq(access(a, F_OK), 0);
+	write_file(conf, 0664, fmt, rt, logd, h_fake_daemon(),
+	    "[b]\nexec = /bin/false\nsocket = b.socket sock-b\n");
+	ck_assert_int_eq(h_reload(&H, "reload: keeping the running "
+	    "configuration", T_MS), 0);
+	ck_assert_int_ge(asprintf(&want, "reload: %s: mode 0664 lets group "
+	    "or others write it", conf), 0);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert_int_ne(access(b, F_OK), 0);
+	ck_assert_int_eq(chmod(conf, 0644), 0);
+	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
+	ck_assert_int_eq(access(b, F_OK), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+out:
+	free(etc);
+	free(conf);
+	free(rt);
+	free(logd);
+	free(a);
+	free(b);
+	free(want);
+}
+END_TEST
+
 static Suite *
 hostile_suite(void)
 {
@@ -465,7 +727,8 @@ hostile_suite(void)
 	TCase *sock = tcase_create("sock");
 	TCase *limits = tcase_create("limits");
 	TCase *flood = tcase_create("flood");
-	TCase *all[] = { sock, limits, flood };
+	TCase *config = tcase_create("config");
+	TCase *all[] = { sock, limits, flood, config };
 
 	h_add_tcases(s, all, sizeof(all) / sizeof(all[0]), 120);
 	/* valgrind emulates RLIMIT_NOFILE: a child never sees its setrlimit. */
@@ -480,6 +743,9 @@ hostile_suite(void)
 	tcase_add_test(limits,
 	    daemon_gets_the_nofile_limit_the_broker_started_with);
 	tcase_add_test(flood, flooding_orphan_does_not_freeze_the_broker);
+	tcase_add_test(config, system_config_others_may_change_is_refused);
+	tcase_add_test(config, only_the_system_broker_judges_its_config);
+	tcase_add_test(config, reload_keeps_the_running_config_when_refused);
 	return s;
 }
 
