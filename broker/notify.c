@@ -63,6 +63,7 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct bound_sock ib;
 	struct stat st;
+	mode_t old;
 	int one = 1, r;
 
 	memset(n, 0, sizeof(*n));
@@ -85,16 +86,18 @@ notify_open(struct notify *n, struct ev_loop *loop, const char *path,
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		(void)unlink(path);
 	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (n->fd < 0 || setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one,
-	    sizeof(one)) < 0 || bind(n->fd, (struct sockaddr *)&sa,
-	    sizeof(sa)) < 0 || lstat(path, &st) < 0) {
+	old = umask(0177);	/* born 0600: a chmod after bind leaves a window */
+	r = n->fd < 0 || setsockopt(n->fd, SOL_SOCKET, SO_PASSCRED, &one,
+	    sizeof(one)) < 0 ? -1 : bind(n->fd, (struct sockaddr *)&sa,
+	    sizeof(sa));
+	umask(old);
+	if (r < 0 || lstat(path, &st) < 0) {
 		r = -errno;
 		log_warn("notify socket %s: daemons' readiness is not "
 		    "tracked", path);
 		fd_close(&n->fd);
 		return r;
 	}
-	(void)chmod(path, 0600);
 bound:
 	n->dev = st.st_dev;
 	n->ino = st.st_ino;

@@ -4,14 +4,24 @@
  * daemon playing the part (--notify-reload, --save-ms): a reload counted
  * from RELOADING=1 to READY=1, STOPPING=1 and STATUS= shown by
  * virt-brokerctl, EXTEND_TIMEOUT_USEC holding SIGKILL back while the
- * daemon saves guests, and messages from any other pid ignored.
+ * daemon saves guests, and messages from any other pid ignored. The
+ * socket itself is 0600 from its bind on, whatever the umask.
  */
+#include <errno.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -218,6 +228,120 @@ START_TEST(virtlogd_stops_after_the_hypervisor_daemon)
 }
 END_TEST
 
+/* argv[1] of this program run as the broker's wrapper (main). */
+#define WITHOUT_CHMOD	"--exec-without-chmod"
+
+/* A seccomp filter's pair: syscall nr fails with EPERM. */
+#define DENY(nr)							\
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),		\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
+
+/*
+ * chmod() fails with EPERM from now on, here and in whatever this process
+ * execs (glibc's chmod is the chmod or the fchmodat syscall, by
+ * architecture). The broker runs on the test's architecture: no check of
+ * seccomp_data.arch. 0, or -1 if the kernel will not.
+ */
+static int
+deny_chmod(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+#ifdef __NR_chmod
+		DENY(__NR_chmod),
+#endif
+		DENY(__NR_fchmodat),
+#ifdef __NR_fchmodat2
+		DENY(__NR_fchmodat2),
+#endif
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(f) / sizeof(f[0]),
+		.filter = f,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* Does deny_chmod() work here? In a child, tried on a file of the test's. */
+static bool
+chmod_can_be_denied(void)
+{
+	char *probe = h_dir("probe");
+	FILE *fp = fopen(probe, "w");
+	int st;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (deny_chmod() < 0)
+			_exit(2);
+		_exit(chmod(probe, 0600) < 0 && errno == EPERM ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	free(probe);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 1, "chmod() still "
+	    "works under the seccomp filter");
+	return WEXITSTATUS(st) == 0;
+}
+
+/*
+ * The notify socket is 0600 from its bind on, under umask 0: the broker
+ * runs with chmod() failing (this program as its wrapper), so a chmod
+ * after the bind, which leaves a window when others may connect, would
+ * leave the socket as umask 0 made it, 0777. Daemons still reach it.
+ */
+START_TEST(notify_socket_is_0600_from_its_bind_on)
+{
+	char *a = h_rt("sock-a"), *ns = h_rt("virt-broker-notify-sock"),
+	    *ctl = h_rt("virt-broker-ctl-sock"), self[PATH_MAX], *wrapper = NULL;
+	const char *outer = getenv("VB_BROKER_WRAPPER");
+	struct stat st;
+	ssize_t n;
+	mode_t mask;
+
+	if (!chmod_can_be_denied()) {
+		fprintf(stderr, "notify_socket_is_0600_from_its_bind_on: "
+		    "skipped: the kernel takes no seccomp filter\n");
+		goto out;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ck_assert_int_gt(n, 0);
+	self[n] = '\0';
+	ck_assert_int_ge(asprintf(&wrapper, "%s %s %s", self, WITHOUT_CHMOD,
+	    outer != NULL ? outer : ""), 0);
+	conf_fake("");
+	mask = umask(0);
+	setenv("VB_BROKER_WRAPPER", wrapper, 1);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	if (outer != NULL)
+		setenv("VB_BROKER_WRAPPER", outer, 1);
+	else
+		unsetenv("VB_BROKER_WRAPPER");
+	umask(mask);
+	ck_assert_int_eq(lstat(ns, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(lstat(ctl, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	ck_assert(h_wait_log(&H, "ready after", T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+out:
+	free(a);
+	free(ns);
+	free(ctl);
+	free(wrapper);
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -230,11 +354,22 @@ notify_suite(void)
 	tcase_add_test(tc, without_extend_sigkill_comes_at_stop_timeout);
 	tcase_add_test(tc, only_the_daemons_pid_is_believed);
 	tcase_add_test(tc, virtlogd_stops_after_the_hypervisor_daemon);
+	tcase_add_test(tc, notify_socket_is_0600_from_its_bind_on);
 	return s;
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	/* As the broker's wrapper: WITHOUT_CHMOD COMMAND [ARG...]. */
+	if (argc > 2 && strcmp(argv[1], WITHOUT_CHMOD) == 0) {
+		if (deny_chmod() < 0) {
+			perror("seccomp");
+			return 126;
+		}
+		execvp(argv[2], argv + 2);
+		perror(argv[2]);
+		return 127;
+	}
 	return h_run(notify_suite());
 }
