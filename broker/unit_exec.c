@@ -150,7 +150,20 @@ unit_spawn(struct unit *u)
 	return 0;
 }
 
-/* virtqemud exits 0 at once when another daemon holds the QEMU driver. */
+/* Does the unit's daemon load the QEMU driver, whose driver.pid it takes? */
+static bool
+runs_qemu_driver(const struct unit *u)
+{
+	const char *base = strrchr(u->spec.exec, '/');
+
+	base = base != NULL ? base + 1 : u->spec.exec;
+	return strcmp(base, "virtqemud") == 0 || strcmp(base, "libvirtd") == 0;
+}
+
+/*
+ * virtqemud exits 0 at once when another daemon holds the QEMU driver.
+ * Said only of such a daemon: another unit's failure has other causes.
+ */
 static void
 driver_pid_hint(const struct unit *u, char *buf, size_t size)
 {
@@ -158,6 +171,8 @@ driver_pid_hint(const struct unit *u, char *buf, size_t size)
 	pid_t pid;
 
 	buf[0] = '\0';
+	if (!runs_qemu_driver(u))
+		return;
 	snprintf(path, sizeof(path), "%s/qemu/run/driver.pid",
 	    u->sup->plan->runtime_dir);
 	pid = proc_read_pidfile(path);

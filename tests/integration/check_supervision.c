@@ -75,6 +75,51 @@ START_TEST(crash_loop_fails_after_burst_starts_then_recovers)
 }
 END_TEST
 
+/*
+ * A failed unit's message names R/qemu/run/driver.pid, held by a live pid,
+ * only for a daemon of the QEMU driver (exec virtqemud or libvirtd), whose
+ * pidfile it is: /bin/false's failure has nothing to do with it.
+ */
+START_TEST(driver_pid_hint_only_for_the_qemu_driver)
+{
+	char *a = h_rt("sock-a"), *q = h_rt("sock-q"), *qemu = h_rt("qemu"),
+	    *run = h_rt("qemu/run"), *pidfile = h_rt("qemu/run/driver.pid"),
+	    *virtqemud = h_dir("virtqemud"), *want = NULL;
+	FILE *fp;
+
+	ck_assert_int_eq(symlink(h_fake_daemon(), virtqemud), 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[plain]\nexec = /bin/false\n"
+	    "socket = a.socket sock-a\nstart_limit_burst = 1\n[qemu]\n"
+	    "exec = %s\nargs = --exit-on-start 1\nsocket = q.socket sock-q\n"
+	    "start_limit_burst = 1\n", virtqemud);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert_int_eq(mkdir(qemu, 0700), 0);
+	ck_assert_int_eq(mkdir(run, 0700), 0);
+	fp = fopen(pidfile, "w");		/* the test's pid: alive */
+	ck_assert_ptr_nonnull(fp);
+	fprintf(fp, "%ld\n", (long)getpid());
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_eq(h_hello(a, T_MS), 0);		/* refused */
+	ck_assert(h_wait_log(&H, "unit plain: failed: 1 failed starts", T_MS));
+	ck_assert_int_eq(h_log_count(&H, "driver.pid"), 0);
+	ck_assert_int_eq(h_hello(q, T_MS), 0);
+	ck_assert(h_wait_log(&H, "unit qemu: failed: 1 failed starts", T_MS));
+	ck_assert_int_ge(asprintf(&want, "; %s is held by pid %ld (", pidfile,
+	    (long)getpid()), 0);
+	ck_assert_int_eq(h_log_count(&H, want), 1);
+	ck_assert_int_eq(h_log_count(&H, "driver.pid"), 1);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+	free(q);
+	free(qemu);
+	free(run);
+	free(pidfile);
+	free(virtqemud);
+	free(want);
+}
+END_TEST
+
 /* SIGKILL with 100 clients queued: the next instance serves them all. */
 START_TEST(sigkill_with_100_queued_clients_all_served_next)
 {
@@ -692,6 +737,7 @@ supervision_suite(void)
 	tcase_set_tags(limits, "no-valgrind");
 	tcase_add_test(faults, crash_loop_fails_after_burst_starts_then_recovers);
 	tcase_add_test(faults, sigkill_with_100_queued_clients_all_served_next);
+	tcase_add_test(faults, driver_pid_hint_only_for_the_qemu_driver);
 	tcase_add_test(logs, stderr_flood_rotates_and_keeps_the_broker_responsive);
 	tcase_add_test(logs, log_stderr_prefixes_lines_with_the_unit);
 	tcase_add_test(logs,
