@@ -330,8 +330,13 @@ static void
 republish(struct broker *b)
 {
 	struct strv names = { 0 }, owners = { 0 };
+	bool session = b->plan->mode == BROKER_MODE_SESSION;
 
 	sup_socket_names(b->sup, b->plan->runtime_dir, false, &names, &owners);
+	/* Only a session client spawns daemons (and only in its runtime
+	 * dir): no guard, no retiring in system mode. */
+	for (size_t i = 0; !session && i < owners.n; i++)
+		owners.v[i][0] = '\0';
 	publish_set(&b->publisher, &b->plan->publish, &names, &owners);
 	strv_free(&names);
 	strv_free(&owners);
@@ -781,9 +786,7 @@ main(int argc, char **argv)
 	}
 	if (b.reexec != 0)
 		reexec_restore(b.sup, &b.rstate);
-	/* Daemons that are not our children but hold a unit's socket: one a
-	 * dead broker started (the holder's), or one adopted before a reexec. */
-	if (b.reexec != 0 || b.from_holder)
+	else if (b.from_holder)
 		holder_adopt_running(b.sup);
 	reexec_state_free(&b.rstate);
 	bootmark_check(b.plan->runtime_dir, sup_any_adopted(b.sup));
