@@ -140,10 +140,7 @@ body() {
 
 	# 2. a guest and two clients
 	check_tcg_available
-	truncate -s 1M "$T/disk.img"
-	guest_xml >"$T/guest.xml"
-	vsh define "$T/guest.xml" >/dev/null || die "virsh define failed"
-	vsh start "$GUEST" >/dev/null || die "virsh start failed"
+	define_and_start_guest vsh
 	qemu=$(guest_pid)
 	mkfifo "$T/client1.in"
 	"$VIRSH" -c qemu:///session <"$T/client1.in" >"$T/client1.out" 2>&1 &

@@ -504,6 +504,15 @@ guest_xml() {
 EOF
 }
 
+# define_and_start_guest CLIENT: the test's TCG guest (guest_xml, a 1 MiB
+# disk) defined and started through CLIENT (vsh, vsh_xdg, vsys, ...).
+define_and_start_guest() {
+	truncate -s 1M "$T/disk.img"
+	guest_xml >"$T/guest.xml"
+	"$1" define "$T/guest.xml" >/dev/null || die "virsh define failed"
+	"$1" start "$GUEST" >/dev/null || die "virsh start failed"
+}
+
 guest_pid() {
 	local f
 	f="$(runtime_dir)/qemu/run/$GUEST.pid"

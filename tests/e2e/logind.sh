@@ -73,6 +73,10 @@ stop_logind() {
 	done
 }
 
+LOGIN_MOUNTED=no	# the current login mounted a tmpfs
+UMOUNTS=0		# logouts by umount, by rm -rf (logind_logout)
+RMRFS=0
+
 # logind CMD, as the test user: asks the stand-in; fails the test unless it
 # succeeded.
 logind() {
@@ -81,4 +85,29 @@ logind() {
 	read -r reply <"$VB_E2E_ROOT/logind/ack"
 	[[ $reply == "$1 0" ]] ||
 		die "logind stand-in: '$1' answered '$reply': $(cat "$VB_E2E_ROOT/logind/errors" 2>/dev/null)"
+	case $1 in
+	login-tmpfs) LOGIN_MOUNTED=yes ;;
+	login-plain) LOGIN_MOUNTED=no ;;
+	esac
+}
+
+# A logout as the current login was made (umount after a tmpfs, rm -rf
+# after a plain dir), counted in UMOUNTS and RMRFS.
+logind_logout() {
+	if [[ $LOGIN_MOUNTED == yes ]]; then
+		logind logout-umount
+		UMOUNTS=$((UMOUNTS + 1))
+	else
+		logind logout-rmrf
+		RMRFS=$((RMRFS + 1))
+	fi
+}
+
+# A login of either kind, at random (bash's RANDOM: a seed replays it).
+logind_login_any() {
+	if ((RANDOM % 2)); then
+		logind login-tmpfs
+	else
+		logind login-plain
+	fi
 }

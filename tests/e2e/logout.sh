@@ -192,10 +192,7 @@ session_end() {
 scenario_logout() {
 	local r=$1 qemu qemud qemud2 t0 st bad
 	check_tcg_available
-	truncate -s 1M "$T/disk.img"
-	guest_xml >"$T/guest.xml"
-	vsh_xdg define "$T/guest.xml" >/dev/null || die "virsh define failed"
-	vsh_xdg start "$GUEST" >/dev/null || die "virsh start failed"
+	define_and_start_guest vsh_xdg
 	qemu=$(guest_pid)
 	qemud=$(the_daemon_pid virtqemud)
 	assert_parent "$qemud" virtqemud
@@ -260,7 +257,7 @@ daemon_back_not() {	# OLD-PID: a virtqemud other than OLD runs
 # ---------------------------------------------------------------- C
 
 scenario_soak() {
-	local r=$1 end n=0 umounts=0 rmrfs=0 bad pa pb mounted=no
+	local r=$1 end n=0 bad pa pb
 	link_to "$RU/libvirt/virtqemud-sock" "$r/virtqemud-sock" ||
 		die "C. no link in $RU/libvirt before the soak"
 	rm -f "$T/stop" "$T/c-xdg.txt" "$T/c-noxdg.txt"
@@ -276,20 +273,8 @@ scenario_soak() {
 		sleep "$((2 + RANDOM % 4)).$((RANDOM % 10))"
 		session_end "$T/c-xdg.txt"
 		# Logout as the login was made; the next login of either kind.
-		if [[ $mounted == yes ]]; then
-			logind logout-umount
-			umounts=$((umounts + 1))
-		else
-			logind logout-rmrf
-			rmrfs=$((rmrfs + 1))
-		fi
-		if ((RANDOM % 2)); then
-			logind login-tmpfs
-			mounted=yes
-		else
-			logind login-plain
-			mounted=no
-		fi
+		logind_logout
+		logind_login_any
 		: >"$T/session"
 		n=$((n + 1))
 		assert_qemud_max_so_far
@@ -299,7 +284,7 @@ scenario_soak() {
 	bad=$(cat "$T/c-noxdg.txt" "$T/c-xdg.txt" | awk '$2 != "running"' | head -n 3)
 	[[ -z $bad ]] || die "C. a client saw: $bad"
 	assert_qemud_max_so_far
-	log "C. soak ${SOAK_SECONDS} s: $n logouts ($umounts umount, $rmrfs rm -rf, none failed);" \
+	log "C. soak ${SOAK_SECONDS} s: $n logouts ($UMOUNTS umount, $RMRFS rm -rf, none failed);" \
 		"$(wc -l <"$T/c-noxdg.txt") answers without XDG_RUNTIME_DIR and" \
 		"$(wc -l <"$T/c-xdg.txt") with it, all 'running'; never two virtqemud"
 }

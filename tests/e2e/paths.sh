@@ -155,10 +155,7 @@ body() {
 	wait_for link_to "$xdg/virtqemud-admin-sock" "$r/virtqemud-admin-sock"
 	[[ -S $r/virtqemud-sock ]] || die "$r/virtqemud-sock is not a socket"
 	check_tcg_available
-	truncate -s 1M "$T/disk.img"
-	guest_xml >"$T/guest.xml"
-	vsh define "$T/guest.xml" >/dev/null || die "virsh define failed"
-	vsh start "$GUEST" >/dev/null || die "virsh start failed"
+	define_and_start_guest vsh
 	qemu=$(guest_pid)
 	guest_running_for vsh_noxdg ||
 		die "a client without XDG_RUNTIME_DIR does not see the guest running"

@@ -51,7 +51,6 @@ outer_prep() {
 RU=		# the /run/user/UID stand-in
 POLLERS=()
 WATCH_PID=
-MOUNTED=no	# how the current login was made
 
 vsh_xdg() { XDG_RUNTIME_DIR=$RU vsh "$@"; }
 vsh_noxdg() { env -u XDG_RUNTIME_DIR timeout "$VIRSH_TIMEOUT" "$VIRSH" -q -c qemu:///session "$@"; }
@@ -92,21 +91,9 @@ race_cleanup() {
 }
 
 logout_login() {
-	if [[ $MOUNTED == yes ]]; then
-		logind logout-umount
-		UMOUNTS=$((UMOUNTS + 1))
-	else
-		logind logout-rmrf
-		RMRFS=$((RMRFS + 1))
-	fi
+	logind_logout
 	sleep "0.$(printf '%03d' $((RANDOM % 300)))"
-	if ((RANDOM % 2)); then
-		logind login-tmpfs
-		MOUNTED=yes
-	else
-		logind login-plain
-		MOUNTED=no
-	fi
+	logind_login_any
 }
 
 kill_qemud() {
@@ -161,7 +148,7 @@ body() {
 	local qemu end ev f sum tot=(0 0 0 0 0 0) c watch spawned t0
 	RU=$VB_E2E_ROOT/runuser/$(my_uid)
 	export XDG_RUNTIME_DIR=$RU
-	UMOUNTS=0 RMRFS=0 QEMUD_KILLS=0 BROKER_KILLS=0 REEXECS=0
+	QEMUD_KILLS=0 BROKER_KILLS=0 REEXECS=0
 	log "seed $seed (VB_RACE_SEED=$seed replays this run), ${RACE_SECONDS} s"
 	RANDOM=$seed
 	add_cleanup race_cleanup
@@ -169,13 +156,9 @@ body() {
 	printf '%s\n' "[broker]" "search_path = $VB_PREFIX/sbin" "log_dir = $T" \
 		"[virtqemud]" "args = --timeout 5" >"$T/broker.conf"
 	logind login-tmpfs
-	MOUNTED=yes
 	start_session_broker
 	check_tcg_available
-	truncate -s 1M "$T/disk.img"
-	guest_xml >"$T/guest.xml"
-	vsh_xdg define "$T/guest.xml" >/dev/null || die "virsh define failed"
-	vsh_xdg start "$GUEST" >/dev/null || die "virsh start failed"
+	define_and_start_guest vsh_xdg
 	qemu=$(guest_pid)
 	log "guest started (QEMU $qemu)"
 

@@ -175,10 +175,7 @@ body_modular() {
 
 	# (b) a TCG guest runs (the first define probes QEMU, ~7 s)
 	check_tcg_available
-	truncate -s 1M "$T/disk.img"
-	guest_xml >"$T/guest.xml"
-	vsh define "$T/guest.xml" >/dev/null || die "virsh define failed"
-	vsh start "$GUEST" >/dev/null || die "virsh start failed"
+	define_and_start_guest vsh
 	guest_state_is running || die "guest is $(vsh domstate "$GUEST"), not running"
 	qemu=$(guest_pid)
 	pid_alive "$qemu" || die "guest's QEMU $qemu is not alive"

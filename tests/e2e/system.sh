@@ -410,10 +410,7 @@ wait "$ro_runuser" "$rw_pid" || die "a kept virsh failed: $(cat "$T/ro.out" "$T/
 log "2. virt-brokerctl --system status virtqemud: $TEST_USER's read-only virsh $ro_pid and root's virsh $rw_pid"
 
 # ------------------------------------------------------------ 3. a guest
-truncate -s 1M "$T/disk.img"
-guest_xml >"$T/guest.xml"
-vsys define "$T/guest.xml" >/dev/null || die "virsh define failed"
-vsys start "$GUEST" >/dev/null || die "virsh start failed"
+define_and_start_guest vsys
 wait_for test -s "$RUN/qemu/$GUEST.pid"
 QEMU_PID=$(<"$RUN/qemu/$GUEST.pid")
 qemud=$(the_prefix_pid virtqemud)

@@ -535,9 +535,7 @@ dry_run(const char *mode, const char *conf, char *out, size_t size)
 {
 	const char *with_mode[] = { "-n", mode, "-f", conf, NULL };
 	const char *without[] = { "-n", "-f", conf, NULL };
-	size_t len = 0;
-	ssize_t got;
-	int p[2], st;
+	int p[2];
 	pid_t pid;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
@@ -549,13 +547,7 @@ dry_run(const char *mode, const char *conf, char *out, size_t size)
 		exec_broker(mode != NULL ? with_mode : without);
 	}
 	close(p[1]);
-	while (len + 1 < size && (got = read(p[0], out + len,
-	    size - 1 - len)) > 0)
-		len += (size_t)got;
-	out[len] = '\0';
-	close(p[0]);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return h_child_output(pid, p[0], out, size);
 }
 
 /* The dry run in mode (NULL: root's default) refuses conf, saying fmt. */

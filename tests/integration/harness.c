@@ -634,9 +634,7 @@ h_ctl_as(int uid, char *out, size_t size, const char *const *args)
 {
 	const char *argv[16];
 	char copy[400];
-	int p[2], n = 0, st;
-	size_t len = 0;
-	ssize_t got;
+	int p[2], n = 0;
 	pid_t pid;
 
 	argv[n++] = env_or_die("VB_BROKERCTL");
@@ -670,13 +668,27 @@ h_ctl_as(int uid, char *out, size_t size, const char *const *args)
 		_exit(127);
 	}
 	close(p[1]);
-	while (len + 1 < size && (got = read(p[0], out + len,
+	return h_child_output(pid, p[0], out, size);
+}
+
+/*
+ * A child's output from the read end rfd (closed here) into out, then its
+ * exit: the status, or 128 + the signal that killed it.
+ */
+int
+h_child_output(pid_t pid, int rfd, char *out, size_t size)
+{
+	size_t len = 0;
+	ssize_t got;
+	int st;
+
+	while (len + 1 < size && (got = read(rfd, out + len,
 	    size - 1 - len)) > 0)
 		len += (size_t)got;
 	out[len] = '\0';
-	close(p[0]);
+	close(rfd);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* Is path a symlink to exactly target? */

@@ -62,6 +62,7 @@ bool	 h_wait_hello(const char *path, long *ret_pid, int timeout_ms);
 int	 h_reload(struct harness *h, const char *done, int timeout_ms);
 ino_t	 h_inode(const char *path);
 int	 h_ctl_as(int uid, char *out, size_t size, const char *const *args);
+int	 h_child_output(pid_t pid, int rfd, char *out, size_t size);
 bool	 h_is_link_to(const char *path, const char *target);
 bool	 h_wait_link(const char *path, const char *target, int timeout_ms);
 pid_t	 h_load_start(const char *interval_ms, const char *a, const char *b,
