@@ -17,7 +17,7 @@
 
 long request_timeout = 10;
 
-noreturn void
+void
 die(const char *fmt, ...)
 {
 	va_list ap;

@@ -8,7 +8,6 @@
 #ifndef VB_REQUEST_H
 #define VB_REQUEST_H
 
-#include <stdnoreturn.h>
 #include <stddef.h>
 
 #include "strv.h"
@@ -22,8 +21,8 @@ struct reply {
 
 extern long	 request_timeout;	/* seconds; 10 unless --timeout */
 
-noreturn void	 die(const char *fmt, ...)
-		    __attribute__((format(printf, 1, 2)));
+void		 die(const char *fmt, ...)
+		    __attribute__((format(printf, 1, 2), __noreturn__));
 void		 request(const char *path, const char *const *args,
 		    size_t n, struct reply *ret);
 void		 reply_free(struct reply *r);
