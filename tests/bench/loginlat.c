@@ -9,10 +9,12 @@
  * take the CPU from the broker). The reference, measured right after in
  * the same way in a directory the broker does not watch (RU.ref): the
  * race the broker runs, a libvirt client (VIRSH, as the user, with
- * XDG_RUNTIME_DIR=RU.ref and LIBVIRT_AUTOSTART=0) started at the login,
- * until its spawn lock RU.ref/libvirt/DAEMON.lock appears, the moment after
- * which it would connect and, finding nothing, spawn. Then the logout:
- * contents removed, the tmpfs detached, RU removed, and a pause of 100 ms.
+ * XDG_RUNTIME_DIR=RU.ref) started at the login, until its spawn lock
+ * RU.ref/libvirt/DAEMON.lock appears, the moment after which it connects
+ * and, finding nothing, spawns (libvirt takes that lock only where it may
+ * spawn). The daemon it spawned there is stopped (its pidfile names it).
+ * Then the logout: contents removed, the tmpfs detached, RU removed, and a
+ * pause of 100 ms.
  *
  *   loginlat RU UID GID NAME tmpfs|plain RUNS VIRSH DAEMON
  * stdout, per run: "broker US" and "client US".
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +117,31 @@ wait_for(const char *ru, const char *name, bool link_only)
 	return ok;
 }
 
+/* The daemon the client spawned in ru (its pidfile), stopped. */
+static void
+stop_spawned(const char *ru, const char *daemon)
+{
+	char path[4400];
+	long pid = 0, end = now_us() + 5000000;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/libvirt/%s.pid", ru, daemon);
+	while (pid <= 0 && now_us() < end) {	/* it may still be starting */
+		if ((fp = fopen(path, "re")) != NULL) {
+			if (fscanf(fp, "%ld", &pid) != 1)
+				pid = 0;
+			fclose(fp);
+		}
+		if (pid <= 0)
+			usleep(10000);
+	}
+	if (pid <= 0 || kill((pid_t)pid, SIGTERM) < 0)
+		return;
+	while (kill((pid_t)pid, 0) == 0 && now_us() < end)
+		usleep(10000);
+	(void)kill((pid_t)pid, SIGKILL);
+}
+
 /* The client: VIRSH as the user, in ru, started now. */
 static pid_t
 client(const char *virsh, const char *ru, uid_t uid, gid_t gid)
@@ -127,8 +155,10 @@ client(const char *virsh, const char *ru, uid_t uid, gid_t gid)
 		int null = open("/dev/null", O_RDWR);
 
 		snprintf(xdg, sizeof(xdg), "XDG_RUNTIME_DIR=%s", ru);
-		char *env[] = { xdg, "LIBVIRT_AUTOSTART=0", "HOME=/nonexistent",
-		    "PATH=/usr/bin:/bin", NULL };
+		char home[4300];
+
+		snprintf(home, sizeof(home), "HOME=%s", ru);
+		char *env[] = { xdg, home, "PATH=/usr/bin:/bin", NULL };
 		if (null >= 0) {
 			dup2(null, 1);
 			dup2(null, 2);
@@ -191,6 +221,7 @@ main(int argc, char **argv)
 		printf("client %ld\n", now_us() - t0);
 		fflush(stdout);
 		(void)waitpid(pid, NULL, 0);
+		stop_spawned(dir, argv[8]);
 		logout(dir, tmpfs);
 		usleep(100000);
 	}
