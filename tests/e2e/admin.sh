@@ -104,11 +104,7 @@ EOF
 }
 
 body() {
-	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
-		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
-	command -v qemu-system-x86_64 >/dev/null ||
-		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-	VIRSH=$VB_PREFIX/bin/virsh
+	need_modular_qemu
 	CTL=$(dirname "$BROKER")/virt-brokerctl
 
 	local qemud qemu acts t0 ms mark n rc pid

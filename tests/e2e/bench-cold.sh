@@ -77,11 +77,7 @@ bench_autospawn() {
 }
 
 body_bench() {
-	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
-		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
-	command -v qemu-system-x86_64 >/dev/null ||
-		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-	VIRSH=$VB_PREFIX/bin/virsh
+	need_modular_qemu
 	no_daemon virtqemud || die "a virtqemud of uid $(my_uid) already runs"
 
 	bench_broker

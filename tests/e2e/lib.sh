@@ -504,6 +504,16 @@ guest_xml() {
 EOF
 }
 
+# need_modular_qemu: the modular build (VB_PREFIX) and QEMU, or the test
+# fails (no build) or skips (no QEMU); VIRSH is the build's virsh.
+need_modular_qemu() {
+	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
+		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+	VIRSH=$VB_PREFIX/bin/virsh
+}
+
 # define_and_start_guest CLIENT: the test's TCG guest (guest_xml, a 1 MiB
 # disk) defined and started through CLIENT (vsh, vsh_xdg, vsys, ...).
 define_and_start_guest() {

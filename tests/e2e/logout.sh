@@ -343,11 +343,7 @@ ctl_ready() { ctl status "$1" 2>/dev/null | grep -q "yes ("; }
 # ---------------------------------------------------------------- body
 
 body() {
-	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
-		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
-	command -v qemu-system-x86_64 >/dev/null ||
-		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-	VIRSH=$VB_PREFIX/bin/virsh
+	need_modular_qemu
 	local r
 	r=$(runtime_dir)
 	RU=$VB_E2E_ROOT/runuser/$(my_uid)

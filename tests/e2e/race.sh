@@ -139,11 +139,7 @@ classify() {	# FILE
 # ---------------------------------------------------------------- body
 
 body() {
-	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
-		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
-	command -v qemu-system-x86_64 >/dev/null ||
-		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-	VIRSH=$VB_PREFIX/bin/virsh
+	need_modular_qemu
 	local seed=${VB_RACE_SEED:-$((($(date +%s%N) / 1000) % 32768))}
 	local qemu end ev f sum tot=(0 0 0 0 0 0) c watch spawned t0
 	RU=$VB_E2E_ROOT/runuser/$(my_uid)

@@ -139,11 +139,7 @@ EOF
 }
 
 body_modular() {
-	[[ -n ${VB_PREFIX:-} && -x $VB_PREFIX/sbin/virtqemud ]] ||
-		die "no modular libvirt build (VB_PREFIX=${VB_PREFIX:-})"
-	command -v qemu-system-x86_64 >/dev/null ||
-		skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
-	VIRSH=$VB_PREFIX/bin/virsh
+	need_modular_qemu
 
 	local conf=$T/broker.conf r qemud qemud2 qemu pid sockets d ctl t0 state
 	write_modular_conf "$conf" 5
