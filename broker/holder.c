@@ -183,13 +183,34 @@ unlink_ours(const char *path, dev_t dev, ino_t ino)
 		(void)unlink(path);
 }
 
+/* Hands everything to c and lets go of it: true if c has it all. */
+static bool
+handed(int c, const int *fds, size_t n)
+{
+	if (hand_over(c, fds, n) < 0)
+		return false;
+	/* Ours closed before the EOF the next broker waits for: then only
+	 * it (or a daemon) holds them. */
+	for (size_t i = 0; i < n; i++)
+		(void)close(fds[i]);
+	return true;
+}
+
+/*
+ * A connection of our uid before the broker's EOF is kept, not refused:
+ * a dying broker's files close one by one, R's lock among them, so the
+ * next broker may connect before the pipe says the broker died. It gets
+ * the sockets at the EOF; a byte on the pipe (the broker stops, or a new
+ * holder comes) ends it.
+ */
 static _Noreturn void
-holder_main(int rd, int lfd, const char *path, dev_t dev, ino_t ino,
-    const int *fds, size_t n, unsigned timeout_s)
+holder_main(int rd, int lfd, const char *path, const char *tmp, dev_t dev,
+    ino_t ino, const int *fds, size_t n, unsigned timeout_s)
 {
 	struct pollfd p[2] = { { .fd = rd, .events = POLLIN },
 	    { .fd = lfd, .events = POLLIN } };
 	long deadline = -1;
+	int pending = -1;		/* a next broker, early */
 	sigset_t none;
 
 	sigemptyset(&none);
@@ -216,6 +237,11 @@ holder_main(int rd, int lfd, const char *path, dev_t dev, ino_t ino,
 			if (r == 0) {		/* the broker died */
 				deadline = mono_ms() + (long)timeout_s * 1000;
 				p[0].fd = -1;
+				if (pending >= 0 && handed(pending, fds, n))
+					break;	/* the next broker has them */
+				if (pending >= 0)
+					(void)close(pending);
+				pending = -1;
 			}
 		}
 		if (p[1].revents & POLLIN) {
@@ -225,24 +251,37 @@ holder_main(int rd, int lfd, const char *path, dev_t dev, ino_t ino,
 
 			if (c < 0)
 				continue;
-			if (deadline >= 0 && getsockopt(c, SOL_SOCKET,
-			    SO_PEERCRED, &cr, &len) == 0 &&
-			    cr.uid == geteuid() && hand_over(c, fds, n) == 0) {
-				/* Ours closed before the EOF the next broker
-				 * waits for: then only it (or a daemon)
-				 * holds them. */
-				for (size_t i = 0; i < n; i++)
-					(void)close(fds[i]);
+			if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr,
+			    &len) < 0 || cr.uid != geteuid()) {
+				(void)close(c);
+				continue;
+			}
+			if (deadline < 0) {	/* the broker lives, yet */
+				if (pending >= 0)
+					(void)close(pending);
+				pending = c;
+				continue;
+			}
+			if (handed(c, fds, n)) {
 				(void)close(c);
 				break;		/* the next broker has them */
 			}
 			(void)close(c);
 		}
 	}
+	if (pending >= 0)
+		(void)close(pending);
 	unlink_ours(path, dev, ino);
+	unlink_ours(tmp, dev, ino);	/* the broker died before its rename */
 	_exit(0);
 }
 
+/*
+ * A new holder, bound at PATH.new and then renamed over PATH: whenever the
+ * broker dies, PATH leads to a holder that has every socket (the one
+ * before this, until the rename; this one after). The caller then stops
+ * the one before (holder_refresh).
+ */
 void
 holder_start(struct holder *h, const struct plan *plan,
     const struct supervisor *sup, const int *extra, size_t nextra)
@@ -251,34 +290,40 @@ holder_start(struct holder *h, const struct plan *plan,
 	const char *path = plan->holder_socket;
 	struct stat st;
 	int p[2], lfd, *keep;
+	char *tmp = xasprintf("%s.new", path);
 	mode_t old;
 	pid_t pid;
 
 	memset(h, 0, sizeof(*h));
 	h->pipe_wr = -1;
-	if (plan->holder_timeout == 0 || strlen(path) >= sizeof(sa.sun_path))
+	h->lent_wr = -1;
+	if (plan->holder_timeout == 0 || strlen(tmp) >= sizeof(sa.sun_path)) {
+		free(tmp);
 		return;
+	}
 	collect_fds(sup, extra, nextra, &h->fds, &h->nfds);
 	h->ids = ids_of(h->fds, h->nfds);
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	/* We hold R's lock: a socket here is a dead holder's. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		(void)unlink(path);
+	memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
+	/* We hold R's lock: a socket here is a broker's that died here. */
+	if (lstat(tmp, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(tmp);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	old = umask(0177);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 4) < 0 || lstat(path, &st) < 0) {
+	    listen(lfd, 4) < 0 || lstat(tmp, &st) < 0) {
 		umask(old);
 		log_warn("holder: %s; the sockets close if the broker dies",
-		    path);
+		    tmp);
 		fd_close(&lfd);
+		free(tmp);
 		return;
 	}
 	umask(old);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		log_warn("holder: pipe");
-		unlink_ours(path, st.st_dev, st.st_ino);
+		unlink_ours(tmp, st.st_dev, st.st_ino);
 		fd_close(&lfd);
+		free(tmp);
 		return;
 	}
 	/* The child keeps the held fds, its pipe end and its socket. */
@@ -290,18 +335,22 @@ holder_start(struct holder *h, const struct plan *plan,
 	pid = fork();
 	if (pid == 0) {
 		close_others(keep, h->nfds + 2);
-		holder_main(p[0], lfd, path, st.st_dev, st.st_ino, h->fds,
+		holder_main(p[0], lfd, path, tmp, st.st_dev, st.st_ino, h->fds,
 		    h->nfds, plan->holder_timeout);
 	}
 	free(keep);
 	(void)close(p[0]);
 	fd_close(&lfd);
-	if (pid < 0) {
-		log_warn("holder: fork");
-		unlink_ours(path, st.st_dev, st.st_ino);
+	if (pid < 0 || rename(tmp, path) < 0) {
+		log_warn(pid < 0 ? "holder: fork" : "holder: rename %s", tmp);
+		if (pid > 0)
+			(void)!write(p[1], "q", 1);
+		unlink_ours(tmp, st.st_dev, st.st_ino);
 		(void)close(p[1]);
+		free(tmp);
 		return;
 	}
+	free(tmp);
 	h->pid = pid;
 	h->pipe_wr = p[1];
 	log_debug("holder: pid %ld holds %zu sockets", (long)pid, h->nfds);
@@ -315,12 +364,58 @@ holder_stop(struct holder *h)
 		(void)!write(h->pipe_wr, "q", 1);
 		fd_close(&h->pipe_wr);
 	}
+	if (h->lent_wr >= 0) {
+		(void)!write(h->lent_wr, "q", 1);
+		fd_close(&h->lent_wr);
+	}
 	free(h->fds);
 	free(h->ids);
 	h->fds = NULL;
 	h->ids = NULL;
 	h->nfds = 0;
 	h->pid = 0;
+}
+
+/*
+ * A reexec (on) lends the holder's pipe to the new image: it survives the
+ * exec, its number in HOLDER_ENV; undone (!on) if the exec failed.
+ */
+void
+holder_lend(struct holder *h, bool on)
+{
+	char num[16];
+
+	if (h->pid <= 0 || h->pipe_wr < 0)
+		return;
+	(void)fd_set_cloexec(h->pipe_wr, !on);
+	snprintf(num, sizeof(num), "%d", h->pipe_wr);
+	if (on)
+		setenv(HOLDER_ENV, num, 1);
+	else
+		unsetenv(HOLDER_ENV);
+}
+
+/*
+ * In the new image, after the inherited fds were scanned: the pipe lent,
+ * kept until holder_refresh has a new holder (it then ends the old one).
+ */
+void
+holder_take_lent(struct holder *h)
+{
+	const char *v = getenv(HOLDER_ENV);
+	struct stat st;
+	long fd;
+
+	h->lent_wr = -1;
+	if (v == NULL)
+		return;
+	fd = strtol(v, NULL, 10);
+	unsetenv(HOLDER_ENV);		/* not for the daemons */
+	if (fd >= 3 && fd <= INT32_MAX && fstat((int)fd, &st) == 0 &&
+	    S_ISFIFO(st.st_mode))
+		h->lent_wr = inherit_take_pipe(st.st_ino, O_WRONLY);
+	if (h->lent_wr >= 0)
+		(void)fd_set_cloexec(h->lent_wr, true);
 }
 
 /*
@@ -332,6 +427,7 @@ void
 holder_refresh(struct holder *h, const struct plan *plan,
     const struct supervisor *sup, const int *extra, size_t nextra)
 {
+	struct holder before;
 	struct holder_id *ids;
 	int *now;
 	size_t n;
@@ -346,8 +442,9 @@ holder_refresh(struct holder *h, const struct plan *plan,
 	free(ids);
 	if (same)
 		return;
-	holder_stop(h);
+	before = *h;		/* it holds on until the new one has PATH */
 	holder_start(h, plan, sup, extra, nextra);
+	holder_stop(&before);
 }
 
 /*
@@ -367,13 +464,17 @@ holder_collect(const char *path, bool keep)
 	int c, taken = 0;
 
 	if (strlen(path) >= sizeof(sa.sun_path) || lstat(path, &st) < 0 ||
-	    !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+	    !S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		log_debug("holder: none at %s", path);
 		return 0;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		log_debug("holder: %s: %s (a dead holder's socket)", path,
+		    strerror(errno));
 		fd_close(&c);
-		return 0;		/* a dead holder's socket */
+		return 0;
 	}
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
 	    cr.uid != geteuid()) {
@@ -424,6 +525,9 @@ holder_collect(const char *path, bool keep)
 		}
 	}
 	fd_close(&c);
+	if (taken == 0)
+		log_debug("holder: pid %ld at %s handed nothing over", (long)cr.pid,
+		    path);
 	if (taken > 0 && keep)
 		log_info("holder: took %d socket%s back, held since the broker "
 		    "before this one (pid %ld) died", taken, taken == 1 ? "" :

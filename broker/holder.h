@@ -9,8 +9,10 @@
  * R/virt-broker-holder-sock (SCM_RIGHTS; only from the same uid) and serves
  * the queued clients; the daemons that ran on are adopted. A holder whose
  * broker does not come back within holder_timeout seconds exits, removing
- * only its own socket. A broker that stops cleanly, reloads or re-executes
- * tells its holder to exit (a byte on a pipe) and starts a new one.
+ * only its own socket. A broker that stops cleanly or reloads tells its
+ * holder to exit (a byte on a pipe) once a new one has the socket's path.
+ * A reexec lends the new image the holder's pipe (HOLDER_ENV names its fd),
+ * so a broker killed while it starts again still has its sockets held.
  */
 #ifndef VB_HOLDER_H
 #define VB_HOLDER_H
@@ -33,7 +35,10 @@ struct holder {
 	int	*fds;		/* what it holds, sorted */
 	struct holder_id *ids;	/* what each of fds was */
 	size_t	 nfds;
+	int	 lent_wr;	/* the pipe of the holder before a reexec */
 };
+
+#define HOLDER_ENV	"VIRT_BROKER_HOLDER_FD"
 
 void	holder_set_argv(int argc, char **argv);
 void	holder_start(struct holder *h, const struct plan *plan,
@@ -41,6 +46,8 @@ void	holder_start(struct holder *h, const struct plan *plan,
 void	holder_refresh(struct holder *h, const struct plan *plan,
 	    const struct supervisor *sup, const int *extra, size_t nextra);
 void	holder_stop(struct holder *h);
+void	holder_lend(struct holder *h, bool on);
+void	holder_take_lent(struct holder *h);
 int	holder_collect(const char *path, bool keep);
 void	holder_adopt_running(struct supervisor *sup);
 

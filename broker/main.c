@@ -531,9 +531,10 @@ reexec_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		return;
 	}
 	if (r == 0) {
-		holder_stop(&b->holder);	/* this process holds them */
+		holder_lend(&b->holder, true);
 		r = reexec_exec(b->sup, keep, sizeof(keep) / sizeof(keep[0]),
 		    err, sizeof(err));
+		holder_lend(&b->holder, false);
 		refresh_holder(b);
 	}
 	log_warnx("reexec: %s; this broker serves on", err);
@@ -693,7 +694,7 @@ int
 main(int argc, char **argv)
 {
 	struct broker b = { .pidfile = { .fd = -1 },
-	    .holder = { .pipe_wr = -1 } };
+	    .holder = { .pipe_wr = -1, .lent_wr = -1 } };
 	struct options *o = &b.opts;
 	struct config *cfg;
 	char *lock_path;
@@ -708,6 +709,7 @@ main(int argc, char **argv)
 	holder_set_argv(argc, argv);
 	parse_options(argc, argv, o);
 	b.reexec = reexec_take_state(&b.rstate);
+	holder_take_lent(&b.holder);	/* after the scan of the fds */
 	if (b.reexec != 0) {
 		/* Same process, same parent: no fork, no second readiness
 		 * (the fd --ready-fd named may now be another one). */

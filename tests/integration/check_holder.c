@@ -6,7 +6,10 @@
  * is adopted, nothing is started twice. A holder whose broker does not come
  * back exits after holder_timeout, removing its own socket only; one whose
  * broker stops cleanly exits at once; a reload gives a new holder that holds
- * the new unit's socket too.
+ * the new unit's socket too. A next broker that connects before the dying
+ * one's files are all closed gets the sockets at the EOF; a broker killed
+ * as soon as it re-executes still has its sockets held (the holder before
+ * the exec is lent to the new image).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -205,6 +209,115 @@ START_TEST(a_reload_gives_a_holder_of_the_new_sockets)
 }
 END_TEST
 
+/*
+ * What the holder sends on c (holder.c's hand_over), read until EOF: the
+ * number of fds, or -1 if a message is not the holder's.
+ */
+static int
+fds_handed(int c)
+{
+	static const char magic[] = "virt-broker-holder 1";
+	int n = 0;
+
+	for (;;) {
+		union {
+			char buf[CMSG_SPACE(250 * sizeof(int))];
+			struct cmsghdr align;
+		} u;
+		char got[sizeof(magic)];
+		struct iovec iov = { .iov_base = got, .iov_len = sizeof(got) };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+		ssize_t r = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+
+		if (r <= 0)
+			return n;
+		if ((size_t)r != sizeof(magic) || memcmp(got, magic, r) != 0)
+			return -1;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+				    sizeof(int));
+				close(fd);
+				n++;
+			}
+		}
+	}
+}
+
+/*
+ * A next broker may connect while the dying one still has files open (they
+ * close one by one, R's lock among them): it is kept waiting, not refused,
+ * and gets the sockets when the pipe says the broker died.
+ */
+START_TEST(a_next_broker_early_gets_the_sockets_at_the_eof)
+{
+	char *hs = h_rt("virt-broker-holder-sock");
+	struct timeval tv = { .tv_sec = T_MS / 1000 };
+	pid_t holder, old;
+	int c;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[busy]\nexec = %s\nsocket = a.socket sock-a\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	holder = wait_holder(H.broker);
+	ck_assert_int_gt(holder, 0);
+	c = h_connect(hs);			/* the broker lives */
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof(tv)), 0);
+	h_let_run(200);				/* the holder has seen it */
+	ck_assert(h_pid_alive(holder));
+	old = H.broker;
+	ck_assert_int_eq(kill(old, SIGKILL), 0);
+	ck_assert(h_wait_exit(old, T_MS) >= 0);
+	H.broker = -1;
+	/* sock-a, sock-a's admin-less unit: the control and notify sockets */
+	ck_assert_int_eq(fds_handed(c), 3);
+	close(c);
+	ck_assert(h_wait_gone(holder, T_MS));
+	ck_assert_int_ne(access(hs, F_OK), 0);
+	free(hs);
+}
+END_TEST
+
+/* Killed the moment it execs itself: the holder before the exec holds on. */
+START_TEST(a_sigkill_as_the_broker_reexecs_loses_no_socket)
+{
+	char *a = h_rt("sock-a");
+	pid_t holder, old;
+	int fd;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[busy]\nexec = %s\nsocket = a.socket sock-a\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	holder = wait_holder(H.broker);
+	ck_assert_int_gt(holder, 0);
+	old = H.broker;
+	ck_assert_int_eq(kill(old, SIGUSR2), 0);
+	ck_assert(h_wait_log(&H, "reexec: executing", T_MS));
+	ck_assert_int_eq(kill(old, SIGKILL), 0);
+	ck_assert(h_wait_exit(old, T_MS) >= 0);
+	fd = h_connect(a);
+	ck_assert_msg(fd >= 0, "sock-a refused after a SIGKILL at the reexec: "
+	    "%s", strerror(errno));
+	close(fd);
+	H.broker = -1;
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_log(&H, "holder: took 3 sockets back", T_MS));
+	ck_assert_int_gt(h_hello(a, T_MS), 0);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(a);
+}
+END_TEST
+
 static Suite *
 holder_suite(void)
 {
@@ -216,6 +329,8 @@ holder_suite(void)
 	tcase_add_test(tc, a_holder_without_broker_exits_after_its_timeout);
 	tcase_add_test(tc, a_clean_stop_ends_the_holder);
 	tcase_add_test(tc, a_reload_gives_a_holder_of_the_new_sockets);
+	tcase_add_test(tc, a_next_broker_early_gets_the_sockets_at_the_eof);
+	tcase_add_test(tc, a_sigkill_as_the_broker_reexecs_loses_no_socket);
 	return s;
 }
 
