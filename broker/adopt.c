@@ -22,6 +22,7 @@
 
 #include "dirtrust.h"
 #include "fd.h"
+#include "inherit.h"
 #include "log.h"
 #include "paths.h"
 #include "proc.h"
@@ -415,4 +416,25 @@ unit_adopt_published(struct unit *u)
 		free(sock);
 	}
 	return false;
+}
+
+/*
+ * After a holder's handover: a unit whose socket a live process other
+ * than our child holds is served by a daemon the broker did not start
+ * (the dead broker's): adopted, its socket kept.
+ */
+void
+sup_adopt_running(struct supervisor *sup)
+{
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+		pid_t pid = 0;
+
+		for (size_t j = 0; j < u->nsocks && pid == 0; j++)
+			if (u->socks[j].b.fd >= 0 && u->adopted_pid <= 0 &&
+			    u->pid <= 0)
+				pid = inherit_process_holding(u->socks[j].b.fd);
+		if (pid > 0)
+			unit_adopt_held(u, pid);
+	}
 }

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <ini.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,25 +69,6 @@ cfg_free(struct config *cfg)
 	strv_free(&cfg->publish);
 	strv_free(&cfg->errors);
 	free(cfg);
-}
-
-void
-cfg_error(struct config *cfg, int line, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (line > 0)
-		strv_push(&cfg->errors, xasprintf("%s:%d: %s", cfg->file, line,
-		    msg != NULL ? msg : fmt));
-	else
-		strv_push(&cfg->errors, xasprintf("%s: %s", cfg->file,
-		    msg != NULL ? msg : fmt));
-	free(msg);
 }
 
 struct unit_conf *

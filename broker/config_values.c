@@ -2,12 +2,15 @@
 /*
  * Pure: the values of virt-broker.conf, one at a time and out of context:
  * the policy spellings, numbers, sizes, booleans, inet listeners, socket
- * paths, search paths and unit names. No errors reported here: callers
- * (config_keys.c, config.c) word them.
+ * paths, search paths and unit names. Callers (config_keys.c, config.c)
+ * word the errors; cfg_error, last here, records one against the file and
+ * line for both (so neither of them calls the other back).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,4 +270,24 @@ cfg_search_path_is_valid(const char *value)
 			return true;
 		p += len + 1;
 	}
+}
+
+/* "FILE:LINE: message" (LINE 0: "FILE: message") into cfg->errors. */
+void
+cfg_error(struct config *cfg, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (line > 0)
+		strv_push(&cfg->errors, xasprintf("%s:%d: %s", cfg->file, line,
+		    msg != NULL ? msg : fmt));
+	else
+		strv_push(&cfg->errors, xasprintf("%s: %s", cfg->file,
+		    msg != NULL ? msg : fmt));
+	free(msg);
 }

@@ -16,15 +16,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fd.h"
 #include "holder.h"
 #include "inherit.h"
 #include "log.h"
 #include "plan.h"
-#include "supervise_int.h"
 #include "xalloc.h"
 
 #define HOLDER_MAGIC	"virt-broker-holder 1"
@@ -71,27 +70,16 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Every listening socket of the served units, and the extra ones. */
+/* A sorted copy of fds, less the -1s. */
 static void
-collect_fds(const struct supervisor *sup, const int *extra, size_t nextra,
-    int **ret, size_t *ret_n)
+sorted_fds(const int *fds, size_t nfds, int **ret, size_t *ret_n)
 {
-	size_t n = 0, cap = nextra;
-	int *v;
+	size_t n = 0;
+	int *v = xcalloc(nfds + 1, sizeof(*v));
 
-	for (size_t i = 0; i < sup->nunits; i++)
-		cap += sup->units[i]->nsocks;
-	v = xcalloc(cap + 1, sizeof(*v));
-	for (size_t i = 0; i < nextra; i++)
-		if (extra[i] >= 0)
-			v[n++] = extra[i];
-	for (size_t i = 0; i < sup->nunits; i++) {
-		const struct unit *u = sup->units[i];
-
-		for (size_t j = 0; j < u->nsocks; j++)
-			if (u->socks[j].b.fd >= 0)
-				v[n++] = u->socks[j].b.fd;
-	}
+	for (size_t i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
+			v[n++] = fds[i];
 	qsort(v, n, sizeof(*v), cmp_int);
 	*ret = v;
 	*ret_n = n;
@@ -110,15 +98,6 @@ ids_of(const int *fds, size_t n)
 			ids[i].ino = st.st_ino;
 		}
 	return ids;
-}
-
-static long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Closes every fd from 3 up that is not in keep (sorted). */
@@ -222,7 +201,8 @@ holder_main(int rd, int lfd, const char *path, const char *tmp, dev_t dev,
 	(void)prctl(PR_SET_NAME, "vb-holder");
 	set_cmdline();
 	for (;;) {
-		int wait = deadline < 0 ? -1 : (int)(deadline - mono_ms());
+		long now = (long)clock_mono_ms();
+		int wait = deadline < 0 ? -1 : (int)(deadline - now);
 		char byte;
 		ssize_t r;
 
@@ -235,7 +215,8 @@ holder_main(int rd, int lfd, const char *path, const char *tmp, dev_t dev,
 			if (r == 1)
 				break;		/* the broker goes: so do we */
 			if (r == 0) {		/* the broker died */
-				deadline = mono_ms() + (long)timeout_s * 1000;
+				deadline = (long)clock_mono_ms() +
+				    (long)timeout_s * 1000;
 				p[0].fd = -1;
 				if (pending >= 0 && handed(pending, fds, n))
 					break;	/* the next broker has them */
@@ -282,9 +263,9 @@ holder_main(int rd, int lfd, const char *path, const char *tmp, dev_t dev,
  * before this, until the rename; this one after). The caller then stops
  * the one before (holder_refresh).
  */
-void
-holder_start(struct holder *h, const struct plan *plan,
-    const struct supervisor *sup, const int *extra, size_t nextra)
+static void
+holder_start(struct holder *h, const struct plan *plan, const int *fds,
+    size_t nfds)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = plan->holder_socket;
@@ -301,7 +282,7 @@ holder_start(struct holder *h, const struct plan *plan,
 		free(tmp);
 		return;
 	}
-	collect_fds(sup, extra, nextra, &h->fds, &h->nfds);
+	sorted_fds(fds, nfds, &h->fds, &h->nfds);
 	h->ids = ids_of(h->fds, h->nfds);
 	memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
 	/* We hold R's lock: a socket here is a broker's that died here. */
@@ -424,8 +405,8 @@ holder_take_lent(struct holder *h)
  * opened again after a logout).
  */
 void
-holder_refresh(struct holder *h, const struct plan *plan,
-    const struct supervisor *sup, const int *extra, size_t nextra)
+holder_refresh(struct holder *h, const struct plan *plan, const int *fds,
+    size_t nfds)
 {
 	struct holder before;
 	struct holder_id *ids;
@@ -433,7 +414,7 @@ holder_refresh(struct holder *h, const struct plan *plan,
 	size_t n;
 	bool same;
 
-	collect_fds(sup, extra, nextra, &now, &n);
+	sorted_fds(fds, nfds, &now, &n);
 	ids = ids_of(now, n);
 	same = h->pid > 0 && n == h->nfds && h->ids != NULL &&
 	    memcmp(now, h->fds, n * sizeof(*now)) == 0 &&
@@ -443,7 +424,7 @@ holder_refresh(struct holder *h, const struct plan *plan,
 	if (same)
 		return;
 	before = *h;		/* it holds on until the new one has PATH */
-	holder_start(h, plan, sup, extra, nextra);
+	holder_start(h, plan, fds, nfds);
 	holder_stop(&before);
 }
 
@@ -537,25 +518,4 @@ holder_collect(const char *path, bool keep)
 		    "another runtime directory held", path, taken,
 		    taken == 1 ? "" : "s");
 	return taken;
-}
-
-/*
- * After a holder's handover: a unit whose socket a live process other
- * than our child holds is served by a daemon the broker did not start
- * (the dead broker's): adopted, its socket kept.
- */
-void
-holder_adopt_running(struct supervisor *sup)
-{
-	for (size_t i = 0; i < sup->nunits; i++) {
-		struct unit *u = sup->units[i];
-		pid_t pid = 0;
-
-		for (size_t j = 0; j < u->nsocks && pid == 0; j++)
-			if (u->socks[j].b.fd >= 0 && u->adopted_pid <= 0 &&
-			    u->pid <= 0)
-				pid = inherit_process_holding(u->socks[j].b.fd);
-		if (pid > 0)
-			unit_adopt_held(u, pid);
-	}
 }

@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct supervisor;
 struct plan;
 
 struct holder_id {
@@ -41,14 +40,11 @@ struct holder {
 #define HOLDER_ENV	"VIRT_BROKER_HOLDER_FD"
 
 void	holder_set_argv(int argc, char **argv);
-void	holder_start(struct holder *h, const struct plan *plan,
-	    const struct supervisor *sup, const int *extra, size_t nextra);
 void	holder_refresh(struct holder *h, const struct plan *plan,
-	    const struct supervisor *sup, const int *extra, size_t nextra);
+	    const int *fds, size_t nfds);
 void	holder_stop(struct holder *h);
 void	holder_lend(struct holder *h, bool on);
 void	holder_take_lent(struct holder *h);
 int	holder_collect(const char *path, bool keep);
-void	holder_adopt_running(struct supervisor *sup);
 
 #endif

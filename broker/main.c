@@ -408,15 +408,19 @@ reopen_broker_sockets(struct broker *b)
 static void
 refresh_holder(struct broker *b)
 {
-	int *extra;
-	size_t n;
+	int *fds, *guard;
+	size_t n, nguard;
 
-	guard_fds(&b->publisher.guard, &extra, &n);
-	extra = xreallocarray(extra, n + 2, sizeof(*extra));
-	extra[n++] = b->control.fd;
-	extra[n++] = b->notify.fd;
-	holder_refresh(&b->holder, b->plan, b->sup, extra, n);
-	free(extra);
+	sup_listen_fds(b->sup, &fds, &n);
+	guard_fds(&b->publisher.guard, &guard, &nguard);
+	fds = xreallocarray(fds, n + nguard + 2, sizeof(*fds));
+	memcpy(fds + n, guard, nguard * sizeof(*fds));
+	n += nguard;
+	fds[n++] = b->control.fd;
+	fds[n++] = b->notify.fd;
+	holder_refresh(&b->holder, b->plan, fds, n);
+	free(guard);
+	free(fds);
 }
 
 /* Things changed and settled: check R, our sockets, our links. */
@@ -780,7 +784,8 @@ main(int argc, char **argv)
 		fatalx("cannot initialise libev");
 	ev_set_userdata(b.loop, &b);
 	setup_signals(&b);
-	b.sup = sup_new(b.loop, b.plan, environ, &serving);
+	b.sup = sup_new(b.loop, b.plan, &sup_lifecycle_hooks, environ,
+	    &serving);
 	if (serving == 0) {
 		sup_free(b.sup);
 		pidfile_release(&b.pidfile);
@@ -789,7 +794,7 @@ main(int argc, char **argv)
 	if (b.reexec != 0)
 		reexec_restore(b.sup, &b.rstate);
 	else if (b.from_holder)
-		holder_adopt_running(b.sup);
+		sup_adopt_running(b.sup);
 	reexec_state_free(&b.rstate);
 	bootmark_check(b.plan->runtime_dir, sup_any_adopted(b.sup));
 	log_info("serving %zu unit%s in %s (%s mode)", serving,

@@ -236,3 +236,9 @@ sup_check_paths(struct supervisor *sup)
 		unit_rebind_files(u);
 	}
 }
+
+const struct sup_hooks sup_lifecycle_hooks = {
+	.adopt = unit_adopt,
+	.adopt_published = unit_adopt_published,
+	.settle = unit_settle,
+};

@@ -23,38 +23,17 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "clock.h"
 #include "fd.h"
 #include "inherit.h"
 #include "log.h"
+#include "proc.h"
 #include "spawn.h"
 #include "supervise.h"
 #include "supervise_int.h"
 
 #define SUP_FD_RESERVE 8
 #include "xalloc.h"
-
-uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* "exited with status 6", "killed by signal 9 (Killed)". */
-void
-unit_describe_status(int wstatus, char *buf, size_t size)
-{
-	if (WIFEXITED(wstatus))
-		snprintf(buf, size, "exited with status %d",
-		    WEXITSTATUS(wstatus));
-	else if (WIFSIGNALED(wstatus))
-		snprintf(buf, size, "killed by signal %d (%s)",
-		    WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
-	else
-		snprintf(buf, size, "ended with wait status %#x", wstatus);
-}
 
 void
 unit_watch(struct unit *u, bool on)
@@ -97,7 +76,7 @@ unit_set_state(struct unit *u, enum unit_state next)
 static void
 unit_refuse(struct unit *u)
 {
-	uint64_t now = now_ms();
+	uint64_t now = clock_mono_ms();
 
 	for (size_t i = 0; i < u->nsocks; i++)
 		if (u->socks[i].b.fd >= 0)
@@ -160,7 +139,7 @@ unit_feed(struct unit *u, enum unit_event ev, bool pending, bool exit_failed)
 {
 	struct unit_input in = {
 		.ev = ev,
-		.now_ms = now_ms(),
+		.now_ms = clock_mono_ms(),
 		.pending = pending,
 		.exit_failed = exit_failed,
 	};
@@ -269,7 +248,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	dlog_drain(&u->log);		/* its last words, before we judge */
 	u->last_status = w->rstatus;
 	u->exited_once = true;
-	unit_describe_status(w->rstatus, desc, sizeof(desc));
+	proc_describe_status(w->rstatus, desc, sizeof(desc));
 	log_info("unit %s: pid %ld %s", u->spec.name, (long)u->pid, desc);
 	u->pid = 0;
 	u->phase = UNIT_PHASE_NONE;	/* STATUS= stays: its last words */
@@ -279,7 +258,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		u->restart_pending = false;
 		unit_feed(u, UNIT_EV_LAUNCH, false, false);
 	}
-	unit_settle(u);			/* may free u */
+	sup->hooks->settle(u);		/* may free u */
 	check_shutdown(sup);
 }
 
@@ -408,14 +387,14 @@ unit_serve(struct unit *u)
 	/* A socket a reexec left us is ours: a probe would queue a client. */
 	if (!(u->spec.nsockets > 0 &&
 	    inherit_has_listener(u->spec.sockets[0].path)) &&
-	    unit_adopt_published(u))
+	    u->sup->hooks->adopt_published(u))
 		return;
 	r = unit_bind(u, &live);
 	u->serving = r == 0;
 	if (r == 0)
 		unit_set_state(u, UNIT_LISTENING);
 	else if (r == -EADDRINUSE)
-		unit_adopt(u, live);
+		u->sup->hooks->adopt(u, live);
 }
 
 /* A unit for spec, whose contents it takes (spec is left empty). */
@@ -521,14 +500,15 @@ sup_add(struct supervisor *sup, struct unit *u)
  * take the plan's unit specs (plan_release_units).
  */
 struct supervisor *
-sup_new(struct ev_loop *loop, struct plan *plan, char *const *parent_env,
-    size_t *ret_serving)
+sup_new(struct ev_loop *loop, struct plan *plan, const struct sup_hooks *hooks,
+    char *const *parent_env, size_t *ret_serving)
 {
 	struct supervisor *sup = xcalloc(1, sizeof(*sup));
 	size_t serving = 0;
 	int reserve[SUP_FD_RESERVE];
 
 	sup->loop = loop;
+	sup->hooks = hooks;
 	sup->plan = plan;
 	sup->parent_env = parent_env;
 	sup->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -692,7 +672,7 @@ unit_describe_exit(const struct unit *u, char *buf, size_t size)
 	if (!u->exited_once)
 		snprintf(buf, size, "-");
 	else
-		unit_describe_status(u->last_status, buf, size);
+		proc_describe_status(u->last_status, buf, size);
 }
 
 /*
@@ -730,4 +710,25 @@ sup_unit_command(struct unit *u, const char *cmd, const char **reterr_msg)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Every listening socket of the served units (fds from 3 up). */
+void
+sup_listen_fds(const struct supervisor *sup, int **ret, size_t *ret_n)
+{
+	size_t n = 0, cap = 0;
+	int *v;
+
+	for (size_t i = 0; i < sup->nunits; i++)
+		cap += sup->units[i]->nsocks;
+	v = xcalloc(cap + 1, sizeof(*v));
+	for (size_t i = 0; i < sup->nunits; i++) {
+		const struct unit *u = sup->units[i];
+
+		for (size_t j = 0; j < u->nsocks; j++)
+			if (u->socks[j].b.fd >= 0)
+				v[n++] = u->socks[j].b.fd;
+	}
+	*ret = v;
+	*ret_n = n;
 }

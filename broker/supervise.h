@@ -81,8 +81,24 @@ struct unit {
 	int			 exec_errno;	/* of the last failed exec */
 };
 
+/*
+ * What supervise.c asks of the files above it, which call into it: adopting
+ * a daemon that serves a unit's socket already (adopt.c) and settling a
+ * unit whose daemon exited after a reload changed or removed it (reload.c).
+ * Given to sup_new, so that the calls between the files run one way.
+ */
+struct sup_hooks {
+	void	(*adopt)(struct unit *u, size_t live);
+	bool	(*adopt_published)(struct unit *u);
+	void	(*settle)(struct unit *u);		/* may free u */
+};
+
+/* adopt.c's and reload.c's (defined in reload.c, above both). */
+extern const struct sup_hooks sup_lifecycle_hooks;
+
 struct supervisor {
 	struct ev_loop		*loop;
+	const struct sup_hooks	*hooks;
 	const struct plan	*plan;		/* the caller's, without units
 						   (plan_release_units);
 						   see sup_reload */
@@ -95,10 +111,14 @@ struct supervisor {
 };
 
 struct supervisor	*sup_new(struct ev_loop *loop, struct plan *plan,
+			    const struct sup_hooks *hooks,
 			    char *const *parent_env, size_t *ret_serving);
 void			 sup_launch(struct supervisor *sup);
 int			 sup_reload(struct supervisor *sup, struct plan *plan);
 void			 sup_check_paths(struct supervisor *sup);
+void			 sup_adopt_running(struct supervisor *sup);
+void			 sup_listen_fds(const struct supervisor *sup, int **ret,
+			    size_t *ret_n);
 struct unit		*sup_unit(const struct supervisor *sup,
 			    const char *name);
 int			 sup_unit_command(struct unit *u, const char *cmd,

@@ -15,8 +15,6 @@
 #include "supervise.h"
 
 /* supervise.c */
-uint64_t	 now_ms(void);		/* monotonic */
-void		 unit_describe_status(int wstatus, char *buf, size_t size);
 void		 unit_set_state(struct unit *u, enum unit_state next);
 void		 unit_feed(struct unit *u, enum unit_event ev, bool pending,
 		    bool exit_failed);

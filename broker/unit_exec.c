@@ -14,6 +14,7 @@
 #include "daemon_env.h"
 #include "fd.h"
 #include "listenfds.h"
+#include "clock.h"
 #include "log.h"
 #include "proc.h"
 #include "spawn.h"
@@ -138,7 +139,7 @@ unit_spawn(struct unit *u)
 	u->pid = pid;
 	u->log.pid = pid;
 	u->activations++;
-	u->exec_ms = now_ms();
+	u->exec_ms = clock_mono_ms();
 	u->ready_ms = -1;
 	unit_notify_reset(u);
 	ev_child_set(&u->child, pid, 0);
@@ -195,12 +196,12 @@ unit_gave_up(struct unit *u)
 		    strerror(u->exec_errno), cool);
 		return;
 	}
-	unit_describe_status(u->last_status, last, sizeof(last));
+	proc_describe_status(u->last_status, last, sizeof(last));
 	driver_pid_hint(u, hint, sizeof(hint));
 	dlog_tail(&u->log, 3, tail, sizeof(tail));
 	log_warnx("unit %s: failed: %u failed starts within %llu s (last: "
 	    "%s%s%s)%s; refusing its clients for %llu s", u->spec.name,
-	    unit_recent_failures(&u->sm, &u->policy, now_ms()),
+	    unit_recent_failures(&u->sm, &u->policy, clock_mono_ms()),
 	    (unsigned long long)(u->policy.start_limit_interval_ms / 1000),
 	    last, tail[0] != '\0' ? "; output: " : "", tail, hint, cool);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "supervise.h"
 #include "supervise_int.h"
@@ -90,7 +91,7 @@ unit_ready(struct unit *u)
 	}
 	if (u->pid <= 0 || u->ready_ms >= 0)
 		return;
-	u->ready_ms = (long)(now_ms() - u->exec_ms);
+	u->ready_ms = (long)(clock_mono_ms() - u->exec_ms);
 	log_info("unit %s: pid %ld ready after %ld ms", u->spec.name,
 	    (long)u->pid, u->ready_ms);
 }

@@ -2,6 +2,7 @@
 /* Edge: what /proc says about a process (Linux). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "proc.h"
 
@@ -66,4 +67,18 @@ proc_read_pidfile(const char *path)
 		pid = 0;
 	fclose(fp);
 	return (pid_t)pid;
+}
+
+/* "exited with status 6", "killed by signal 9 (Killed)". */
+void
+proc_describe_status(int wstatus, char *buf, size_t size)
+{
+	if (WIFEXITED(wstatus))
+		snprintf(buf, size, "exited with status %d",
+		    WEXITSTATUS(wstatus));
+	else if (WIFSIGNALED(wstatus))
+		snprintf(buf, size, "killed by signal %d (%s)",
+		    WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	else
+		snprintf(buf, size, "ended with wait status %#x", wstatus);
 }

@@ -11,5 +11,6 @@ bool	proc_comm(pid_t pid, char *buf, size_t size);
 bool	proc_is(pid_t pid, const char *name);
 bool	proc_running(pid_t pid);
 pid_t	proc_read_pidfile(const char *path);
+void	proc_describe_status(int wstatus, char *buf, size_t size);
 
 #endif
