@@ -76,6 +76,21 @@ wait_holder(pid_t broker)
 	return h;
 }
 
+/* A broker of one unit, busy (sock-a), started: its holder's pid. */
+static pid_t
+start_busy(void)
+{
+	pid_t holder;
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "publish = none\n[busy]\nexec = %s\nsocket = a.socket sock-a\n",
+	    h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	holder = wait_holder(H.broker);
+	ck_assert_int_gt(holder, 0);
+	return holder;
+}
+
 START_TEST(sigkill_and_a_new_broker_a_second_later_refuse_no_one)
 {
 	char *a = h_rt("sock-a"), *b = h_rt("sock-b"), *starts = h_dir("starts");
@@ -158,12 +173,7 @@ START_TEST(a_clean_stop_ends_the_holder)
 	char *hs = h_rt("virt-broker-holder-sock");
 	pid_t holder;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
-	    "publish = none\n[busy]\nexec = %s\nsocket = a.socket sock-a\n",
-	    h_fake_daemon());
-	ck_assert_int_eq(h_start_broker(&H), 0);
-	holder = wait_holder(H.broker);
-	ck_assert_int_gt(holder, 0);
+	holder = start_busy();
 	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
 	ck_assert(h_wait_gone(holder, T_MS));
 	ck_assert_int_ne(access(hs, F_OK), 0);
@@ -262,12 +272,7 @@ START_TEST(a_next_broker_early_gets_the_sockets_at_the_eof)
 	pid_t holder, old;
 	int c;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
-	    "publish = none\n[busy]\nexec = %s\nsocket = a.socket sock-a\n",
-	    h_fake_daemon());
-	ck_assert_int_eq(h_start_broker(&H), 0);
-	holder = wait_holder(H.broker);
-	ck_assert_int_gt(holder, 0);
+	holder = start_busy();
 	c = h_connect(hs);			/* the broker lives */
 	ck_assert_int_ge(c, 0);
 	ck_assert_int_eq(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv,
@@ -291,15 +296,10 @@ END_TEST
 START_TEST(a_sigkill_as_the_broker_reexecs_loses_no_socket)
 {
 	char *a = h_rt("sock-a");
-	pid_t holder, old;
+	pid_t old;
 	int fd;
 
-	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
-	    "publish = none\n[busy]\nexec = %s\nsocket = a.socket sock-a\n",
-	    h_fake_daemon());
-	ck_assert_int_eq(h_start_broker(&H), 0);
-	holder = wait_holder(H.broker);
-	ck_assert_int_gt(holder, 0);
+	(void)start_busy();
 	old = H.broker;
 	ck_assert_int_eq(kill(old, SIGUSR2), 0);
 	ck_assert(h_wait_log(&H, "reexec: executing", T_MS));
