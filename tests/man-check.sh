@@ -12,7 +12,7 @@ for page in man/*.[0-9]; do
 		fail=1
 	fi
 done
-parsed=$(grep -ho 'strcmp(key, "[a-z_]*")' broker/config*.c |
+parsed=$(grep -ho 'strcmp(key, "[a-z_]*")' broker/core/config*.c |
 	sed 's/.*"\(.*\)".*/\1/' | sort -u)
 documented=$(grep -o '^\.It Ic [a-z_]*' man/virt-broker.conf.5 |
 	sed 's/^\.It Ic //' | sort -u)

@@ -218,7 +218,7 @@ END_TEST
 /*
  * Root's virt-brokerctl against a user's broker: a fake one, run as OTHER,
  * answers each request with what the case says (a broker's reply is the
- * user's to forge: trust.h in broker/ctl). A case is a few lines: the
+ * user's to forge: trust.h in ctl/). A case is a few lines: the
  * reply, the command, its exit status, text its output must have and text
  * it must never have.
  */

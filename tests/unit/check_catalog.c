@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/catalog.c: the built-in daemons must match
+ * Unit tests for broker/core/catalog.c: the built-in daemons must match
  * libvirt's socket units (9.0 and 11.x alike, LIBVIRT.md), or a daemon
  * rejects its fds.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/config.c: every key, every error as FILE:LINE, all
+ * Unit tests for broker/core/config.c: every key, every error as FILE:LINE, all
  * errors of a file reported. Configs are strings (cfg_parse_string), but
  * for NUL bytes, which a C string cannot carry (parse_bytes).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/daemon_env.c: the reduced environment a daemon is
+ * Unit tests for broker/core/daemon_env.c: the reduced environment a daemon is
  * exec'd with, and XDG_RUNTIME_DIR that makes it resolve the broker's R.
  */
 #include <check.h>

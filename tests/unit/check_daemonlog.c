@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/daemonlog.c, an edge, with real pipes and libev's
+ * Unit tests for broker/edge/daemonlog.c, an edge, with real pipes and libev's
  * loop and nothing outside the process: the test writes as the daemon
  * would. Lines are cut as before (at a newline, or at DLOG_LINE_MAX), and
  * a unit holds a pipe and buffers only while some process writes to it:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/listenfds.c: fd names as systemd's fdname_is_valid
+ * Unit tests for broker/core/listenfds.c: fd names as systemd's fdname_is_valid
  * (but non-empty), LISTEN_FDNAMES, and the LISTEN_PID slot.
  */
 #include <check.h>

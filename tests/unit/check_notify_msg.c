@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/notify_msg.c: sd_notify datagrams as libvirt 9.0
+ * Unit tests for broker/core/notify_msg.c: sd_notify datagrams as libvirt 9.0
  * and 11.x send them (several lines per datagram, RELOADING, STOPPING,
  * EXTEND_TIMEOUT_USEC, STATUS) and what a hostile daemon might send.
  */

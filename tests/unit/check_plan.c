@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/plan.c: config + catalog + mode + environment ->
+ * Unit tests for broker/core/plan.c: config + catalog + mode + environment ->
  * units. The file system is faked: is_executable() looks the path up in a
  * static list of binaries that "exist".
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/reexec_state.c: what a broker tells the broker it
+ * Unit tests for broker/core/reexec_state.c: what a broker tells the broker it
  * re-executes, read back whole; a state from a broker before a field was
  * added reads with that field's default; a bad line is refused.
  */

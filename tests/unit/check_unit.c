@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for broker/unit.c: every (state, event) pair of unit_next()
+ * Unit tests for broker/core/unit.c: every (state, event) pair of unit_next()
  * against a table, then scenarios (activation, backoff, start limit,
  * restart policies, stop). unit_next() does not write sm->state: feed()
  * does, as supervise.c's unit_set_state() does.
@@ -15,7 +15,7 @@
 #define INVALID (-1)
 
 /*
- * The transition table, from the diagram at the top of broker/unit.c and
+ * The transition table, from the diagram at the top of broker/core/unit.c and
  * the event comments in unit.h, for a fresh unit_sm (no failures, no
  * relaunch pending), the default policy (on-demand, on-failure) and an
  * input with no client pending and a clean exit status.

@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Edge: the units at run time. Owns every listening socket, every daemon
+ * Layer lifecycle (broker/lifecycle/): the units' lifecycle, the core's
+ * decisions carried out through the edges. Calls run one way: reload.c ->
+ * adopt.c -> supervise.c -> unit_exec.c -> unit_notify.c; supervise.c asks
+ * the files above it through struct sup_hooks.
+ *
+ * The units at run time. Owns every listening socket, every daemon
  * pid, each unit's output pipe, and the libev watchers that connect them to
  * the pure state machine (unit.h). unit_set_state() is the only writer of a
  * unit's state.

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer edge (broker/edge/): the system calls, each file one concern
+ * behind a small interface; it sees the core and common/, never the
+ * lifecycle or the control server.
+ *
  * Edge: the runtime directory and the listening sockets in it: creating,
  * binding, probing, refusing queued clients, and removing only what we
  * bound.

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
+ * Layer core (broker/core/): pure. No system call, no libev, no header of
+ * the layers above; what it needs from the system its callers hand in.
+ *
  * Pure: the plan, i.e. the units the broker serves, resolved from the
  * parsed config, the built-in catalog, the mode and the environment.
  */

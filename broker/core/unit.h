@@ -2,7 +2,8 @@
 /*
  * Pure: a unit's state machine. unit_next() is the transition function:
  * (state, event, now, policy) -> (next state, actions, timer). It makes no
- * syscall; the edge (supervise.c) feeds it events and carries out actions.
+ * syscall; the lifecycle (lifecycle/supervise.c) feeds it events and carries
+ * out its actions.
  */
 #ifndef VB_UNIT_H
 #define VB_UNIT_H

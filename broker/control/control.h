@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Edge: the control socket virt-brokerctl talks to (ctlproto.h), in the
+ * Layer control (broker/control/): the control socket's server, above the
+ * lifecycle whose state it reports and commands.
+ *
+ * The control socket virt-brokerctl talks to (ctlproto.h), in the
  * runtime dir, mode 0600, served by the broker's loop; callers must have
  * the broker's uid, or be root.
  */
