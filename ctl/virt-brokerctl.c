@@ -22,6 +22,7 @@
 #include "admin.h"
 #include "ctlproto.h"
 #include "debug.h"
+#include "doctor.h"
 #include "extra.h"
 #include "json.h"
 #include "paths.h"
@@ -45,7 +46,9 @@ usage(FILE *out, int status)
 	    "  reexec                      re-execute the broker's binary "
 	    "(after an upgrade)\n"
 	    "  log UNIT [-n N] [-f]        the unit's output\n"
-	    "  debug UNIT [FILTER...|off]  a running daemon's log filters\n");
+	    "  debug UNIT [FILTER...|off]  a running daemon's log filters\n"
+	    "  doctor [--json]             what keeps clients from the one "
+	    "daemon here, and the fixes\n");
 	exit(status);
 }
 
@@ -636,6 +639,8 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "debug") == 0 && optind < argc)
 		r = cmd_debug(path, argv[optind], argc - optind - 1,
 		    argv + optind + 1, system);
+	else if (strcmp(cmd, "doctor") == 0 && optind == argc)
+		r = cmd_doctor(path, system, json);
 	else if (strcmp(cmd, "log") == 0 && optind + 1 == argc)
 		r = cmd_log(path, argv[optind], lines, follow_it);
 	else

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration: virt-brokerctl doctor against the real broker. Each bad
+ * state is made for real and its line and fix asserted, then undone and
+ * the line gone: no broker; a broker serving, its link published; a daemon
+ * a client's autospawn started beside it (a copy of the test daemon named
+ * virtqemud, run as libvirt runs one: --timeout=120); XDG_RUNTIME_DIR unset,
+ * and open to others. --json carries the same findings.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "harness.h"
+
+#define T_MS 10000
+
+/*
+ * virt-brokerctl --session doctor [--json] with HOME = the test's and
+ * XDG_RUNTIME_DIR = xdg (NULL: unset): its exit status, output in out.
+ */
+static int
+doctor(const char *xdg, bool json, char *out, size_t size)
+{
+	const char *ctl = getenv("VB_BROKERCTL");
+	int p[2];
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(ctl);
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (xdg != NULL)
+			setenv("XDG_RUNTIME_DIR", xdg, 1);
+		else
+			unsetenv("XDG_RUNTIME_DIR");
+		setenv("HOME", H.dir, 1);
+		unsetenv("XDG_CACHE_HOME");
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(ctl, ctl, "--session", "doctor", json ? "--json" : NULL,
+		    (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	return h_child_output(pid, p[0], out, size);
+}
+
+/* A broker whose virtqemud unit is the test daemon; its link in P. */
+static void
+start_with_virtqemud(void)
+{
+	char *p = h_path(&H, "run/libvirt/virtqemud-sock");
+	char *r = h_rt("virtqemud-sock");
+
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[virtqemud]\nexec = %s\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(p, r, T_MS));
+	free(p);
+	free(r);
+}
+
+START_TEST(no_broker_fails_and_says_how_to_start_one)
+{
+	char out[16384];
+
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 1);
+	ck_assert_msg(strstr(out, "fail broker") != NULL &&
+	    strstr(out, "no broker answers on") != NULL &&
+	    strstr(out, "fix: virt-broker -d") != NULL, "%s", out);
+}
+END_TEST
+
+START_TEST(a_serving_broker_and_its_link_are_ok)
+{
+	char out[16384], want[1200];
+
+	start_with_virtqemud();
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "ok   broker") != NULL, "%s", out);
+	snprintf(want, sizeof(want), "ok   runtime-dir  %s/libvirt/virtqemud-"
+	    "sock -> %s/virtqemud-sock", H.xdg, H.rt);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in:\n%s", want,
+	    out);
+	ck_assert_msg(strstr(out, "fail") == NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
+START_TEST(an_autospawned_daemon_is_named_with_its_fix)
+{
+	char out[16384], want[128], *copy = h_dir("virtqemud"), comm[32];
+	char src[4096];
+	long until;
+	pid_t dup;
+	int in, o;
+	ssize_t n;
+
+	start_with_virtqemud();
+	/* the test daemon under libvirt's name: /proc/PID/comm says so */
+	in = open(h_fake_daemon(), O_RDONLY | O_CLOEXEC);
+	o = open(copy, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	ck_assert(in >= 0 && o >= 0);
+	while ((n = read(in, src, sizeof(src))) > 0)
+		ck_assert_int_eq(write(o, src, (size_t)n), n);
+	close(in);
+	ck_assert_int_eq(close(o), 0);
+	dup = fork();
+	ck_assert_int_ge(dup, 0);
+	if (dup == 0) {
+		setenv("HOME", H.dir, 1);	/* the teardown finds it */
+		setenv("XDG_RUNTIME_DIR", H.xdg, 1);
+		execl(copy, copy, "--timeout=120", (char *)NULL);
+		_exit(127);
+	}
+	until = h_now_ms() + T_MS;
+	for (;;) {
+		char path[64];
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "/proc/%ld/comm", (long)dup);
+		comm[0] = '\0';
+		if ((fp = fopen(path, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), fp) == NULL)
+				comm[0] = '\0';
+			fclose(fp);
+		}
+		if (strcmp(comm, "virtqemud\n") == 0 || h_now_ms() > until)
+			break;
+		h_let_run(20);
+	}
+	ck_assert_str_eq(comm, "virtqemud\n");
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 1);
+	snprintf(want, sizeof(want), "fail daemons      pid %ld (", (long)dup);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in:\n%s", want, out);
+	ck_assert_msg(strstr(out, "started by a client's autospawn") != NULL,
+	    "%s", out);
+	snprintf(want, sizeof(want), "kill %ld", (long)dup);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in:\n%s", want, out);
+	/* the fix, applied */
+	ck_assert_int_eq(kill(dup, SIGKILL), 0);
+	ck_assert_int_eq(waitpid(dup, NULL, 0), dup);
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "pid %ld", (long)dup);
+	ck_assert_msg(strstr(out, want) == NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(copy);
+}
+END_TEST
+
+START_TEST(a_runtime_dir_unset_or_open_to_others_is_said)
+{
+	char out[16384], want[1200];
+
+	start_with_virtqemud();
+	(void)doctor(NULL, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "runtime-dir  XDG_RUNTIME_DIR is unset")
+	    != NULL, "%s", out);
+	ck_assert_int_eq(chmod(H.xdg, 0777), 0);
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 1);
+	snprintf(want, sizeof(want), "fix: chmod 0700 %s", H.xdg);
+	ck_assert_msg(strstr(out, "fail runtime-dir  XDG_RUNTIME_DIR=") !=
+	    NULL && strstr(out, want) != NULL, "%s", out);
+	ck_assert_int_eq(chmod(H.xdg, 0700), 0);
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "fail") == NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
+START_TEST(json_has_the_same_findings)
+{
+	char out[16384];
+
+	ck_assert_int_eq(doctor(H.xdg, true, out, sizeof(out)), 1);
+	ck_assert_msg(out[0] == '[' && strstr(out, "{\"check\": \"broker\", "
+	    "\"result\": \"fail\", \"found\": \"no broker answers on ") !=
+	    NULL && strstr(out, "\"fix\": \"virt-broker -d") != NULL, "%s",
+	    out);
+}
+END_TEST
+
+static Suite *
+doctor_suite(void)
+{
+	Suite *s = suite_create("doctor");
+	TCase *tc = tcase_create("doctor");
+
+	h_add_tcases(s, &tc, 1, 60);
+	tcase_add_test(tc, no_broker_fails_and_says_how_to_start_one);
+	tcase_add_test(tc, a_serving_broker_and_its_link_are_ok);
+	tcase_add_test(tc, an_autospawned_daemon_is_named_with_its_fix);
+	tcase_add_test(tc, a_runtime_dir_unset_or_open_to_others_is_said);
+	tcase_add_test(tc, json_has_the_same_findings);
+	return s;
+}
+
+int
+main(void)
+{
+	return h_run(doctor_suite());
+}
