@@ -502,7 +502,9 @@ cmd_doctor(const char *ctl_path, bool system, bool json)
 
 	check_broker(&d, ctl_path, system, &bv);
 	check_daemons(&d, system, &bv);
-	if (!system)
+	if (system)
+		doctor_init_services(&d, "/");
+	else
 		check_runtime_dir(&d, r);
 	check_guests(&d, system);
 	check_holder(&d, r);
