@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -400,6 +401,61 @@ check_runtime_dir(struct doctor *d, const char *r)
 	free(p);
 }
 
+/* Does CONFIG/libvirt/qemu.conf set max_core (a line "max_core = ...")? */
+static bool
+sets_max_core(void)
+{
+	const char *cfg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	char *path, line[512];
+	bool set = false;
+	FILE *fp;
+
+	if (cfg != NULL && cfg[0] == '/')
+		path = xasprintf("%s/libvirt/qemu.conf", cfg);
+	else if (home != NULL && home[0] == '/')
+		path = xasprintf("%s/.config/libvirt/qemu.conf", home);
+	else
+		return false;
+	if ((fp = fopen(path, "re")) != NULL) {
+		while (!set && fgets(line, sizeof(line), fp) != NULL) {
+			const char *l = line + strspn(line, " \t");
+
+			set = strncmp(l, "max_core", 8) == 0 &&
+			    strchr("= \t", l[8]) != NULL;
+		}
+		fclose(fp);
+	}
+	free(path);
+	return set;
+}
+
+/*
+ * Session: QEMU's core limit. libvirt raises it to max_core, unlimited
+ * unless qemu.conf says otherwise, and an unprivileged daemon cannot go
+ * above its hard limit: "cannot limit core file size ... Operation not
+ * permitted", and no guest starts.
+ */
+static void
+check_core_limit(struct doctor *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
+		return;
+	if (sets_max_core())
+		doctor_add(d, "guests", DOCTOR_OK, xasprintf("the hard core "
+		    "limit is %llu and qemu.conf sets max_core",
+		    (unsigned long long)rl.rlim_max), NULL);
+	else
+		doctor_add(d, "guests", DOCTOR_WARN, xasprintf("the hard core "
+		    "limit is %llu, not unlimited (the daemons get the "
+		    "broker's): session guests fail with \"cannot limit core "
+		    "file size\"", (unsigned long long)rl.rlim_max), xstrdup(
+		    "mkdir -p ~/.config/libvirt && echo 'max_core = 0' >> "
+		    "~/.config/libvirt/qemu.conf   (or raise the hard limit "
+		    "where the broker starts: ulimit -Hc unlimited as root)"));
+}
+
 /* 6. What a guest needs to start: QEMU in PATH, /dev/kvm. */
 static void
 check_guests(struct doctor *d, bool system)
@@ -454,6 +510,7 @@ check_guests(struct doctor *d, bool system)
 	} else
 		doctor_add(d, "guests", DOCTOR_OK, xstrdup("/dev/kvm is "
 		    "usable"), NULL);
+	check_core_limit(d);
 }
 
 /* 7. The holder that keeps the sockets open if the broker dies. */

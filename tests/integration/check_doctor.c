@@ -5,7 +5,8 @@
  * the line gone: no broker; a broker serving, its link published; a daemon
  * a client's autospawn started beside it (a copy of the test daemon named
  * virtqemud, run as libvirt runs one: --timeout=120); XDG_RUNTIME_DIR unset,
- * and open to others. --json carries the same findings.
+ * and open to others; a hard core limit of 0 until qemu.conf sets
+ * max_core. --json carries the same findings.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +24,8 @@
 #include "harness.h"
 
 #define T_MS 10000
+
+static bool core0;	/* doctor() runs with a hard core limit of 0 */
 
 /*
  * virt-brokerctl --session doctor [--json] with HOME = the test's and
@@ -45,6 +49,13 @@ doctor(const char *xdg, bool json, char *out, size_t size)
 			unsetenv("XDG_RUNTIME_DIR");
 		setenv("HOME", H.dir, 1);
 		unsetenv("XDG_CACHE_HOME");
+		unsetenv("XDG_CONFIG_HOME");
+		if (core0) {
+			struct rlimit rl = { 0, 0 };
+
+			if (setrlimit(RLIMIT_CORE, &rl) < 0)
+				_exit(126);
+		}
 		dup2(p[1], 1);
 		dup2(p[1], 2);
 		execl(ctl, ctl, "--session", "doctor", json ? "--json" : NULL,
@@ -178,6 +189,36 @@ START_TEST(a_runtime_dir_unset_or_open_to_others_is_said)
 }
 END_TEST
 
+/* A hard core limit below unlimited, until qemu.conf sets max_core. */
+START_TEST(a_hard_core_limit_is_said_until_max_core_is_set)
+{
+	char out[16384], *dir = h_dir(".config/libvirt"), *conf;
+	FILE *fp;
+
+	core0 = true;
+	(void)doctor(H.xdg, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "warn guests       the hard core limit is 0,")
+	    != NULL && strstr(out, "echo 'max_core = 0' >> "
+	    "~/.config/libvirt/qemu.conf") != NULL, "%s", out);
+	/* the fix, applied */
+	conf = h_dir(".config");
+	ck_assert(mkdir(conf, 0700) == 0 || errno == EEXIST);
+	ck_assert(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	free(conf);
+	conf = h_dir(".config/libvirt/qemu.conf");
+	ck_assert_ptr_nonnull(fp = fopen(conf, "w"));
+	fprintf(fp, "max_core = 0\n");
+	ck_assert_int_eq(fclose(fp), 0);
+	(void)doctor(H.xdg, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "warn guests       the hard core") == NULL &&
+	    strstr(out, "ok   guests       the hard core limit is 0 and "
+	    "qemu.conf sets max_core") != NULL, "%s", out);
+	core0 = false;
+	free(conf);
+	free(dir);
+}
+END_TEST
+
 START_TEST(json_has_the_same_findings)
 {
 	char out[16384];
@@ -201,6 +242,7 @@ doctor_suite(void)
 	tcase_add_test(tc, a_serving_broker_and_its_link_are_ok);
 	tcase_add_test(tc, an_autospawned_daemon_is_named_with_its_fix);
 	tcase_add_test(tc, a_runtime_dir_unset_or_open_to_others_is_said);
+	tcase_add_test(tc, a_hard_core_limit_is_said_until_max_core_is_set);
 	tcase_add_test(tc, json_has_the_same_findings);
 	return s;
 }
