@@ -20,7 +20,7 @@ bad=$(nm -u --format=just-symbols "$core" | sort -u |
 	comm -23 - "$defined" | grep -vE "$allowed" || true)
 if [ -n "$bad" ]; then
 	echo "core-is-pure: $core calls outside memory and strings:" >&2
-	printf '  %s\n' $bad >&2
+	printf '%s\n' "$bad" | sed 's/^/  /' >&2
 	exit 1
 fi
 echo "core-is-pure: $(nm -u --format=just-symbols "$core" | sort -u |
