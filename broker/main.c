@@ -392,8 +392,11 @@ check_libvirtd_conflict(const struct plan *plan)
 		if (proc_is(pid, "libvirtd"))
 			fatalx("a monolithic libvirtd (pid %ld) serves %s: it "
 			    "conflicts with the modular daemons, as libvirt's "
-			    "own units declare; stop it, then start "
-			    "virt-broker", (long)pid, path);
+			    "own units declare; stop it and disable the "
+			    "distribution's libvirtd service (virt-brokerctl "
+			    "doctor --system names the command for this "
+			    "host's init system), then start virt-broker",
+			    (long)pid, path);
 	}
 	free(path);
 }
