@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The generated sysvinit script, run as root by hand (no init system
 # involved: start-stop-daemon needs none): start twice (the second start
-# is a no-op, exit 0), reload, status 0, stop twice (exit 0 both times),
-# status 3. The broker runs in session mode under a temporary HOME (via
+# is a no-op, exit 0), reload, status 0; the binary replaced: start a no-op
+# still, upgrade returns with the new binary running in the same pid; stop
+# twice (exit 0 both times), status 3. The broker runs in session mode under a temporary HOME (via
 # VIRT_BROKER_OPTS in the defaults file, which the script reads; the last
 # --session wins over the script's --system), so /run/libvirt is not
 # touched; only the installed paths are replaced by the build's.
@@ -85,8 +86,15 @@ kill -0 "$pid" || die "reload killed the broker"
 # place: same pid, its socket never closed, /proc/PID/exe the new file.
 install -m 0755 "$broker" "$broker.new" && mv "$broker.new" "$broker"
 [[ $(readlink "/proc/$pid/exe") == *"(deleted)" ]] || die "the binary was not replaced"
+# A start now (debhelper's postinst runs one after the upgrade action) finds
+# it by pidfile and name, not by the replaced binary: exit 0, no second.
+[[ $(rc start) == 0 ]] || die "start with the binary replaced failed"
+[[ $(pgrep -c -f -- "--pidfile $T/broker.pid") == 1 ]] ||
+	die "start with the binary replaced started a second broker"
+# upgrade returns once the broker runs the new file.
 [[ $(rc upgrade) == 0 ]] || die "upgrade failed"
-wait_for exe_is "$pid" "$broker"
+[[ $(readlink "/proc/$pid/exe") == "$broker" ]] ||
+	die "upgrade returned before the broker ran the new binary"
 [[ $(<"$T/broker.pid") == "$pid" ]] || die "upgrade replaced the broker"
 [[ -S $sock ]] || die "$sock gone after the upgrade"
 [[ $(rc status) == 0 ]] || die "status after the upgrade is not 0 (--exec on a replaced binary?)"

@@ -22,7 +22,10 @@
 # a session broker from /usr/sbin/virt-broker serves `virsh -c
 # qemu:///session list` from Debian's libvirtd as an unprivileged user,
 # vbpkg (tests/e2e/run.sh's libvirtd scenario, which also checks
-# /usr/bin/virt-brokerctl status). dpkg -r leaves only the conffiles;
+# /usr/bin/virt-brokerctl status). An upgrade to a newer .deb while the
+# system broker serves re-executes it in place: no client call fails, the
+# same broker and virtqemud pids (see "Upgraded while it serves"). dpkg -r
+# leaves only the conffiles;
 # dpkg -P leaves nothing: the lists of files under /etc, /usr, /opt and
 # /var/lib/dpkg/info are what they were before dpkg -i, and no rc.d link
 # is left. insserv, when installed, renumbers other scripts' links and
@@ -108,16 +111,36 @@ restore_rc() {
 	tar -C /etc -xpf "$T/rc.tar"
 }
 
+# The upgrade part's broker, config and policy-rc.d (see there).
+# shellcheck disable=SC2317 # called by the EXIT trap too
+upgrade_cleanup() {
+	[[ -f $T/broker-started ]] && /etc/init.d/virt-broker stop >/dev/null 2>&1
+	rm -f "$T/broker-started"
+	case $made_conf in
+	dir) rm -rf /etc/virt-broker ;;
+	file) rm -f /etc/virt-broker/virt-broker.conf ;;
+	esac
+	made_conf=
+	if [[ -f $T/policy-rc.d ]]; then
+		mv "$T/policy-rc.d" /usr/sbin/policy-rc.d
+	fi
+}
+
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local rc=$?
 	trap - EXIT
 	set +e
+	upgrade_cleanup
 	if [[ $(status_of) != absent && $(status_of) != not-installed ]]; then
 		echo "cleanup: purging $pkg" >&2
 		dpkg -P "$pkg" >&2
 	fi
 	restore_rc
+	if [[ -n ${made_qemu_user:-} ]]; then
+		userdel libvirt-qemu 2>/dev/null
+		groupdel libvirt-qemu 2>/dev/null
+	fi
 	# The e2e part's cleanup has ended the user's processes.
 	if [[ -n $made_user ]] && ! userdel -r "$VB_TEST_USER" 2>/dev/null; then
 		echo "cleanup: userdel $VB_TEST_USER failed; remove it by hand" >&2
@@ -125,6 +148,7 @@ cleanup() {
 	rm -rf "$T"
 	exit "$rc"
 }
+made_conf=
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -137,6 +161,18 @@ export VB_TEST_USER=vbpkg
 id -u "$VB_TEST_USER" >/dev/null 2>&1 || made_user=yes
 # shellcheck disable=SC2016 # expanded by that bash
 bash -c '. "$1" && ensure_test_user' _ "$src/tests/e2e/lib.sh"
+
+# The upgrade part's virtqemud (libvirt built on Debian) resolves the user
+# libvirt-qemu at start, which Debian's libvirt-daemon-system would make:
+# made here if missing, before the snapshot like the user above, and
+# removed at the end.
+made_qemu_user=
+if ! getent passwd libvirt-qemu >/dev/null; then
+	getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+	useradd --system --no-create-home --home-dir /var/lib/libvirt \
+		--gid libvirt-qemu --shell /usr/sbin/nologin libvirt-qemu
+	made_qemu_user=yes
+fi
 
 mapfile -t depends_before < <(depend_files)
 tar -C /etc -cf "$T/rc.tar" "${rc_dirs[@]}" "${depends_before[@]}"
@@ -306,6 +342,108 @@ case $rc in
 *) fail "the session broker from /usr/sbin/virt-broker (tests/e2e/run.sh libvirtd, above)" ;;
 esac
 e2e=$rc
+
+# ---- Upgraded while it serves: the system broker executes itself again.
+# A newer .deb (the same tarball, version VERSION+up1 in its changelog,
+# built with DEB_BUILD_OPTIONS=nocheck); the system broker started by its
+# init script in front of the modular daemons built for the system paths
+# (tests/e2e/build-libvirt.sh --system, cached by e2e-system); a client
+# asking qemu:///system every 20 ms through dpkg -i of the newer .deb,
+# with policy-rc.d out of the way (a container's denies every action):
+# no call fails, the broker keeps its pid and runs the new binary, the
+# same virtqemud serves, and dpkg says the new version.
+upgrade_part() {
+	local prefix new=$version+up1 deb2 virsh bpid qpid good bad line
+	if ! prefix=$("$src/tests/e2e/build-libvirt.sh" --system 2>"$T/build-libvirt.log"); then
+		echo "SKIP: the upgrade part: no system build of libvirt (build-libvirt.sh --system: $(tail -n 3 "$T/build-libvirt.log"))"
+		return 0
+	fi
+	virsh=$prefix/bin/virsh
+	if pgrep -x libvirtd >/dev/null || pgrep -x virtqemud >/dev/null; then
+		fail "a libvirt daemon runs already: $(pgrep -a libvirtd; pgrep -a virtqemud)"
+	fi
+	mkdir "$T/src2"
+	tar -xzf "$tarball" -C "$T/src2"
+	line=$(grep -m 1 '^ -- ' "$T/src2/$name/debian/changelog")
+	{
+		printf '%s (%s) unstable; urgency=medium\n\n' "$pkg" "$new"
+		printf '  * The upgrade test'"'"'s newer version.\n\n%s\n\n' "$line"
+		cat "$T/src2/$name/debian/changelog"
+	} >"$T/changelog" && mv "$T/changelog" "$T/src2/$name/debian/changelog"
+	(cd "$T/src2/$name" && DEB_BUILD_OPTIONS="nocheck parallel=$jobs" \
+		dpkg-buildpackage -b -us -uc) >"$T/build2.log" 2>&1 ||
+		{ tail -n 40 "$T/build2.log" >&2; fail "dpkg-buildpackage of $new failed"; }
+	deb2=$T/src2/${pkg}_${new}_$arch.deb
+	[[ -f $deb2 ]] || fail "no ${deb2##*/} built"
+	dpkg-deb -e "$deb2" "$T/control2"
+	grep -q 'invoke-rc\.d virt-broker upgrade' "$T/control2/postinst" ||
+		fail "postinst does not re-execute the broker on upgrade"
+	grep -Eq '_dh_action=restart|virt-broker restart' "$T/control2/postinst" &&
+		fail "postinst still restarts the broker: $(cat "$T/control2/postinst")"
+	# prerm stops it on remove only (dh_installinit --no-stop-on-upgrade)
+	# shellcheck disable=SC2016 # "$1" as the script has it
+	if grep -q 'virt-broker stop' "$T/control2/prerm" &&
+		! grep -B 2 'virt-broker stop' "$T/control2/prerm" | grep -q '"$1" = remove'; then
+		fail "prerm stops the broker on upgrade: $(cat "$T/control2/prerm")"
+	fi
+
+	[[ -e /etc/virt-broker/virt-broker.conf ]] &&
+		fail "/etc/virt-broker/virt-broker.conf exists already"
+	if [[ -d /etc/virt-broker ]]; then
+		made_conf="file"
+	else
+		made_conf="dir"
+		install -d -m 0755 /etc/virt-broker
+	fi
+	printf '[broker]\nsearch_path = %s/sbin\n' "$prefix" \
+		>/etc/virt-broker/virt-broker.conf
+	: >"$T/broker-started"
+	/etc/init.d/virt-broker start >"$T/start.log" 2>&1 ||
+		{ cat "$T/start.log" /var/log/virt-broker/* >&2 2>/dev/null; fail "the system broker did not start"; }
+	bpid=$(cat /run/virt-broker.pid)
+	"$virsh" -c qemu:///system list >"$T/virsh1.log" 2>&1 ||
+		fail "virsh -c qemu:///system list through the broker: $(cat "$T/virsh1.log")"
+	qpid=$(pgrep -x -P "$bpid" virtqemud) || fail "no virtqemud under broker $bpid"
+	if [[ -e /usr/sbin/policy-rc.d ]]; then
+		mv /usr/sbin/policy-rc.d "$T/policy-rc.d"
+	fi
+	rm -f "$T/stop-poll"
+	(
+		while [[ ! -e $T/stop-poll ]]; do
+			if "$virsh" -c qemu:///system list >/dev/null 2>"$T/poll.err"; then
+				echo ok
+			else
+				echo "failed: $(tr '\n' ' ' <"$T/poll.err")"
+			fi
+			sleep 0.02
+		done
+	) >"$T/poll.log" &
+	local poller=$!
+	# calls before the upgrade, so that the poll is seen to work
+	for _ in $(seq 100); do [[ $(grep -c '^ok' "$T/poll.log") -ge 3 ]] && break; sleep 0.05; done
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$deb2" >"$T/dpkg-up.log" 2>&1 ||
+		{ : >"$T/stop-poll"; wait "$poller"; cat "$T/dpkg-up.log" >&2; fail "dpkg -i $new"; }
+	# calls after it, too
+	n=$(grep -c . "$T/poll.log")
+	for _ in $(seq 100); do [[ $(grep -c . "$T/poll.log") -ge $((n + 3)) ]] && break; sleep 0.05; done
+	: >"$T/stop-poll"
+	wait "$poller"
+	grep -q 'Re-executing virt-broker' "$T/dpkg-up.log" ||
+		fail "dpkg -i did not re-execute the broker: $(cat "$T/dpkg-up.log")"
+	good=$(grep -c '^ok' "$T/poll.log" || true)
+	bad=$(grep -c '^failed' "$T/poll.log" || true)
+	((bad == 0)) || fail "$bad of $((good + bad)) calls failed during the upgrade: $(grep -m 3 '^failed' "$T/poll.log")"
+	[[ $(dpkg-query -W -f '${Version}' "$pkg") == "$new" ]] ||
+		fail "dpkg says $(dpkg-query -W -f '${Version}' "$pkg") after the upgrade"
+	[[ $(cat /run/virt-broker.pid) == "$bpid" ]] || fail "the broker's pid changed: $(cat /run/virt-broker.pid), not $bpid"
+	[[ $(readlink "/proc/$bpid/exe") == /usr/sbin/virt-broker ]] ||
+		fail "broker $bpid runs $(readlink "/proc/$bpid/exe"), not the new /usr/sbin/virt-broker"
+	[[ $(pgrep -x -P "$bpid" virtqemud) == "$qpid" ]] ||
+		fail "virtqemud is $(pgrep -x -P "$bpid" virtqemud), not $qpid"
+	upgrade_cleanup
+	ok "dpkg -i $new while the system broker served: $good calls, 0 failed; broker $bpid re-executed the new binary; virtqemud $qpid served throughout"
+}
+upgrade_part
 
 # ---- Removed, then purged.
 dpkg -r "$pkg" >"$T/dpkg-r.log" 2>&1 || { cat "$T/dpkg-r.log" >&2; fail "dpkg -r"; }
