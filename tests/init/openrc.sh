@@ -23,9 +23,9 @@
 # ships none). The broker's config comes through VIRT_BROKER_OPTS in
 # /etc/conf.d/virt-broker (-f), and serves fake daemons.
 #
-# Checked: depend() (dbus and a logger in the runlevel are started first;
-# no localmount, which Debian has not, is needed; libvirt-guests comes
-# after it); start returns once the sockets are bound and the pidfile
+# Checked: depend() (dbus, a logger and iscsid in the runlevel are started
+# first; iptables and nfs are ordered before it; no localmount, which
+# Debian has not, is needed; libvirt-guests comes after it); start returns once the sockets are bound and the pidfile
 # names the broker; a second start is exit 0 with the same broker;
 # status 0/3; reload before start refuses, after start a new unit's socket
 # appears (SIGHUP) under the same broker; stop, with a daemon that ignores
@@ -107,14 +107,19 @@ inside() {
 	[[ $(readlink "/proc/$pid/exe") == "$broker" ]] ||
 		die "/run/virt-broker.pid ($pid) is not the broker"
 	[[ -e /run/openrc/started/virt-broker ]] || die "not marked started"
-	for d in dbus vb-logger; do
+	for d in dbus vb-logger iscsid; do
 		[[ -e /run/openrc/started/$d && -f $t/started.$d ]] ||
 			die "$d (used, in the runlevel) was not started first"
 	done
 	[[ $(/lib/rc/bin/rc-depend -t iafter libvirt-guests) == *virt-broker* ]] ||
 		die "libvirt-guests does not come after virt-broker"
+	# the firewall's restore and NFS come first when both start
+	for d in iptables nfs; do
+		[[ $(/lib/rc/bin/rc-depend -t ibefore "$d") == *virt-broker* ]] ||
+			die "virt-broker does not come after $d"
+	done
 	in_cgroup "$pid" || die "broker $pid is not in the service's cgroup"
-	log "started: broker $pid (dbus and the logger first; libvirt-guests after)"
+	log "started: broker $pid (dbus, the logger and iscsid first; after iptables and nfs; libvirt-guests after)"
 
 	[[ $(rc start) == 0 ]] || die "a second start is not exit 0"
 	[[ $(<"/run/virt-broker.pid") == "$pid" ]] ||
@@ -265,8 +270,12 @@ stub() {	# NAME [DEPEND]
 }
 stub dbus
 stub vb-logger "provide logger"
+stub iscsid
+stub iptables
+stub nfs
 stub libvirt-guests
-ln -s /etc/init.d/dbus /etc/init.d/vb-logger "$e/runlevels/default/"
+ln -s /etc/init.d/dbus /etc/init.d/vb-logger /etc/init.d/iscsid \
+	"$e/runlevels/default/"
 ln -s /etc/init.d/virt-broker "$e/runlevels/default/"
 cat >"$T/broker.conf" <<CONF
 [broker]
