@@ -50,6 +50,20 @@ check_sh "$init/s6/virt-broker/run"
 check_sh "$init/s6/virt-broker/log/run"
 check_sh "$init/s6/virt-broker-log/run"
 check_sh "$init/profile/virt-broker.sh"
+check_sh "$init/profile/virt-broker-autostart"
+[[ -x $init/profile/virt-broker-autostart ]] || bad "not executable: profile/virt-broker-autostart"
+# The XDG autostart entry: a desktop entry whose Exec is the helper, by its
+# installed path.
+if ! grep -qx '\[Desktop Entry\]' "$init/profile/virt-broker.desktop" ||
+	! grep -qx 'Type=Application' "$init/profile/virt-broker.desktop" ||
+	! grep -qx 'Exec=/.*/virt-broker/init/profile/virt-broker-autostart' \
+		"$init/profile/virt-broker.desktop"; then
+	bad "profile/virt-broker.desktop is no autostart entry of the helper"
+fi
+if command -v desktop-file-validate >/dev/null; then
+	desktop-file-validate "$init/profile/virt-broker.desktop" >&2 ||
+		bad "desktop-file-validate profile/virt-broker.desktop"
+fi
 # The configured prefix, read from the cache, not guessed.
 sbindir=$(sed -n 's/^CMAKE_INSTALL_SBINDIR:PATH=//p' "$build/CMakeCache.txt")
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$build/CMakeCache.txt")
@@ -111,7 +125,8 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/runit/virt-broker-user/conf \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \
-	usr/share/virt-broker/init/profile/virt-broker.sh; do
+	usr/share/virt-broker/init/profile/virt-broker.sh \
+	usr/share/virt-broker/init/profile/virt-broker.desktop; do
 	[[ -f $dest/$f ]] || bad "not installed: /$f"
 done
 for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
@@ -119,7 +134,8 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/runit/virt-broker-user/run \
 	usr/share/virt-broker/init/s6/virt-broker/run \
 	usr/share/virt-broker/init/sysvinit/virt-broker \
-	usr/share/virt-broker/init/openrc/virt-broker; do
+	usr/share/virt-broker/init/openrc/virt-broker \
+	usr/share/virt-broker/init/profile/virt-broker-autostart; do
 	[[ -x $dest/$f ]] || bad "not executable: /$f"
 done
 cmp -s "$dest/usr/share/doc/virt-broker/examples/virt-broker.conf" \

@@ -70,7 +70,8 @@ absent | not-installed) ;;
 	;;
 esac
 for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
-	/etc/init.d/virt-broker /etc/profile.d/virt-broker.sh; do
+	/etc/init.d/virt-broker /etc/profile.d/virt-broker.sh \
+	/etc/xdg/autostart/virt-broker.desktop; do
 	if [[ -e $f ]]; then
 		echo "SKIP: $f exists (installed outside dpkg?); the test would remove it"
 		exit 77
@@ -232,6 +233,7 @@ manifest=$(ls "$T/src/$name"/obj-*/install_manifest.txt)
 { cat "$manifest"; echo; } | sed -E '/^$/d; s|^/||; s|^(usr/share/man/.*)$|\1.gz|' \
 	>"$T/expect.files"
 printf '%s\n' etc/init.d/virt-broker etc/profile.d/virt-broker.sh \
+	etc/xdg/autostart/virt-broker.desktop \
 	usr/share/doc/virt-broker/changelog.gz usr/share/doc/virt-broker/copyright \
 	usr/share/lintian/overrides/virt-broker >>"$T/expect.files"
 sort -o "$T/expect.files" "$T/expect.files"
@@ -239,12 +241,14 @@ dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $6 }' | sed 's|^\./||' |
 	sort >"$T/deb.files"
 diff -u "$T/expect.files" "$T/deb.files" >&2 ||
 	fail "the .deb's files are not CMake's install manifest plus debian/'s (diff above)"
-ok "the .deb holds the install manifest ($(grep -c . "$manifest") files) plus /etc/init.d, /etc/profile.d, changelog, copyright, lintian overrides"
+ok "the .deb holds the install manifest ($(grep -c . "$manifest") files) plus /etc/init.d, /etc/profile.d, /etc/xdg/autostart, changelog, copyright, lintian overrides"
 dpkg-deb -x "$deb" "$T/root"
 cmp "$T/root/etc/init.d/virt-broker" "$T/root/usr/share/virt-broker/init/sysvinit/virt-broker" ||
 	fail "/etc/init.d/virt-broker is not the generated sysvinit script"
 cmp "$T/root/etc/profile.d/virt-broker.sh" "$T/root/usr/share/virt-broker/init/profile/virt-broker.sh" ||
 	fail "/etc/profile.d/virt-broker.sh is not the generated snippet"
+cmp "$T/root/etc/xdg/autostart/virt-broker.desktop" "$T/root/usr/share/virt-broker/init/profile/virt-broker.desktop" ||
+	fail "/etc/xdg/autostart/virt-broker.desktop is not the generated entry"
 depends=$(dpkg-deb -f "$deb" Depends)
 for d in libev4 libinih1; do
 	[[ ", $depends," == *", $d "* ]] || fail "Depends lacks $d: $depends"
@@ -252,7 +256,7 @@ done
 [[ $(dpkg-deb -f "$deb" Recommends) == *libvirt-daemon* ]] ||
 	fail "does not recommend libvirt-daemon"
 dpkg-deb -e "$deb" "$T/control"
-[[ $(sort "$T/control/conffiles") == $'/etc/init.d/virt-broker\n/etc/profile.d/virt-broker.sh' ]] ||
+[[ $(sort "$T/control/conffiles") == $'/etc/init.d/virt-broker\n/etc/profile.d/virt-broker.sh\n/etc/xdg/autostart/virt-broker.desktop' ]] ||
 	fail "conffiles: $(cat "$T/control/conffiles")"
 grep -q 'update-rc\.d virt-broker defaults-disabled' "$T/control/postinst" ||
 	fail "postinst does not register the script disabled"
@@ -302,8 +306,9 @@ ok "man virt-broker, virt-broker.conf, virt-brokerctl: installed pages, rendered
 sh -n /etc/profile.d/virt-broker.sh || fail "sh -n /etc/profile.d/virt-broker.sh"
 # As root the snippet does nothing (no broker for root at login).
 sh -c '. /etc/profile.d/virt-broker.sh' || fail "sourcing the profile snippet failed"
-# A login shell of a libvirt group member: a session broker, and clients
-# told not to spawn daemons (LIBVIRT_AUTOSTART=0); of another user: neither.
+# A login shell of a member of the opt-in group virt-broker: a session
+# broker, and clients told not to spawn daemons (LIBVIRT_AUTOSTART=0); of
+# a member of libvirt alone (qemu:///system's admins): neither.
 snippet_user() {	# USER GROUPS...: LIBVIRT_AUTOSTART in USER's login shell
 	local u=$1
 	shift
@@ -317,21 +322,47 @@ snippet_cleanup() {	# USER
 	for _ in $(seq 50); do pgrep -u "$1" >/dev/null || break; sleep 0.1; done
 	userdel -r "$1" >/dev/null 2>&1 || true
 }
-made_group=
+made_group=""
+made_vbgroup=""
 getent group libvirt >/dev/null || { groupadd -r libvirt && made_group=1; }
-[[ $(snippet_user vbsnippet libvirt) == 0 ]] ||
-	fail "a libvirt member's login shell has no LIBVIRT_AUTOSTART=0"
+getent group virt-broker >/dev/null || { groupadd -r virt-broker && made_vbgroup=1; }
+[[ $(snippet_user vbsnippet virt-broker) == 0 ]] ||
+	fail "a virt-broker member's login shell has no LIBVIRT_AUTOSTART=0"
 for _ in $(seq 100); do pgrep -u vbsnippet -x virt-broker >/dev/null && break; sleep 0.1; done
 pgrep -u vbsnippet -x virt-broker >/dev/null ||
-	fail "a libvirt member's login shell started no broker"
+	fail "a virt-broker member's login shell started no broker"
 snippet_cleanup vbsnippet
-[[ $(snippet_user vbother) == unset ]] ||
-	fail "the snippet set LIBVIRT_AUTOSTART for a user not in the libvirt group"
+[[ $(snippet_user vbother libvirt) == unset ]] ||
+	fail "the snippet set LIBVIRT_AUTOSTART for a user in libvirt alone"
 pgrep -u vbother -x virt-broker >/dev/null &&
-	fail "the snippet started a broker for a user not in the libvirt group"
+	fail "the snippet started a broker for a user in libvirt alone"
+snippet_cleanup vbother
+ok "profile snippet: a virt-broker member's login shell starts a broker and exports LIBVIRT_AUTOSTART=0; a libvirt member's, neither"
+# The XDG autostart entry, as a session manager runs it (its Exec, as the
+# user, no login shell): a broker for the member, ready when it returns
+# (-d); a second run starts no second; nothing for the other user.
+autostart_as() {	# USER: run the entry's Exec as USER
+	local exec
+	exec=$(sed -n 's/^Exec=//p' /etc/xdg/autostart/virt-broker.desktop)
+	runuser -u "$1" -- env -i HOME="$(getent passwd "$1" | cut -d: -f6)" \
+		PATH=/usr/local/bin:/usr/bin:/bin "$exec"
+}
+snippet_user vbsnippet virt-broker >/dev/null
+autostart_as vbsnippet || fail "the autostart entry failed for a virt-broker member"
+pgrep -u vbsnippet -x virt-broker >/dev/null ||
+	fail "the autostart entry started no broker for a virt-broker member"
+autostart_as vbsnippet || fail "a second run of the autostart entry failed"
+[[ $(pgrep -c -u vbsnippet -x virt-broker) == 1 ]] ||
+	fail "a second run of the autostart entry started a second broker"
+snippet_cleanup vbsnippet
+snippet_user vbother libvirt >/dev/null
+autostart_as vbother || fail "the autostart entry failed for a libvirt member"
+pgrep -u vbother -x virt-broker >/dev/null &&
+	fail "the autostart entry started a broker for a user in libvirt alone"
 snippet_cleanup vbother
 [[ -z $made_group ]] || groupdel libvirt
-ok "profile snippet: a libvirt member's login shell starts a broker and exports LIBVIRT_AUTOSTART=0; another user's, neither"
+[[ -z $made_vbgroup ]] || groupdel virt-broker
+ok "XDG autostart: a virt-broker member gets one broker, ready when the entry returns; a libvirt member, none"
 
 # A session broker from the installed binary, with Debian's libvirtd.
 rc=0
@@ -452,7 +483,8 @@ for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
 	/usr/share/doc/virt-broker /usr/share/man/man8/virt-broker.8.gz; do
 	[[ ! -e $f ]] || fail "left by dpkg -r: $f"
 done
-[[ -f /etc/init.d/virt-broker && -f /etc/profile.d/virt-broker.sh ]] ||
+[[ -f /etc/init.d/virt-broker && -f /etc/profile.d/virt-broker.sh &&
+	-f /etc/xdg/autostart/virt-broker.desktop ]] ||
 	fail "dpkg -r removed a conffile"
 ok "dpkg -r: the conffiles alone are left"
 dpkg -P "$pkg" >"$T/dpkg-p.log" 2>&1 || { cat "$T/dpkg-p.log" >&2; fail "dpkg -P"; }
