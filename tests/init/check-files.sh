@@ -40,6 +40,7 @@ need guile-3.0 guile-3.0
 check_sh "$init/openrc/virt-broker" -e SC2034
 check_sh "$init/openrc/virt-broker.confd"
 check_sh "$init/sysvinit/virt-broker"
+check_sh "$init/default/virt-broker"
 for svc in virt-broker virt-broker-user; do
 	for f in run check log/run control/1 control/a control/q; do
 		check_sh "$init/runit/$svc/$f"
@@ -126,7 +127,8 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \
 	usr/share/virt-broker/init/profile/virt-broker.sh \
-	usr/share/virt-broker/init/profile/virt-broker.desktop; do
+	usr/share/virt-broker/init/profile/virt-broker.desktop \
+	usr/share/virt-broker/init/default/virt-broker; do
 	[[ -f $dest/$f ]] || bad "not installed: /$f"
 done
 for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \

@@ -71,7 +71,7 @@ absent | not-installed) ;;
 esac
 for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
 	/etc/init.d/virt-broker /etc/profile.d/virt-broker.sh \
-	/etc/xdg/autostart/virt-broker.desktop; do
+	/etc/xdg/autostart/virt-broker.desktop /etc/default/virt-broker; do
 	if [[ -e $f ]]; then
 		echo "SKIP: $f exists (installed outside dpkg?); the test would remove it"
 		exit 77
@@ -233,7 +233,7 @@ manifest=$(ls "$T/src/$name"/obj-*/install_manifest.txt)
 { cat "$manifest"; echo; } | sed -E '/^$/d; s|^/||; s|^(usr/share/man/.*)$|\1.gz|' \
 	>"$T/expect.files"
 printf '%s\n' etc/init.d/virt-broker etc/profile.d/virt-broker.sh \
-	etc/xdg/autostart/virt-broker.desktop \
+	etc/xdg/autostart/virt-broker.desktop etc/default/virt-broker \
 	usr/share/doc/virt-broker/changelog.gz usr/share/doc/virt-broker/copyright \
 	usr/share/lintian/overrides/virt-broker >>"$T/expect.files"
 sort -o "$T/expect.files" "$T/expect.files"
@@ -256,7 +256,7 @@ done
 [[ $(dpkg-deb -f "$deb" Recommends) == *libvirt-daemon* ]] ||
 	fail "does not recommend libvirt-daemon"
 dpkg-deb -e "$deb" "$T/control"
-[[ $(sort "$T/control/conffiles") == $'/etc/init.d/virt-broker\n/etc/profile.d/virt-broker.sh\n/etc/xdg/autostart/virt-broker.desktop' ]] ||
+[[ $(sort "$T/control/conffiles") == $'/etc/default/virt-broker\n/etc/init.d/virt-broker\n/etc/profile.d/virt-broker.sh\n/etc/xdg/autostart/virt-broker.desktop' ]] ||
 	fail "conffiles: $(cat "$T/control/conffiles")"
 grep -q 'update-rc\.d virt-broker defaults-disabled' "$T/control/postinst" ||
 	fail "postinst does not register the script disabled"
@@ -484,7 +484,7 @@ for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
 	[[ ! -e $f ]] || fail "left by dpkg -r: $f"
 done
 [[ -f /etc/init.d/virt-broker && -f /etc/profile.d/virt-broker.sh &&
-	-f /etc/xdg/autostart/virt-broker.desktop ]] ||
+	-f /etc/xdg/autostart/virt-broker.desktop && -f /etc/default/virt-broker ]] ||
 	fail "dpkg -r removed a conffile"
 ok "dpkg -r: the conffiles alone are left"
 dpkg -P "$pkg" >"$T/dpkg-p.log" 2>&1 || { cat "$T/dpkg-p.log" >&2; fail "dpkg -P"; }
@@ -493,6 +493,8 @@ dpkg -P "$pkg" >"$T/dpkg-p.log" 2>&1 || { cat "$T/dpkg-p.log" >&2; fail "dpkg -P
 if compgen -G '/etc/rc?.d/*virt-broker' >/dev/null; then
 	fail "rc.d links left: $(ls /etc/rc?.d/*virt-broker)"
 fi
+# the system broker's logs (the upgrade part wrote some) go with a purge
+[[ ! -e /var/log/virt-broker ]] || fail "dpkg -P left /var/log/virt-broker"
 snapshot >"$T/after.list"
 rc_re='^/etc/(rc[0-6S]\.d/|init\.d/\.depend\.)'
 diff <(grep -Ev "$rc_re" "$T/before.list") <(grep -Ev "$rc_re" "$T/after.list") >&2 ||
