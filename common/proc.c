@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Edge: what /proc says about a process (Linux). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "proc.h"
 
@@ -81,4 +83,42 @@ proc_describe_status(int wstatus, char *buf, size_t size)
 		    WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
 	else
 		snprintf(buf, size, "ended with wait status %#x", wstatus);
+}
+
+/*
+ * /proc/PID/cmdline into buf (its words NUL-separated, buf NUL-terminated
+ * after them): the length, or -1.
+ */
+ssize_t
+proc_cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || size == 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
+/* Does one word of a cmdline (proc_cmdline's) start with prefix? */
+bool
+proc_has_arg(const char *cmdline, ssize_t len, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	for (const char *a = cmdline; a < cmdline + len; a += strlen(a) + 1)
+		if (strncmp(a, prefix, plen) == 0)
+			return true;
+	return false;
 }

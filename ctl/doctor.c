@@ -166,25 +166,16 @@ proc_env(long pid, const char *name, char *buf, size_t size)
 
 /* /proc/PID/cmdline with spaces, and whether it has --timeout=. */
 static bool
-proc_cmdline(long pid, char *buf, size_t size)
+cmdline_of(long pid, char *buf, size_t size)
 {
-	char path[64];
-	bool autospawned = false;
-	ssize_t n;
-	int fd;
+	ssize_t n = proc_cmdline((pid_t)pid, buf, size);
+	bool autospawned;
 
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (n <= 0) {
+		buf[0] = '\0';
 		return false;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (char *a = buf; a < buf + n; a += strlen(a) + 1)
-		if (strncmp(a, "--timeout=", 10) == 0)
-			autospawned = true;
+	}
+	autospawned = proc_has_arg(buf, n, "--timeout=");
 	for (ssize_t i = 0; i < n - 1; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
@@ -258,7 +249,7 @@ check_daemons(struct doctor *d, bool system, const struct broker_view *bv)
 		if (bv->answered && brokers(bv, pid))
 			continue;
 		outside++;
-		autospawned = proc_cmdline(pid, cmd, sizeof(cmd));
+		autospawned = cmdline_of(pid, cmd, sizeof(cmd));
 		proc_env(pid, "XDG_RUNTIME_DIR", xdg, sizeof(xdg));
 		if (autospawned)
 			doctor_add(d, "daemons", DOCTOR_FAIL, xasprintf("pid %ld "

@@ -60,24 +60,10 @@ retire_init(struct retirer *r, struct ev_loop *loop, void (*done)(void *arg),
 static bool
 autospawned(pid_t pid)
 {
-	char path[64], buf[4096];
-	ssize_t n;
-	int fd;
-	bool yes = false;
+	char buf[4096];
+	ssize_t n = proc_cmdline(pid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	fd_close(&fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (char *a = buf; a < buf + n; a += strlen(a) + 1)
-		if (strncmp(a, "--timeout=", 10) == 0)
-			yes = true;
-	return yes;
+	return n > 0 && proc_has_arg(buf, n, "--timeout=");
 }
 
 /* Does run (a driver's DIR/DRIVER/run) hold a status file (NAME.xml)? */
