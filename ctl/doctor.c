@@ -199,11 +199,15 @@ proc_ppid(long pid)
 	return ppid;
 }
 
-/* 2. libvirt daemons of this user (root: the system's) outside the broker. */
+/*
+ * 2. libvirt daemons of this user (root: the system's) outside the broker.
+ * A user's: its uid and its HOME, where the daemons keep their state.
+ */
 static void
 check_daemons(struct doctor *d, bool system, const struct broker_view *bv)
 {
 	uid_t uid = system ? 0 : geteuid();
+	const char *my_home = getenv("HOME");
 	struct strv seen = { 0 }, seen_pids = { 0 };
 	DIR *dir = opendir("/proc");
 	struct dirent *de;
@@ -217,6 +221,7 @@ check_daemons(struct doctor *d, bool system, const struct broker_view *bv)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		char path[64], comm[32], pcomm[32], cmd[1024], xdg[512];
+		char home[512];
 		long pid = strtol(de->d_name, NULL, 10);
 		struct stat st;
 		bool autospawned;
@@ -229,6 +234,10 @@ check_daemons(struct doctor *d, bool system, const struct broker_view *bv)
 		/* a daemon's forked helper carries its name until it execs */
 		if (proc_comm((pid_t)proc_ppid(pid), pcomm, sizeof(pcomm)) &&
 		    strcmp(pcomm, comm) == 0)
+			continue;
+		/* session: this user's, i.e. of this HOME (where its state is) */
+		proc_env(pid, "HOME", home, sizeof(home));
+		if (!system && my_home != NULL && strcmp(home, my_home) != 0)
 			continue;
 		if (strcmp(comm, "libvirtd") == 0)
 			monolithic = true;
