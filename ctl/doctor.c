@@ -24,14 +24,6 @@
 #include "strv.h"
 #include "xalloc.h"
 
-/* libvirt's daemons, as /proc/PID/comm names them (15 bytes). */
-static const char *const daemon_names[] = {
-	"libvirtd", "virtqemud", "virtnetworkd", "virtstoraged",
-	"virtnodedevd", "virtsecretd", "virtinterfaced", "virtnwfilterd",
-	"virtlogd", "virtlockd", "virtproxyd", "virtchd", "virtvboxd",
-	"virtxend", "virtlxcd", NULL,
-};
-
 /* What the broker said: its units' pids (0: none) and names. */
 struct broker_view {
 	bool		 answered;
@@ -41,8 +33,8 @@ struct broker_view {
 static bool
 is_daemon_name(const char *comm)
 {
-	for (size_t i = 0; daemon_names[i] != NULL; i++)
-		if (strcmp(comm, daemon_names[i]) == 0)
+	for (size_t i = 0; doctor_daemons[i] != NULL; i++)
+		if (strcmp(comm, doctor_daemons[i]) == 0)
 			return true;
 	return false;
 }

@@ -17,25 +17,29 @@
 #include "paths.h"
 #include "xalloc.h"
 
-/* The distributions' service names of libvirt's daemons. */
-static const char *const services[] = {
+/*
+ * libvirt's daemons: their binaries' names (/proc/PID/comm, 15 bytes at
+ * most) and the distributions' names for their services.
+ */
+const char *const doctor_daemons[] = {
 	"libvirtd", "virtqemud", "virtnetworkd", "virtstoraged",
 	"virtnodedevd", "virtsecretd", "virtinterfaced", "virtnwfilterd",
-	"virtlogd", "virtlockd", "virtproxyd", NULL,
+	"virtlogd", "virtlockd", "virtproxyd", "virtchd", "virtvboxd",
+	"virtxend", "virtlxcd", NULL,
 };
 
 /* Is name (a directory entry) service s, with one of the suffixes? */
 static const char *
 service_of(const char *name, const char *const *suffixes)
 {
-	for (size_t i = 0; services[i] != NULL; i++) {
-		size_t len = strlen(services[i]);
+	for (size_t i = 0; doctor_daemons[i] != NULL; i++) {
+		size_t len = strlen(doctor_daemons[i]);
 
-		if (strncmp(name, services[i], len) != 0)
+		if (strncmp(name, doctor_daemons[i], len) != 0)
 			continue;
 		for (size_t k = 0; suffixes[k] != NULL; k++)
 			if (strcmp(name + len, suffixes[k]) == 0)
-				return services[i];
+				return doctor_daemons[i];
 	}
 	return NULL;
 }
