@@ -327,6 +327,46 @@ check_link(struct doctor *d, const char *p, const char *r, const char *name)
 	free(rp);
 }
 
+/*
+ * Where a client without XDG_RUNTIME_DIR (ssh, cron) looks: libvirt then
+ * uses its cache dir, XDG_CACHE_HOME/libvirt or ~/.cache/libvirt. Its
+ * virtqemud-sock must be R's, the same socket (a link to it counts).
+ */
+static void
+check_no_xdg(struct doctor *d, const char *r)
+{
+	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char *c, *cs, *rs;
+	struct stat cst, rst;
+
+	if (cache != NULL && cache[0] == '/')
+		c = paths_join(cache, PATHS_LIBVIRT_SUBDIR);
+	else if (home != NULL && home[0] == '/')
+		c = xasprintf("%s/.cache/%s", home, PATHS_LIBVIRT_SUBDIR);
+	else
+		return;
+	cs = paths_join(c, "virtqemud-sock");
+	rs = paths_join(r, "virtqemud-sock");
+	if (lstat(rs, &rst) == 0 && S_ISSOCK(rst.st_mode)) {
+		if (stat(cs, &cst) == 0 && cst.st_dev == rst.st_dev &&
+		    cst.st_ino == rst.st_ino)
+			doctor_add(d, "runtime-dir", DOCTOR_OK, xasprintf(
+			    "clients without XDG_RUNTIME_DIR (ssh, cron) use "
+			    "%s, the broker's socket", cs), NULL);
+		else
+			doctor_add(d, "runtime-dir", DOCTOR_FAIL, xasprintf(
+			    "clients without XDG_RUNTIME_DIR (ssh, cron) use "
+			    "%s, which is not the broker's %s: they spawn a "
+			    "virtqemud of their own", cs, rs), xstrdup(
+			    "remove runtime_dir from [broker] (the default is "
+			    "libvirt's ~/.cache/libvirt), then restart the "
+			    "broker"));
+	}
+	free(c);
+	free(cs);
+	free(rs);
+}
+
 /* 4. Where session clients look: XDG_RUNTIME_DIR and the links in it. */
 static void
 check_runtime_dir(struct doctor *d, const char *r)
@@ -391,6 +431,7 @@ check_runtime_dir(struct doctor *d, const char *r)
 		check_link(d, p, r, "libvirt-sock");
 	}
 	free(p);
+	check_no_xdg(d, r);
 }
 
 /* Does CONFIG/libvirt/qemu.conf set max_core (a line "max_core = ...")? */
@@ -553,8 +594,10 @@ cmd_doctor(const char *ctl_path, bool system, bool json)
 	check_daemons(&d, system, &bv);
 	if (system)
 		doctor_init_services(&d, "/");
-	else
+	else {
 		check_runtime_dir(&d, r);
+		doctor_flatpak(&d, r);
+	}
 	check_guests(&d, system);
 	check_holder(&d, r);
 	if (json)

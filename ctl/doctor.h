@@ -38,6 +38,18 @@ void	doctor_print_json(const struct doctor *d);
 extern const char *const doctor_daemons[];
 
 void	doctor_init_services(struct doctor *d, const char *root);
+
+struct strv;
+/*
+ * Does a flatpak app with these --filesystem entries (metadata, then
+ * overrides; "!tok" takes one back) see path? home and xdg (NULL: unset)
+ * are the host's HOME and XDG_RUNTIME_DIR.
+ */
+bool	doctor_flatpak_sees(const struct strv *fs, const char *home,
+	    const char *xdg, const char *path);
+/* Session: each flatpak libvirt client, and whether it sees R, the
+ * broker's runtime dir, where the links in XDG_RUNTIME_DIR point. */
+void	doctor_flatpak(struct doctor *d, const char *r);
 int	cmd_doctor(const char *ctl_path, bool system, bool json);
 
 #endif

@@ -50,6 +50,9 @@ doctor(const char *xdg, bool json, char *out, size_t size)
 		setenv("HOME", H.dir, 1);
 		unsetenv("XDG_CACHE_HOME");
 		unsetenv("XDG_CONFIG_HOME");
+		unsetenv("XDG_DATA_HOME");
+		unsetenv("FLATPAK_USER_DIR");
+		setenv("FLATPAK_SYSTEM_DIR", H.dir, 1);	/* none of the host's */
 		if (core0) {
 			struct rlimit rl = { 0, 0 };
 
@@ -226,6 +229,125 @@ START_TEST(a_hard_core_limit_is_said_until_max_core_is_set)
 }
 END_TEST
 
+/* Write text to H.dir/rel, making its directories. */
+static void
+put(const char *rel, const char *text)
+{
+	char *path = h_dir(rel);
+	FILE *fp;
+
+	for (char *s = strchr(path + strlen(H.dir) + 1, '/'); s != NULL;
+	    s = strchr(s + 1, '/')) {
+		*s = '\0';
+		(void)mkdir(path, 0700);
+		*s = '/';
+	}
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	ck_assert_int_ge(fputs(text, fp), 0);
+	ck_assert_int_eq(fclose(fp), 0);
+	free(path);
+}
+
+/*
+ * sh -c cmd with HOME and XDG_RUNTIME_DIR the test's, FLATPAK_SYSTEM_DIR
+ * H.dir: its exit status, its output in out.
+ */
+static int
+sh(const char *cmd, char *out, size_t size)
+{
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("HOME", H.dir, 1);
+		setenv("XDG_RUNTIME_DIR", H.xdg, 1);
+		setenv("FLATPAK_SYSTEM_DIR", H.dir, 1);
+		unsetenv("XDG_DATA_HOME");
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	return h_child_output(pid, p[0], out, size);
+}
+
+#define VM "org.virt_manager.virt-manager"
+
+/*
+ * flathub's virt-manager (--filesystem=xdg-run/libvirt and /run/libvirt)
+ * sees the links in XDG_RUNTIME_DIR/libvirt but not ~/.cache/libvirt,
+ * where they point: in the sandbox (bubblewrap, with the mount view its
+ * --filesystem entries give) the client cannot reach the broker's
+ * virtqemud. doctor says so and gives the override; applied with flatpak
+ * itself, the client reaches the one daemon and doctor says ok.
+ */
+START_TEST(a_flatpak_client_reaches_the_broker_once_its_fix_is_applied)
+{
+	const char *sandbox = getenv("VB_FLATPAK_SANDBOX");
+	char out[16384], cmd[2048], fix[512], *fixp, *nl;
+	char *sock = h_path(&H, "run/libvirt/virtqemud-sock");
+	long pid;
+
+	ck_assert_ptr_nonnull(sandbox);
+	start_with_virtqemud();
+	put(".local/share/flatpak/app/" VM "/current/active/metadata",
+	    "[Application]\nname=" VM "\n\n[Context]\nshared=network;ipc;\n"
+	    "filesystems=xdg-documents;xdg-download;/run/libvirt;"
+	    "xdg-run/libvirt;~/.ssh;\n");
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "warn flatpak      " VM " (user) sees ") !=
+	    NULL, "%s", out);
+	fixp = strstr(out, "fix: flatpak override --user --filesystem="
+	    "~/.cache/libvirt " VM "\n");
+	ck_assert_msg(fixp != NULL, "%s", out);
+	snprintf(fix, sizeof(fix), "%s", fixp + 5);
+	if ((nl = strchr(fix, '\n')) != NULL)
+		*nl = '\0';
+
+	/* in the sandbox: the link is there, its target is not */
+	snprintf(cmd, sizeof(cmd), "%s " VM " sh -c 'test -L %s && socat -u "
+	    "UNIX-CONNECT:%s STDOUT'", sandbox, sock, sock);
+	ck_assert_int_ne(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "No such file or directory") != NULL, "%s",
+	    out);
+
+	/* the fix, as doctor gave it, run by flatpak */
+	ck_assert_msg(sh(fix, out, sizeof(out)) == 0, "%s: %s", fix, out);
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "ok   flatpak      " VM " (user) sees ") !=
+	    NULL, "%s", out);
+	ck_assert_int_eq(sh(cmd, out, sizeof(out)), 0);
+	ck_assert_msg(sscanf(out, "hello %ld", &pid) == 1, "%s", out);
+	ck_assert_int_eq(h_hello(sock, T_MS), pid);	/* the one daemon */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(sock);
+}
+END_TEST
+
+/*
+ * A client without XDG_RUNTIME_DIR (ssh, cron) looks in ~/.cache/libvirt:
+ * the broker's own R by default, so doctor says ok; a broker whose R is
+ * elsewhere leaves such clients to spawn their own.
+ */
+START_TEST(clients_without_xdg_runtime_dir_reach_the_same_socket)
+{
+	char out[16384], want[1200];
+
+	start_with_virtqemud();
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	snprintf(want, sizeof(want), "ok   runtime-dir  clients without "
+	    "XDG_RUNTIME_DIR (ssh, cron) use %s/virtqemud-sock, the broker's "
+	    "socket", H.rt);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in:\n%s", want,
+	    out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
 START_TEST(json_has_the_same_findings)
 {
 	char out[16384];
@@ -250,6 +372,8 @@ doctor_suite(void)
 	tcase_add_test(tc, an_autospawned_daemon_is_named_with_its_fix);
 	tcase_add_test(tc, a_runtime_dir_unset_or_open_to_others_is_said);
 	tcase_add_test(tc, a_hard_core_limit_is_said_until_max_core_is_set);
+	tcase_add_test(tc, a_flatpak_client_reaches_the_broker_once_its_fix_is_applied);
+	tcase_add_test(tc, clients_without_xdg_runtime_dir_reach_the_same_socket);
 	tcase_add_test(tc, json_has_the_same_findings);
 	return s;
 }
