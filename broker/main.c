@@ -227,12 +227,17 @@ warn_linger(const struct plan *plan)
  * SIGHUP, or virt-brokerctl reload: a config that fails to parse or
  * resolve changes nothing (errors, if wanted, go to ret_errors too); a
  * good one is applied by sup_reload() (see there for what changes when).
+ * The warnings kept for status and doctor start again: those of this load.
  */
 static int
 reload(struct broker *b, struct strv *ret_errors)
 {
-	struct config *cfg = startup_config(&b->opts);
-	struct plan *plan = startup_plan(cfg, &b->opts, "reload: ");
+	struct config *cfg;
+	struct plan *plan;
+
+	log_recent_clear();	/* warnings since the config's last load */
+	cfg = startup_config(&b->opts);
+	plan = startup_plan(cfg, &b->opts, "reload: ");
 
 	if (ret_errors != NULL)
 		strv_copy(ret_errors, &cfg->errors);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Edge: the broker's own messages. The only static state in the project is
- * here, written once by log_init() (ident, level, destination).
+ * here: what log_init() writes once (ident, level, destination), and the
+ * ring of the last warnings (log_keep).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,44 @@
 static const char *log_ident = "virt-broker";
 static enum log_level log_level = LOG_LEVEL_INFO;
 static bool log_syslog;
+static struct {
+	time_t	when;
+	char	text[LOG_RECENT_LEN];
+} log_ring[LOG_RECENT];
+static unsigned log_ring_n;	/* warnings ever kept; next slot mod */
+
+unsigned
+log_recent_count(void)
+{
+	return log_ring_n < LOG_RECENT ? log_ring_n : LOG_RECENT;
+}
+
+const char *
+log_recent(unsigned i, time_t *ret_when)
+{
+	unsigned first = log_ring_n < LOG_RECENT ? 0 : log_ring_n % LOG_RECENT;
+	unsigned slot = (first + i) % LOG_RECENT;
+
+	if (ret_when != NULL)
+		*ret_when = log_ring[slot].when;
+	return log_ring[slot].text;
+}
+
+void
+log_recent_clear(void)
+{
+	log_ring_n = 0;
+}
+
+static void
+log_keep(const char *line)
+{
+	unsigned slot = log_ring_n++ % LOG_RECENT;
+
+	log_ring[slot].when = time(NULL);
+	snprintf(log_ring[slot].text, sizeof(log_ring[slot].text), "%s",
+	    line);
+}
 
 void
 log_init(const char *ident, enum log_level level, bool to_syslog)
@@ -79,6 +118,8 @@ log_emit(enum log_level level, const char *line)
 		{ (char *)"\n", 1 },
 	};
 
+	if (level <= LOG_LEVEL_WARN)
+		log_keep(line);
 	if (log_syslog) {
 		syslog(prio[level], "%s", line);
 		return;

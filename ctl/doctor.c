@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "proc.h"
 #include "request.h"
+#include "show.h"
 #include "strv.h"
 #include "xalloc.h"
 
@@ -115,6 +116,18 @@ check_broker(struct doctor *d, const char *ctl_path, bool system,
 		    "path"), kv(&dups[i], "pid")), xasprintf("see the "
 		    "daemons check for pid %s; once it stops, the broker "
 		    "links the path again", kv(&dups[i], "pid")));
+		strv_free(&dups[i]);
+	}
+	nd = lines_of(&r, "warning", NULL, dups, 64);
+	for (size_t i = 0; i < nd; i++) {
+		char when[32];
+
+		fmt_time(kv(&dups[i], "time"), when, sizeof(when));
+		doctor_add(d, "broker", DOCTOR_WARN, xasprintf("the broker "
+		    "warned at %s: %s", when, kv(&dups[i], "text")), xstrdup(
+		    "the warning names the file, line, path or daemon at "
+		    "fault; after a fix in the config, virt-brokerctl reload "
+		    "(virt-brokerctl status lists the last 8 warnings)"));
 		strv_free(&dups[i]);
 	}
 	doctor_add(d, "broker", DOCTOR_OK, xasprintf("a broker answers on "

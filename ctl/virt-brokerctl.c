@@ -314,6 +314,27 @@ cmd_status(const char *path, int argc, char **argv, bool json, bool system)
 			    kv(&dup[0], "count"));
 		if (m == 1)
 			strv_free(&dup[0]);
+		m = lines_of(&r, "warning", NULL, dup, 64);
+		if (json)
+			printf(",\"warnings\":[");
+		for (size_t i = 0; i < m; i++) {
+			char when[32];
+
+			if (json) {
+				printf("%s{\"time\":%s,\"text\":", i > 0 ?
+				    "," : "", kv(&dup[i], "time"));
+				json_string(kv(&dup[i], "text"));
+				printf("}");
+			} else {
+				fmt_time(kv(&dup[i], "time"), when,
+				    sizeof(when));
+				printf("warning: %s %s\n", when,
+				    kv(&dup[i], "text"));
+			}
+			strv_free(&dup[i]);
+		}
+		if (json)
+			printf("]");
 	}
 	if (json) {
 		struct strv w[256];

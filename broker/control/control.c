@@ -280,6 +280,17 @@ do_status(struct ctl_conn *k, const struct strv *args)
 		conn_line(k, "retired", (const char *const *)&d, 1);
 		free(d);
 	}
+	for (unsigned i = 0; args->n == 1 && i < log_recent_count(); i++) {
+		time_t when;
+		const char *text = log_recent(i, &when);
+		char *w[2];
+
+		w[0] = xasprintf("time=%lld", (long long)when);
+		w[1] = xasprintf("text=%s", text);
+		conn_line(k, "warning", (const char *const *)w, 2);
+		free(w[0]);
+		free(w[1]);
+	}
 	for (size_t i = 1; i < args->n; i++)
 		reply_unit(k, sup_unit(sup, args->v[i]), true);
 	conn_write(k, "OK\n");

@@ -348,6 +348,35 @@ START_TEST(clients_without_xdg_runtime_dir_reach_the_same_socket)
 }
 END_TEST
 
+/*
+ * The broker's warnings (its stderr or syslog is often out of reach): a
+ * reload of a bad config leaves them for doctor, with file and line; the
+ * fix, a good config reloaded, clears them.
+ */
+START_TEST(the_brokers_warnings_are_said_until_a_good_reload)
+{
+	char out[16384];
+
+	start_with_virtqemud();
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[virtqemud]\nexec = %s\nstart = sometimes\n", h_fake_daemon());
+	ck_assert_int_eq(h_reload(&H, "keeping the running configuration",
+	    T_MS), 0);
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "warn broker       the broker warned at ")
+	    != NULL && strstr(out, "broker.conf:6: [unit virtqemud] start: "
+	    "'sometimes' is not") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "fix: the warning names the file") != NULL,
+	    "%s", out);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "[virtqemud]\nexec = %s\n", h_fake_daemon());
+	ck_assert_int_eq(h_reload(&H, "reload: done", T_MS), 0);
+	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 0);
+	ck_assert_msg(strstr(out, "the broker warned") == NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+}
+END_TEST
+
 START_TEST(json_has_the_same_findings)
 {
 	char out[16384];
@@ -374,6 +403,7 @@ doctor_suite(void)
 	tcase_add_test(tc, a_hard_core_limit_is_said_until_max_core_is_set);
 	tcase_add_test(tc, a_flatpak_client_reaches_the_broker_once_its_fix_is_applied);
 	tcase_add_test(tc, clients_without_xdg_runtime_dir_reach_the_same_socket);
+	tcase_add_test(tc, the_brokers_warnings_are_said_until_a_good_reload);
 	tcase_add_test(tc, json_has_the_same_findings);
 	return s;
 }
