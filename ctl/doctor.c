@@ -7,11 +7,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -447,118 +445,6 @@ check_runtime_dir(struct doctor *d, const char *r)
 	check_no_xdg(d, r);
 }
 
-/* Does CONFIG/libvirt/qemu.conf set max_core (a line "max_core = ...")? */
-static bool
-sets_max_core(void)
-{
-	const char *cfg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-	char *path, line[512];
-	bool set = false;
-	FILE *fp;
-
-	if (cfg != NULL && cfg[0] == '/')
-		path = xasprintf("%s/libvirt/qemu.conf", cfg);
-	else if (home != NULL && home[0] == '/')
-		path = xasprintf("%s/.config/libvirt/qemu.conf", home);
-	else
-		return false;
-	if ((fp = fopen(path, "re")) != NULL) {
-		while (!set && fgets(line, sizeof(line), fp) != NULL) {
-			const char *l = line + strspn(line, " \t");
-
-			set = strncmp(l, "max_core", 8) == 0 &&
-			    strchr("= \t", l[8]) != NULL;
-		}
-		fclose(fp);
-	}
-	free(path);
-	return set;
-}
-
-/*
- * Session: QEMU's core limit. libvirt raises it to max_core, unlimited
- * unless qemu.conf says otherwise, and an unprivileged daemon cannot go
- * above its hard limit: "cannot limit core file size ... Operation not
- * permitted", and no guest starts.
- */
-static void
-check_core_limit(struct doctor *d)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_max == RLIM_INFINITY)
-		return;
-	if (sets_max_core())
-		doctor_add(d, "guests", DOCTOR_OK, xasprintf("the hard core "
-		    "limit is %llu and qemu.conf sets max_core",
-		    (unsigned long long)rl.rlim_max), NULL);
-	else
-		doctor_add(d, "guests", DOCTOR_WARN, xasprintf("the hard core "
-		    "limit is %llu, not unlimited (the daemons get the "
-		    "broker's): session guests fail with \"cannot limit core "
-		    "file size\"", (unsigned long long)rl.rlim_max), xstrdup(
-		    "mkdir -p ~/.config/libvirt && echo 'max_core = 0' >> "
-		    "~/.config/libvirt/qemu.conf   (or raise the hard limit "
-		    "where the broker starts: ulimit -Hc unlimited as root)"));
-}
-
-/* 6. What a guest needs to start: QEMU in PATH, /dev/kvm. */
-static void
-check_guests(struct doctor *d, bool system)
-{
-	const char *path = getenv("PATH");
-	char *copy = xstrdup(path != NULL ? path : "");
-	char *save = NULL, *found = NULL;
-	struct stat st;
-
-	for (char *dir = strtok_r(copy, ":", &save); dir != NULL &&
-	    found == NULL; dir = strtok_r(NULL, ":", &save)) {
-		DIR *dd = opendir(dir);
-		struct dirent *de;
-
-		while (dd != NULL && found == NULL &&
-		    (de = readdir(dd)) != NULL)
-			if (strncmp(de->d_name, "qemu-system-", 12) == 0)
-				found = paths_join(dir, de->d_name);
-		if (dd != NULL)
-			closedir(dd);
-	}
-	free(copy);
-	if (found != NULL)
-		doctor_add(d, "guests", DOCTOR_OK, xasprintf("%s is in PATH "
-		    "(the daemons get the broker's PATH)", found), NULL);
-	else
-		doctor_add(d, "guests", DOCTOR_WARN, xasprintf("no "
-		    "qemu-system-* in PATH (%s): QEMU guests cannot start",
-		    path != NULL ? path : "unset"), xstrdup("install QEMU "
-		    "(Debian: apt-get install qemu-system-x86; Alpine: apk "
-		    "add qemu-system-x86_64; Void: xbps-install qemu), or "
-		    "add its directory to the broker's PATH"));
-	free(found);
-	if (system)
-		return;
-	if (stat("/dev/kvm", &st) < 0)
-		doctor_add(d, "guests", DOCTOR_WARN, xstrdup("no /dev/kvm: "
-		    "guests run under TCG, many times slower"), xstrdup(
-		    "modprobe kvm_intel (or kvm_amd) as root, or turn on "
-		    "virtualisation in the firmware; in a VM, nested "
-		    "virtualisation"));
-	else if (access("/dev/kvm", R_OK | W_OK) < 0) {
-		struct group *g = getgrgid(st.st_gid);
-		const char *user = getenv("USER");
-
-		doctor_add(d, "guests", DOCTOR_WARN, xasprintf("/dev/kvm is "
-		    "not yours to use (group %s, mode %04o): guests run "
-		    "under TCG", g != NULL ? g->gr_name : "?",
-		    (unsigned)(st.st_mode & 07777)), xasprintf("sudo usermod "
-		    "-aG %s %s, then log in again", g != NULL ? g->gr_name :
-		    "kvm", user != NULL ? user : "$USER"));
-	} else
-		doctor_add(d, "guests", DOCTOR_OK, xstrdup("/dev/kvm is "
-		    "usable"), NULL);
-	check_core_limit(d);
-}
-
 /* 7. The holder that keeps the sockets open if the broker dies. */
 static void
 check_holder(struct doctor *d, const char *r)
@@ -611,7 +497,7 @@ cmd_doctor(const char *ctl_path, bool system, bool json)
 		check_runtime_dir(&d, r);
 		doctor_flatpak(&d, r);
 	}
-	check_guests(&d, system);
+	doctor_guests(&d, system);
 	check_holder(&d, r);
 	if (json)
 		doctor_print_json(&d);

@@ -38,6 +38,8 @@ void	doctor_print_json(const struct doctor *d);
 extern const char *const doctor_daemons[];
 
 void	doctor_init_services(struct doctor *d, const char *root);
+/* What a guest needs to start (doctor_guests.c). */
+void	doctor_guests(struct doctor *d, bool system);
 
 struct strv;
 /*

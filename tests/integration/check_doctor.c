@@ -26,6 +26,7 @@
 #define T_MS 10000
 
 static bool core0;	/* doctor() runs with a hard core limit of 0 */
+static bool hide_fw;	/* doctor() runs with the host's firmware hidden */
 
 /*
  * virt-brokerctl --session doctor [--json] with HOME = the test's and
@@ -61,6 +62,30 @@ doctor(const char *xdg, bool json, char *out, size_t size)
 		}
 		dup2(p[1], 1);
 		dup2(p[1], 2);
+		if (hide_fw) {
+			/* a host without OVMF: empty dirs over QEMU's own */
+			const char *argv[16];
+			int n = 0;
+
+			argv[n++] = "bwrap";
+			argv[n++] = "--dev-bind";
+			argv[n++] = "/";
+			argv[n++] = "/";
+			if (access("/usr/share/qemu", F_OK) == 0) {
+				argv[n++] = "--tmpfs";
+				argv[n++] = "/usr/share/qemu";
+			}
+			if (access("/etc/qemu", F_OK) == 0) {
+				argv[n++] = "--tmpfs";
+				argv[n++] = "/etc/qemu";
+			}
+			argv[n++] = ctl;
+			argv[n++] = "--session";
+			argv[n++] = "doctor";
+			argv[n] = NULL;
+			execvp("bwrap", (char *const *)argv);
+			_exit(127);
+		}
 		execl(ctl, ctl, "--session", "doctor", json ? "--json" : NULL,
 		    (char *)NULL);
 		_exit(127);
@@ -377,6 +402,36 @@ START_TEST(the_brokers_warnings_are_said_until_a_good_reload)
 }
 END_TEST
 
+/*
+ * A host without OVMF (QEMU's firmware dirs hidden in a bubblewrap view):
+ * UEFI guests cannot start, and doctor says so; a description in
+ * ~/.config/qemu/firmware, where libvirt's session daemons also look,
+ * turns it ok.
+ */
+START_TEST(no_firmware_description_is_said_until_there_is_one)
+{
+	char out[16384], want[1200];
+
+	hide_fw = true;
+	(void)doctor(H.xdg, false, out, sizeof(out));
+	ck_assert_msg(strstr(out, "warn guests       no firmware description "
+	    "(*.json) in /usr/share/qemu/firmware, /etc/qemu/firmware or ") !=
+	    NULL && strstr(out, "fix: install OVMF (Debian, Devuan: apt-get "
+	    "install ovmf;") != NULL, "%s", out);
+	put(".config/qemu/firmware/60-edk2-x86_64.json", "{ \"description\": "
+	    "\"UEFI firmware for x86_64\", \"interface-types\": [ \"uefi\" "
+	    "], \"mapping\": { \"device\": \"flash\" } }\n");
+	(void)doctor(H.xdg, false, out, sizeof(out));
+	hide_fw = false;
+	snprintf(want, sizeof(want), "ok   guests       1 firmware description "
+	    "in %s/.config/qemu/firmware: UEFI guests can start", H.dir);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in:\n%s", want,
+	    out);
+	ck_assert_msg(strstr(out, "no firmware description") == NULL, "%s",
+	    out);
+}
+END_TEST
+
 START_TEST(json_has_the_same_findings)
 {
 	char out[16384];
@@ -404,6 +459,7 @@ doctor_suite(void)
 	tcase_add_test(tc, a_flatpak_client_reaches_the_broker_once_its_fix_is_applied);
 	tcase_add_test(tc, clients_without_xdg_runtime_dir_reach_the_same_socket);
 	tcase_add_test(tc, the_brokers_warnings_are_said_until_a_good_reload);
+	tcase_add_test(tc, no_firmware_description_is_said_until_there_is_one);
 	tcase_add_test(tc, json_has_the_same_findings);
 	return s;
 }
