@@ -195,6 +195,9 @@
 (check "inputs: libev, libinih"
        (lset= equal? (map package-name (package-inputs pkg))
               '("libev" "libinih")))
+(check "home-page is a URL string (guix lint: #f is an invalid home page)"
+       (let ((url (package-home-page pkg)))
+         (and (string? url) (string-prefix? "https://" url))))
 (check "native inputs: check, pkg-config"
        (lset= equal? (map package-name (package-native-inputs pkg))
               '("check" "pkg-config")))
