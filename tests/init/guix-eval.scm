@@ -260,14 +260,32 @@
                     (extension-value system-type polkit-service-type
                                      system-config))
                '("libvirt")))
-(check "system: puts virt-broker (virt-brokerctl) in the system profile"
-       (member "virt-broker"
-               (map package-name
+(let ((profile (map package-name
                     (extension-value system-type profile-service-type
                                      system-config))))
+  (check "system: puts virt-broker (virt-brokerctl) in the system profile"
+         (member "virt-broker" profile))
+  (check "system: puts libvirt, qemu and dmidecode in the system profile, \
+as libvirt-service-type does"
+         (lset<= equal? '("libvirt" "qemu" "dmidecode") profile)))
+(check "system: the qemu field chooses the profile's qemu"
+       (let ((config (eval '(virt-broker-configuration
+                             (qemu (package (inherit qemu)
+                                            (name "qemu-minimal"))))
+                           system-module)))
+         (lset<= equal? '("qemu-minimal" "dmidecode")
+                 (map package-name
+                      (extension-value system-type profile-service-type
+                                       config)))))
 
 (define system-etc
   (extension-value system-type etc-service-type system-config))
+(define (etc-file etc name)
+  (match (assoc name etc)
+    ((_ file) file)
+    (_ #f)))
+(define system-config-file
+  (etc-file system-etc "virt-broker/virt-broker.conf"))
 
 (stub-reset!)
 (define system-start (run-gexp (shepherd-service-start system-svc)))
@@ -281,9 +299,8 @@
    (check "system: -f is the /etc file that the etc extension writes"
           (match (member "-f" command)
             (("-f" file . _)
-             (match system-etc
-               (((name _)) (equal? file (string-append "/etc/" name)))
-               (_ #f)))
+             (and system-config-file
+                  (equal? file "/etc/virt-broker/virt-broker.conf")))
             (_ #f)))
    (let ((env (plist-ref keys #:environment-variables)))
      (check "system: PATH as Guix's libvirtd gets it"
@@ -359,8 +376,8 @@
   (regexp-substitute/global #f (regexp-quote libvirt-path) content
                             'pre fake-libvirt 'post))
 
-(match system-etc
-  (((name file))
+(match system-config-file
+  ((? identity file)
    (let ((content (store-file-content (lower-object file))))
      (check "system config: search_path is the libvirt package's sbin"
             (string-contains? content
@@ -384,7 +401,7 @@
                  (not (string-contains? out "unit libvirtd")))
           (check "system config: the broker publishes into /var/run/libvirt"
                  (string-contains? out "publish /var/run/libvirt")))))))
-  (_ (check "system: one /etc file" #f)))
+  (_ (check "system: an /etc/virt-broker/virt-broker.conf" #f)))
 
 
 ;;;

@@ -19,7 +19,11 @@
 ;;                        %base-services))
 ;;
 ;; What they do, against Guix's own libvirt-service-type
-;; (gnu/services/virtualization.scm):
+;; (gnu/services/virtualization.scm: libvirt-configuration,
+;; libvirt-shepherd-service, libvirt-service-type):
+;; - the system service puts what that one puts in the system profile:
+;;   libvirt, qemu and dmidecode (its `libvirt', `qemu' and `dmidecode'
+;;   fields), where the daemons' PATH finds qemu-system-* and dmidecode;
 ;; - the daemons are found in the libvirt package (search_path), and get
 ;;   the PATH and LINUX_MODULE_DIRECTORY that libvirtd gets there, so they
 ;;   find qemu, ip and modprobe, and the kernel's modules;
@@ -46,6 +50,7 @@
 (use-modules (gnu services)
              (gnu services dbus)
              (gnu services shepherd)
+             (gnu packages admin)
              (gnu packages virtualization)
              (guix gexp)
              (guix records))
@@ -53,7 +58,8 @@
 ;; Seconds between SIGTERM and SIGKILL: more than a unit's stop_timeout.
 (define %virt-broker-grace-period 40)
 
-;; Guix's libvirtd service environment (gnu/services/virtualization.scm).
+;; Guix's libvirtd service environment (gnu/services/virtualization.scm,
+;; libvirt-shepherd-service).
 (define %virt-broker-system-path
   "PATH=/run/current-system/profile/bin:/run/current-system/profile/sbin")
 (define %virt-broker-module-directory
@@ -119,6 +125,12 @@
                  (default virt-broker))
   (libvirt       virt-broker-configuration-libvirt ;file-like
                  (default libvirt))
+  ;; As libvirt-configuration's fields of the same names: the emulator and
+  ;; dmidecode (the host's UUID), put in the system profile.
+  (qemu          virt-broker-configuration-qemu ;file-like
+                 (default qemu))
+  (dmidecode     virt-broker-configuration-dmidecode ;file-like
+                 (default dmidecode))
   ;; #f: generated (search_path, publish, virtqemud's environment); else a
   ;; file-like, /etc/virt-broker/virt-broker.conf as it is.
   (config-file   virt-broker-configuration-config-file
@@ -145,6 +157,14 @@
 (define (virt-broker-etc-files config)
   (list (list "virt-broker/virt-broker.conf"
               (virt-broker-config-file config))))
+
+;; libvirt-service-type's profile (dmidecode, libvirt, qemu), and
+;; virt-broker for virt-brokerctl.
+(define (virt-broker-profile-packages config)
+  (list (virt-broker-configuration-package config)
+        (virt-broker-configuration-dmidecode config)
+        (virt-broker-configuration-libvirt config)
+        (virt-broker-configuration-qemu config)))
 
 (define (virt-broker-shepherd-service config)
   (list (shepherd-service
@@ -181,12 +201,10 @@
           ;; D-Bus, which provides dbus-system).
           (service-extension polkit-service-type
                              (compose list virt-broker-configuration-libvirt))
-          ;; virt-brokerctl, virsh.
+          ;; virt-brokerctl, virsh, and for the daemons qemu-system-* and
+          ;; dmidecode.
           (service-extension profile-service-type
-                             (lambda (config)
-                               (list (virt-broker-configuration-package config)
-                                     (virt-broker-configuration-libvirt
-                                      config))))))
+                             virt-broker-profile-packages)))
    (default-value (virt-broker-configuration))
    (description "Run virt-broker, which holds the sockets of libvirt's
 modular daemons for qemu:///system and starts each daemon on the first
