@@ -18,6 +18,7 @@
              (gnu services dbus)
              (gnu home services)
              (gnu home services shepherd)
+             (guix build union)
              (shepherd service)
              (srfi srfi-1)
              (srfi srfi-9)
@@ -286,6 +287,44 @@ as libvirt-service-type does"
     (_ #f)))
 (define system-config-file
   (etc-file system-etc "virt-broker/virt-broker.conf"))
+
+;; /etc/qemu/firmware: its builder run with the stub (guix build union).
+(define (firmware-union etc)
+  ;; The inputs union-build gets, or #f.
+  (let ((file (etc-file etc "qemu/firmware")))
+    (and (computed-file? file)
+         (member '(guix build union) (gexp-modules (computed-file-gexp file)))
+         (begin
+           (union-build-reset!)
+           (setenv "out" "/gnu/store/00000000000000000000000000000000-out")
+           (eval (gexp->sexp (computed-file-gexp file))
+                 (make-fresh-user-module))
+           (unsetenv "out")
+           (match (union-build-calls)
+             ((("/gnu/store/00000000000000000000000000000000-out" inputs))
+              inputs)
+             (_ #f))))))
+(define (firmware-dir name)
+  (string-append (package-store-path
+                  (module-ref (resolve-interface '(gnu packages firmware))
+                              name))
+                 "/share/qemu/firmware"))
+
+(check "system: /etc/qemu/firmware is the union of OVMF's share/qemu/firmware"
+       (equal? (firmware-union system-etc)
+               (list (firmware-dir 'ovmf-x86-64))))
+(check "system: the firmwares field chooses what /etc/qemu/firmware holds"
+       (let ((config (eval '(virt-broker-configuration
+                             (firmwares
+                              (list ovmf-x86-64
+                                    (package (inherit ovmf-x86-64)
+                                             (name "ovmf-aarch64")))))
+                           system-module)))
+         (equal? (firmware-union (extension-value system-type etc-service-type
+                                                  config))
+                 (list (firmware-dir 'ovmf-x86-64)
+                       (string-append (fake-store-path "ovmf-aarch64-202408")
+                                      "/share/qemu/firmware")))))
 
 (stub-reset!)
 (define system-start (run-gexp (shepherd-service-start system-svc)))

@@ -20,10 +20,13 @@
 ;;
 ;; What they do, against Guix's own libvirt-service-type
 ;; (gnu/services/virtualization.scm: libvirt-configuration,
-;; libvirt-shepherd-service, libvirt-service-type):
+;; libvirt-shepherd-service, /etc/qemu/firmware, libvirt-service-type):
 ;; - the system service puts what that one puts in the system profile:
 ;;   libvirt, qemu and dmidecode (its `libvirt', `qemu' and `dmidecode'
 ;;   fields), where the daemons' PATH finds qemu-system-* and dmidecode;
+;;   and it writes /etc/qemu/firmware, the union of the `firmwares'
+;;   packages' share/qemu/firmware (OVMF's by default), where libvirt looks
+;;   for firmware descriptions;
 ;; - the daemons are found in the libvirt package (search_path), and get
 ;;   the PATH and LINUX_MODULE_DIRECTORY that libvirtd gets there, so they
 ;;   find qemu, ip and modprobe, and the kernel's modules;
@@ -51,6 +54,7 @@
              (gnu services dbus)
              (gnu services shepherd)
              (gnu packages admin)
+             (gnu packages firmware)
              (gnu packages virtualization)
              (guix gexp)
              (guix records))
@@ -126,11 +130,15 @@
   (libvirt       virt-broker-configuration-libvirt ;file-like
                  (default libvirt))
   ;; As libvirt-configuration's fields of the same names: the emulator and
-  ;; dmidecode (the host's UUID), put in the system profile.
+  ;; dmidecode (the host's UUID), put in the system profile; and the
+  ;; firmware packages, each with share/qemu/firmware/NAME.json, whose
+  ;; union is /etc/qemu/firmware.
   (qemu          virt-broker-configuration-qemu ;file-like
                  (default qemu))
   (dmidecode     virt-broker-configuration-dmidecode ;file-like
                  (default dmidecode))
+  (firmwares     virt-broker-configuration-firmwares ;list of file-likes
+                 (default (list ovmf-x86-64)))
   ;; #f: generated (search_path, publish, virtqemud's environment); else a
   ;; file-like, /etc/virt-broker/virt-broker.conf as it is.
   (config-file   virt-broker-configuration-config-file
@@ -154,9 +162,26 @@
        "[virtqemud]\n"
        "env = " %virt-broker-module-directory "\n")))
 
+;; Libvirt looks for QEMU's firmware descriptions in its own
+;; share/qemu/firmware and in /etc/qemu/firmware: the union of the
+;; firmware packages' descriptions goes there, as /etc/qemu/firmware does
+;; in Guix's gnu/services/virtualization.scm.
+(define (virt-broker-qemu-firmware config)
+  (let ((firmwares (virt-broker-configuration-firmwares config)))
+    (list "qemu/firmware"
+          (computed-file
+           "etc-qemu-firmware"
+           (with-imported-modules '((guix build union))
+             #~(begin
+                 (use-modules (guix build union) (srfi srfi-26))
+                 (union-build #$output
+                              (map (cut string-append <> "/share/qemu/firmware")
+                                   (list #$@firmwares)))))))))
+
 (define (virt-broker-etc-files config)
   (list (list "virt-broker/virt-broker.conf"
-              (virt-broker-config-file config))))
+              (virt-broker-config-file config))
+        (virt-broker-qemu-firmware config)))
 
 ;; libvirt-service-type's profile (dmidecode, libvirt, qemu), and
 ;; virt-broker for virt-brokerctl.
