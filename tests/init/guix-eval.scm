@@ -78,6 +78,13 @@
          (status (close-pipe port)))
     (cons (status:exit-val status) output)))
 
+(define (unit-block out unit)
+  ;; The lines virt-broker -n printed for UNIT in OUT, or #f.
+  (let ((start (string-contains out (string-append "unit " unit "\n"))))
+    (and start
+         (let ((next (string-contains out "\nunit " start)))
+           (substring out start (if next (+ next 1) (string-length out)))))))
+
 (define (extension-value type target value)
   ;; What a service of TYPE with VALUE gives the service type TARGET.
   (let ((ext (find (lambda (e) (eq? (service-extension-target e) target))
@@ -404,7 +411,7 @@ as libvirt-service-type does"
             (let ((f (string-append fake-libvirt "/sbin/" d)))
               (write-file f "#!/bin/sh\n")
               (chmod f #o755)))
-          '("virtqemud" "virtlogd" "libvirtd"))
+          '("virtqemud" "virtnodedevd" "virtnetworkd" "virtlogd" "libvirtd"))
 (define libvirt-path
   (package-store-path (module-ref (resolve-interface
                                    '(gnu packages virtualization))
@@ -433,9 +440,14 @@ as libvirt-service-type does"
           (check "system config: the broker serves libvirt's virtqemud"
                  (string-contains? out (string-append "exec " fake-libvirt
                                                       "/sbin/virtqemud")))
-          (check "system config: virtqemud gets LINUX_MODULE_DIRECTORY"
-                 (string-contains?
-                  out "env LINUX_MODULE_DIRECTORY=/run/booted-system/kernel/lib/modules"))
+          (for-each
+           (lambda (unit)
+             (check (format #f "system config: ~a gets LINUX_MODULE_DIRECTORY"
+                            unit)
+                    (string-contains?
+                     (unit-block out unit)
+                     "\tenv LINUX_MODULE_DIRECTORY=/run/booted-system/kernel/lib/modules\n")))
+           '("virtqemud" "virtnodedevd" "virtnetworkd"))
           (check "system config: libvirtd is not served next to virtqemud"
                  (not (string-contains? out "unit libvirtd")))
           (check "system config: the broker publishes into /var/run/libvirt"
