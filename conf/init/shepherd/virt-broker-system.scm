@@ -2,8 +2,10 @@
 ;; Guix System services for virt-broker, run by the GNU Shepherd (PID 1).
 ;;
 ;; - virt-broker-service-type: the system broker (qemu:///system), in place
-;;   of Guix's libvirt-service-type (remove that one: its libvirtd would
-;;   serve /var/run/libvirt next to the broker).
+;;   of Guix's libvirt-service-type and virtlog-service-type (remove both:
+;;   their libvirtd and virtlogd would hold sockets in /var/run/libvirt,
+;;   where the broker publishes its own, and guests' consoles would log
+;;   through that other virtlogd).
 ;; - virt-broker-user-service-type: one user's session broker
 ;;   (qemu:///session), started at boot as that user, with the user's
 ;;   groups: guests autostart without a login and outlive every logout,
