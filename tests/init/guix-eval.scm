@@ -18,6 +18,7 @@
              (gnu services dbus)
              (gnu home services)
              (gnu home services shepherd)
+             (guix build union)
              (shepherd service)
              (srfi srfi-1)
              (srfi srfi-9)
@@ -76,6 +77,13 @@
          (output (get-string-all port))
          (status (close-pipe port)))
     (cons (status:exit-val status) output)))
+
+(define (unit-block out unit)
+  ;; The lines virt-broker -n printed for UNIT in OUT, or #f.
+  (let ((start (string-contains out (string-append "unit " unit "\n"))))
+    (and start
+         (let ((next (string-contains out "\nunit " start)))
+           (substring out start (if next (+ next 1) (string-length out)))))))
 
 (define (extension-value type target value)
   ;; What a service of TYPE with VALUE gives the service type TARGET.
@@ -195,6 +203,9 @@
 (check "inputs: libev, libinih"
        (lset= equal? (map package-name (package-inputs pkg))
               '("libev" "libinih")))
+(check "home-page is a URL string (guix lint: #f is an invalid home page)"
+       (let ((url (package-home-page pkg)))
+         (and (string? url) (string-prefix? "https://" url))))
 (check "native inputs: check, pkg-config"
        (lset= equal? (map package-name (package-native-inputs pkg))
               '("check" "pkg-config")))
@@ -257,14 +268,70 @@
                     (extension-value system-type polkit-service-type
                                      system-config))
                '("libvirt")))
-(check "system: puts virt-broker (virt-brokerctl) in the system profile"
-       (member "virt-broker"
-               (map package-name
+(let ((profile (map package-name
                     (extension-value system-type profile-service-type
                                      system-config))))
+  (check "system: puts virt-broker (virt-brokerctl) in the system profile"
+         (member "virt-broker" profile))
+  (check "system: puts libvirt, qemu and dmidecode in the system profile, \
+as libvirt-service-type does"
+         (lset<= equal? '("libvirt" "qemu" "dmidecode") profile)))
+(check "system: the qemu field chooses the profile's qemu"
+       (let ((config (eval '(virt-broker-configuration
+                             (qemu (package (inherit qemu)
+                                            (name "qemu-minimal"))))
+                           system-module)))
+         (lset<= equal? '("qemu-minimal" "dmidecode")
+                 (map package-name
+                      (extension-value system-type profile-service-type
+                                       config)))))
 
 (define system-etc
   (extension-value system-type etc-service-type system-config))
+(define (etc-file etc name)
+  (match (assoc name etc)
+    ((_ file) file)
+    (_ #f)))
+(define system-config-file
+  (etc-file system-etc "virt-broker/virt-broker.conf"))
+
+;; /etc/qemu/firmware: its builder run with the stub (guix build union).
+(define (firmware-union etc)
+  ;; The inputs union-build gets, or #f.
+  (let ((file (etc-file etc "qemu/firmware")))
+    (and (computed-file? file)
+         (member '(guix build union) (gexp-modules (computed-file-gexp file)))
+         (begin
+           (union-build-reset!)
+           (setenv "out" "/gnu/store/00000000000000000000000000000000-out")
+           (eval (gexp->sexp (computed-file-gexp file))
+                 (make-fresh-user-module))
+           (unsetenv "out")
+           (match (union-build-calls)
+             ((("/gnu/store/00000000000000000000000000000000-out" inputs))
+              inputs)
+             (_ #f))))))
+(define (firmware-dir name)
+  (string-append (package-store-path
+                  (module-ref (resolve-interface '(gnu packages firmware))
+                              name))
+                 "/share/qemu/firmware"))
+
+(check "system: /etc/qemu/firmware is the union of OVMF's share/qemu/firmware"
+       (equal? (firmware-union system-etc)
+               (list (firmware-dir 'ovmf-x86-64))))
+(check "system: the firmwares field chooses what /etc/qemu/firmware holds"
+       (let ((config (eval '(virt-broker-configuration
+                             (firmwares
+                              (list ovmf-x86-64
+                                    (package (inherit ovmf-x86-64)
+                                             (name "ovmf-aarch64")))))
+                           system-module)))
+         (equal? (firmware-union (extension-value system-type etc-service-type
+                                                  config))
+                 (list (firmware-dir 'ovmf-x86-64)
+                       (string-append (fake-store-path "ovmf-aarch64-202408")
+                                      "/share/qemu/firmware")))))
 
 (stub-reset!)
 (define system-start (run-gexp (shepherd-service-start system-svc)))
@@ -278,9 +345,8 @@
    (check "system: -f is the /etc file that the etc extension writes"
           (match (member "-f" command)
             (("-f" file . _)
-             (match system-etc
-               (((name _)) (equal? file (string-append "/etc/" name)))
-               (_ #f)))
+             (and system-config-file
+                  (equal? file "/etc/virt-broker/virt-broker.conf")))
             (_ #f)))
    (let ((env (plist-ref keys #:environment-variables)))
      (check "system: PATH as Guix's libvirtd gets it"
@@ -345,7 +411,7 @@
             (let ((f (string-append fake-libvirt "/sbin/" d)))
               (write-file f "#!/bin/sh\n")
               (chmod f #o755)))
-          '("virtqemud" "virtlogd" "libvirtd"))
+          '("virtqemud" "virtnodedevd" "virtnetworkd" "virtlogd" "libvirtd"))
 (define libvirt-path
   (package-store-path (module-ref (resolve-interface
                                    '(gnu packages virtualization))
@@ -356,8 +422,8 @@
   (regexp-substitute/global #f (regexp-quote libvirt-path) content
                             'pre fake-libvirt 'post))
 
-(match system-etc
-  (((name file))
+(match system-config-file
+  ((? identity file)
    (let ((content (store-file-content (lower-object file))))
      (check "system config: search_path is the libvirt package's sbin"
             (string-contains? content
@@ -374,14 +440,19 @@
           (check "system config: the broker serves libvirt's virtqemud"
                  (string-contains? out (string-append "exec " fake-libvirt
                                                       "/sbin/virtqemud")))
-          (check "system config: virtqemud gets LINUX_MODULE_DIRECTORY"
-                 (string-contains?
-                  out "env LINUX_MODULE_DIRECTORY=/run/booted-system/kernel/lib/modules"))
+          (for-each
+           (lambda (unit)
+             (check (format #f "system config: ~a gets LINUX_MODULE_DIRECTORY"
+                            unit)
+                    (string-contains?
+                     (unit-block out unit)
+                     "\tenv LINUX_MODULE_DIRECTORY=/run/booted-system/kernel/lib/modules\n")))
+           '("virtqemud" "virtnodedevd" "virtnetworkd"))
           (check "system config: libvirtd is not served next to virtqemud"
                  (not (string-contains? out "unit libvirtd")))
           (check "system config: the broker publishes into /var/run/libvirt"
                  (string-contains? out "publish /var/run/libvirt")))))))
-  (_ (check "system: one /etc file" #f)))
+  (_ (check "system: an /etc/virt-broker/virt-broker.conf" #f)))
 
 
 ;;;

@@ -11,7 +11,9 @@
 # stop's grace period, reload as SIGHUP under Shepherd 0.10 (pid) and 1.0
 # (process record), the home service leaving alone a broker that already
 # answers; the generated configuration files are read by the built broker
-# (virt-broker -n). guix-eval.scm has the list of checks.
+# (virt-broker -n); the system service's profile (libvirt, qemu,
+# dmidecode) and its /etc/qemu/firmware, whose builder runs against a stub
+# union-build. guix-eval.scm has the list of checks.
 #
 # What could not be run here: Guix itself and the Shepherd are not on
 # Debian, so nothing is built (`guix build -f guix.scm`), no operating
@@ -23,7 +25,11 @@
 # sources (record fields, keyword arguments, the gexp reader syntax): the
 # names and behaviour they assume, not Guix's, are what is checked; in
 # particular that Guix's packages are named libev, libinih, check and
-# pkg-config, and that Shepherd 1.0's process-id is reached as modelled.
+# pkg-config, that qemu, dmidecode and ovmf-x86-64 come from (gnu packages
+# virtualization), (gnu packages admin) and (gnu packages firmware) and
+# that OVMF's firmware descriptions are in its share/qemu/firmware (as
+# Guix's own libvirt-service-type assumes), and that Shepherd 1.0's
+# process-id is reached as modelled.
 #
 #   guix.sh SOURCE_DIR BUILD_DIR VIRT_BROKER
 set -euo pipefail

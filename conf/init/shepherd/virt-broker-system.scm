@@ -2,8 +2,10 @@
 ;; Guix System services for virt-broker, run by the GNU Shepherd (PID 1).
 ;;
 ;; - virt-broker-service-type: the system broker (qemu:///system), in place
-;;   of Guix's libvirt-service-type (remove that one: its libvirtd would
-;;   serve /var/run/libvirt next to the broker).
+;;   of Guix's libvirt-service-type and virtlog-service-type (remove both:
+;;   their libvirtd and virtlogd would hold sockets in /var/run/libvirt,
+;;   where the broker publishes its own, and guests' consoles would log
+;;   through that other virtlogd).
 ;; - virt-broker-user-service-type: one user's session broker
 ;;   (qemu:///session), started at boot as that user, with the user's
 ;;   groups: guests autostart without a login and outlive every logout,
@@ -19,10 +21,20 @@
 ;;                        %base-services))
 ;;
 ;; What they do, against Guix's own libvirt-service-type
-;; (gnu/services/virtualization.scm):
+;; (gnu/services/virtualization.scm: libvirt-configuration,
+;; libvirt-shepherd-service, /etc/qemu/firmware, libvirt-service-type):
+;; - the system service puts what that one puts in the system profile:
+;;   libvirt, qemu and dmidecode (its `libvirt', `qemu' and `dmidecode'
+;;   fields), where the daemons' PATH finds qemu-system-* and dmidecode;
+;;   and it writes /etc/qemu/firmware, the union of the `firmwares'
+;;   packages' share/qemu/firmware (OVMF's by default), where libvirt looks
+;;   for firmware descriptions;
 ;; - the daemons are found in the libvirt package (search_path), and get
-;;   the PATH and LINUX_MODULE_DIRECTORY that libvirtd gets there, so they
-;;   find qemu, ip and modprobe, and the kernel's modules;
+;;   the PATH that libvirtd gets there, so they find qemu and ip; those
+;;   that load kernel modules get its LINUX_MODULE_DIRECTORY too (an `env'
+;;   line each in the generated configuration: the broker hands its
+;;   daemons a small environment, not its own), so that modprobe finds the
+;;   booted kernel's modules;
 ;; - the configuration is an /etc file, /etc/virt-broker/virt-broker.conf
 ;;   (one per user: /etc/virt-broker/session-USER.conf), so that after
 ;;   `guix system reconfigure`, `herd reload virt-broker` applies it;
@@ -46,18 +58,32 @@
 (use-modules (gnu services)
              (gnu services dbus)
              (gnu services shepherd)
+             (gnu packages admin)
+             (gnu packages firmware)
              (gnu packages virtualization)
              (guix gexp)
-             (guix records))
+             (guix records)
+             (srfi srfi-1))
 
 ;; Seconds between SIGTERM and SIGKILL: more than a unit's stop_timeout.
 (define %virt-broker-grace-period 40)
 
-;; Guix's libvirtd service environment (gnu/services/virtualization.scm).
+;; Guix's libvirtd service environment (gnu/services/virtualization.scm,
+;; libvirt-shepherd-service).
 (define %virt-broker-system-path
   "PATH=/run/current-system/profile/bin:/run/current-system/profile/sbin")
 (define %virt-broker-module-directory
   "LINUX_MODULE_DIRECTORY=/run/booted-system/kernel/lib/modules")
+
+;; Guix's one libvirtd has LINUX_MODULE_DIRECTORY for all its drivers, so
+;; that the modprobe libvirt runs (virKModLoad: vfio-pci for PCI
+;; passthrough in virpci.c, nbd for LXC in virfile.c) and the tools it
+;; runs find the booted kernel's modules. Here each daemon that may need
+;; it gets it: the QEMU and LXC drivers', the node devices' (host
+;; devices), the network's and the network filter's (iptables, ebtables).
+;; A daemon that is not installed is skipped by the broker.
+(define %virt-broker-module-daemons
+  '("virtqemud" "virtlxcd" "virtnodedevd" "virtnetworkd" "virtnwfilterd"))
 
 ;; An action that sends SIGNAL to the broker. LOCK-FILE: a gexp or string
 ;; naming the broker's lock file, R/virt-broker.pid, which holds its pid.
@@ -119,8 +145,18 @@
                  (default virt-broker))
   (libvirt       virt-broker-configuration-libvirt ;file-like
                  (default libvirt))
-  ;; #f: generated (search_path, publish, virtqemud's environment); else a
-  ;; file-like, /etc/virt-broker/virt-broker.conf as it is.
+  ;; As libvirt-configuration's fields of the same names: the emulator and
+  ;; dmidecode (the host's UUID), put in the system profile; and the
+  ;; firmware packages, each with share/qemu/firmware/NAME.json, whose
+  ;; union is /etc/qemu/firmware.
+  (qemu          virt-broker-configuration-qemu ;file-like
+                 (default qemu))
+  (dmidecode     virt-broker-configuration-dmidecode ;file-like
+                 (default dmidecode))
+  (firmwares     virt-broker-configuration-firmwares ;list of file-likes
+                 (default (list ovmf-x86-64)))
+  ;; #f: generated (search_path, publish, the daemons' environment); else
+  ;; a file-like, /etc/virt-broker/virt-broker.conf as it is.
   (config-file   virt-broker-configuration-config-file
                  (default #f))
   (extra-options virt-broker-configuration-extra-options ;list of strings
@@ -130,21 +166,49 @@
 
 (define (virt-broker-config-file config)
   (or (virt-broker-configuration-config-file config)
-      (mixed-text-file
-       "virt-broker.conf"
-       "; Generated by virt-broker-service-type; see virt-broker.conf(5).\n"
-       "[broker]\n"
-       "search_path = " (virt-broker-configuration-libvirt config) "/sbin\n"
-       "; Guix's libvirt clients look under /var/run/libvirt.\n"
-       "publish = /var/run/libvirt\n"
-       "\n"
-       "; libvirtd's environment in Guix's libvirt-service-type.\n"
-       "[virtqemud]\n"
-       "env = " %virt-broker-module-directory "\n")))
+      (apply mixed-text-file
+             "virt-broker.conf"
+             "; Generated by virt-broker-service-type; see virt-broker.conf(5).\n"
+             "[broker]\n"
+             "search_path = " (virt-broker-configuration-libvirt config) "/sbin\n"
+             "; Guix's libvirt clients look under /var/run/libvirt.\n"
+             "publish = /var/run/libvirt\n"
+             "\n"
+             "; libvirtd's LINUX_MODULE_DIRECTORY in Guix's libvirt-service-type,\n"
+             "; for the daemons that load kernel modules.\n"
+             (append-map (lambda (daemon)
+                           (list "[" daemon "]\n"
+                                 "env = " %virt-broker-module-directory "\n"))
+                         %virt-broker-module-daemons))))
+
+;; Libvirt looks for QEMU's firmware descriptions in its own
+;; share/qemu/firmware and in /etc/qemu/firmware: the union of the
+;; firmware packages' descriptions goes there, as /etc/qemu/firmware does
+;; in Guix's gnu/services/virtualization.scm.
+(define (virt-broker-qemu-firmware config)
+  (let ((firmwares (virt-broker-configuration-firmwares config)))
+    (list "qemu/firmware"
+          (computed-file
+           "etc-qemu-firmware"
+           (with-imported-modules '((guix build union))
+             #~(begin
+                 (use-modules (guix build union) (srfi srfi-26))
+                 (union-build #$output
+                              (map (cut string-append <> "/share/qemu/firmware")
+                                   (list #$@firmwares)))))))))
 
 (define (virt-broker-etc-files config)
   (list (list "virt-broker/virt-broker.conf"
-              (virt-broker-config-file config))))
+              (virt-broker-config-file config))
+        (virt-broker-qemu-firmware config)))
+
+;; libvirt-service-type's profile (dmidecode, libvirt, qemu), and
+;; virt-broker for virt-brokerctl.
+(define (virt-broker-profile-packages config)
+  (list (virt-broker-configuration-package config)
+        (virt-broker-configuration-dmidecode config)
+        (virt-broker-configuration-libvirt config)
+        (virt-broker-configuration-qemu config)))
 
 (define (virt-broker-shepherd-service config)
   (list (shepherd-service
@@ -181,12 +245,10 @@
           ;; D-Bus, which provides dbus-system).
           (service-extension polkit-service-type
                              (compose list virt-broker-configuration-libvirt))
-          ;; virt-brokerctl, virsh.
+          ;; virt-brokerctl, virsh, and for the daemons qemu-system-* and
+          ;; dmidecode.
           (service-extension profile-service-type
-                             (lambda (config)
-                               (list (virt-broker-configuration-package config)
-                                     (virt-broker-configuration-libvirt
-                                      config))))))
+                             virt-broker-profile-packages)))
    (default-value (virt-broker-configuration))
    (description "Run virt-broker, which holds the sockets of libvirt's
 modular daemons for qemu:///system and starts each daemon on the first

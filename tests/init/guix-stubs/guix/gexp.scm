@@ -7,22 +7,34 @@
 ;; code (a package, local-file, plain-file, mixed-text-file or file-append
 ;; becomes its /gnu/store file name, a gexp its S-expression, a list
 ;; element by element, anything else itself), so that the test can
-;; evaluate the code that Shepherd would run. The files that plain-file
-;; and mixed-text-file would write are kept by store file name
-;; (store-file-content).
+;; evaluate the code that Shepherd would run. #$output is the builder's
+;; (getenv "out"), the output's file name in a derivation's build. The
+;; files that plain-file and mixed-text-file would write are kept by store
+;; file name (store-file-content); a computed-file keeps its builder gexp,
+;; and a gexp the modules with-imported-modules gave it (gexp-modules).
 (define-module (guix gexp)
   #:use-module (srfi srfi-9)
   #:export (gexp ungexp ungexp-splicing ungexp-native ungexp-native-splicing
-            gexp? gexp->sexp lower-object register-lowerer!
+            gexp? gexp->sexp gexp-modules lower-object register-lowerer!
+            with-imported-modules current-imported-modules
+            computed-file computed-file? computed-file-name
+            computed-file-gexp
             local-file local-file? local-file-file local-file-name
             local-file-recursive? local-file-select?
             plain-file mixed-text-file file-append
             store-file-content fake-store-path))
 
 (define-record-type <gexp>
-  (make-gexp sexp)
+  (make-gexp sexp modules)
   gexp?
-  (sexp gexp->sexp))
+  (sexp gexp->sexp)
+  (modules gexp-modules))
+
+(define current-imported-modules (make-parameter '()))
+
+(define-syntax-rule (with-imported-modules modules body ...)
+  (parameterize ((current-imported-modules modules))
+    body ...))
 
 (define (fake-store-path name)
   ;; A store file name: "/gnu/store/" HASH "-" NAME, HASH 32 characters.
@@ -77,6 +89,17 @@
                                   v))
                               text))))
 
+(define-record-type <computed-file>
+  (make-computed-file name gexp)
+  computed-file?
+  (name computed-file-name)
+  (gexp computed-file-gexp))
+
+(define* (computed-file name gexp #:key guile (local-build? #t) (options '()))
+  (unless (gexp? gexp)
+    (error "computed-file: not a gexp" name))
+  (make-computed-file name gexp))
+
 (define-record-type <file-append>
   (make-file-append base suffix)
   file-append?
@@ -95,6 +118,7 @@
   (cond ((gexp? x) (gexp->sexp x))
         ((local-file? x) (fake-store-path (local-file-name x)))
         ((text-file? x) (text-file-path x))
+        ((computed-file? x) (fake-store-path (computed-file-name x)))
         ((file-append? x)
          (apply string-append (lower-object (file-append-base x))
                 (file-append-suffix x)))
@@ -127,6 +151,11 @@
       ;; builds the S-expression.
       (syntax-case x ()
         ((h e)
+         (and (head-is? x '(ungexp ungexp-native))
+              (identifier? #'e)
+              (eq? (syntax->datum #'e) 'output))
+         #''(getenv "out"))
+        ((h e)
          (head-is? x '(ungexp ungexp-native))
          #'(lower-object e))
         ((a . b)
@@ -141,7 +170,7 @@
     (syntax-case s ()
       ((_ template)
        (with-syntax ((built (walk #'template)))
-         #'(make-gexp built))))))
+         #'(make-gexp built (current-imported-modules)))))))
 
 ;; The reader syntax, as (guix gexp) registers it.
 (define (read-ungexp chr port)

@@ -2,7 +2,7 @@
 ;; Test stub of Guix's (gnu packages virtualization), for tests/init/guix.sh.
 (define-module (gnu packages virtualization)
   #:use-module (guix packages)
-  #:export (libvirt))
+  #:export (libvirt qemu))
 
 (define libvirt
   (package
@@ -14,3 +14,14 @@
     (description "libvirt")
     (license #f)
     (home-page "https://libvirt.org")))
+
+(define qemu
+  (package
+    (name "qemu")
+    (version "9.1.0")
+    (source #f)
+    (build-system 'gnu-build-system)
+    (synopsis "qemu")
+    (description "qemu")
+    (license #f)
+    (home-page "https://www.qemu.org")))
