@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "request.h"
 #include "show.h"
 #include "strv.h"
+#include "version.h"
 #include "xalloc.h"
 
 /* What the broker said: its units' pids (0: none) and names. */
@@ -445,6 +447,57 @@ check_runtime_dir(struct doctor *d, const char *r)
 	check_no_xdg(d, r);
 }
 
+/*
+ * System: the libvirt group's access to qemu:///system. Every
+ * distribution's libvirt lets group libvirt manage the system daemons
+ * (unix_sock_group, or polkit with 0666 sockets); a broker left at the
+ * catalog's 0600 locks them out when it replaces libvirtd.
+ */
+static void
+check_socket_group(struct doctor *d, const char *r)
+{
+	struct group *g = getgrnam("libvirt");
+	const char *names[] = { "virtqemud-sock", "libvirt-sock" };
+	char *path = NULL, members[256] = "";
+	struct stat st;
+
+	if (g == NULL)
+		return;
+	for (size_t i = 0; path == NULL && i < 2; i++) {
+		path = paths_join(r, names[i]);
+		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			free(path);
+			path = NULL;
+		}
+	}
+	if (path == NULL)
+		return;
+	for (size_t i = 0; g->gr_mem[i] != NULL; i++)
+		snprintf(members + strlen(members), sizeof(members) -
+		    strlen(members), "%s%s", i > 0 ? ", " : "", g->gr_mem[i]);
+	if ((st.st_mode & 0006) == 0006)
+		doctor_add(d, "sockets", DOCTOR_OK, xasprintf("%s is mode "
+		    "%04o: the daemon decides who may (polkit)", path,
+		    (unsigned)(st.st_mode & 07777)), NULL);
+	else if (st.st_gid == g->gr_gid && (st.st_mode & 0060) == 0060)
+		doctor_add(d, "sockets", DOCTOR_OK, xasprintf("group libvirt "
+		    "(%s) may use %s (mode %04o)", members[0] != '\0' ?
+		    members : "no members", path,
+		    (unsigned)(st.st_mode & 07777)), NULL);
+	else
+		doctor_add(d, "sockets", DOCTOR_WARN, xasprintf("%s is mode "
+		    "%04o, group %lu: group libvirt (%s) cannot use "
+		    "qemu:///system, which the distributions' libvirt lets it",
+		    path, (unsigned)(st.st_mode & 07777),
+		    (unsigned long)st.st_gid, members[0] != '\0' ? members :
+		    "no members yet"), xstrdup("in [broker] of "
+		    VB_SYSCONFDIR "/virt-broker/virt-broker.conf: "
+		    "socket_group = libvirt and socket_mode = 0660; then "
+		    "virt-brokerctl --system reload (the -ro, -admin, virtlogd "
+		    "and virtlockd sockets stay as they are)"));
+	free(path);
+}
+
 /* 7. The holder that keeps the sockets open if the broker dies. */
 static void
 check_holder(struct doctor *d, const char *r)
@@ -491,9 +544,10 @@ cmd_doctor(const char *ctl_path, bool system, bool json)
 
 	check_broker(&d, ctl_path, system, &bv);
 	check_daemons(&d, system, &bv);
-	if (system)
+	if (system) {
 		doctor_init_services(&d, "/");
-	else {
+		check_socket_group(&d, r);
+	} else {
 		check_runtime_dir(&d, r);
 		doctor_flatpak(&d, r);
 	}

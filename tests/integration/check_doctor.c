@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,6 +433,70 @@ START_TEST(no_firmware_description_is_said_until_there_is_one)
 }
 END_TEST
 
+/* virt-brokerctl -s R/virt-broker-ctl-sock --system doctor: as root. */
+static void
+doctor_system(char *out, size_t size)
+{
+	const char *ctl = getenv("VB_BROKERCTL");
+	char *sock = h_rt("virt-broker-ctl-sock");
+	int p[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(ctl, ctl, "-s", sock, "--system", "doctor", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	(void)h_child_output(pid, p[0], out, size);
+	free(sock);
+}
+
+/*
+ * System mode: group libvirt (made for the test where the host has none)
+ * cannot use a broker's 0600 main socket, which every distribution's
+ * libvirt lets it use; the fix, socket_group and socket_mode in [broker],
+ * turns it ok. Root only (groupadd, chown).
+ */
+START_TEST(the_libvirt_group_locked_out_of_system_sockets_is_said)
+{
+	char out[16384], want[1200];
+	bool made = false;
+
+	if (geteuid() != 0)
+		return;
+	if (getgrnam("libvirt") == NULL) {
+		ck_assert_int_eq(system("groupadd -r libvirt"), 0);
+		made = true;
+	}
+	start_with_virtqemud();
+	doctor_system(out, sizeof(out));
+	snprintf(want, sizeof(want), "warn sockets      %s/virtqemud-sock is "
+	    "mode 0600, group 0: group libvirt (", H.rt);
+	ck_assert_msg(strstr(out, want) != NULL, "no '%s' in:\n%s", want,
+	    out);
+	ck_assert_msg(strstr(out, "fix: in [broker] of ") != NULL &&
+	    strstr(out, "socket_group = libvirt and socket_mode = 0660") !=
+	    NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	h_write_conf(&H, "[broker]\nsearch_path = /nonexistent\n"
+	    "socket_group = libvirt\nsocket_mode = 0660\n"
+	    "[virtqemud]\nexec = %s\n", h_fake_daemon());
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	doctor_system(out, sizeof(out));
+	snprintf(want, sizeof(want), "ok   sockets      group libvirt (");
+	ck_assert_msg(strstr(out, want) != NULL && strstr(out, "may use") !=
+	    NULL && strstr(out, "(mode 0660)") != NULL, "%s", out);
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	if (made)
+		ck_assert_int_eq(system("groupdel libvirt"), 0);
+}
+END_TEST
+
 START_TEST(json_has_the_same_findings)
 {
 	char out[16384];
@@ -460,6 +525,7 @@ doctor_suite(void)
 	tcase_add_test(tc, clients_without_xdg_runtime_dir_reach_the_same_socket);
 	tcase_add_test(tc, the_brokers_warnings_are_said_until_a_good_reload);
 	tcase_add_test(tc, no_firmware_description_is_said_until_there_is_one);
+	tcase_add_test(tc, the_libvirt_group_locked_out_of_system_sockets_is_said);
 	tcase_add_test(tc, json_has_the_same_findings);
 	return s;
 }
