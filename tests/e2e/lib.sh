@@ -374,7 +374,7 @@ e2e_main() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 
-	local -a run_as=() scripts=(lib.sh ssh.sh logind.sh "$script")
+	local -a run_as=() scripts=(lib.sh ssh.sh logind.sh flatpak-sandbox.sh "$script")
 	local sdir bdir rc=0
 	if [[ $(id -u) -eq 0 ]]; then
 		ensure_test_user

@@ -11,7 +11,9 @@
 #   3. logout/login: a /run/user/UID stand-in wiped and made again;
 #   4. the broker killed with SIGKILL; the next one adopts virtqemud, and
 #      binds its sockets when it exits;
-#   5. a virtqemud spawned by libvirt itself is adopted.
+#   5. a virtqemud spawned by libvirt itself is adopted;
+# and after 1, a flatpak client in bubblewrap's mount view of its
+# --filesystem entries reaches the daemon once doctor's override is applied.
 # Throughout, never two virtqemud of the test user at once, and never a
 # monolithic libvirtd.
 #
@@ -122,6 +124,53 @@ paths_cleanup() {
 	fi
 }
 
+# 1b. flathub's virt-manager (its --filesystem entries: xdg-run/libvirt,
+# not ~/.cache/libvirt) in the mount view bubblewrap makes of them: the
+# links dangle, so a client inside finds no daemon (LIBVIRT_AUTOSTART=0: it
+# would run its own); doctor gives the override; applied by flatpak, the
+# client reaches the one virtqemud and sees the guest.
+FLATPAK_APP=org.virt_manager.virt-manager
+
+flatpak_cleanup() {
+	rm -rf "$HOME/.local/share/flatpak/app/$FLATPAK_APP" \
+		"$HOME/.local/share/flatpak/overrides/$FLATPAK_APP"
+}
+
+in_flatpak_view() {
+	env LIBVIRT_AUTOSTART=0 "$E2E_DIR/flatpak-sandbox.sh" "$FLATPAK_APP" \
+		/usr/bin/virsh -q -c qemu:///session domstate "$GUEST"
+}
+
+flatpak_view() {	# QEMUD
+	local meta out fix ctl
+	ctl=$(brokerctl)
+	command -v bwrap >/dev/null || die "bwrap missing (apt-get install bubblewrap)"
+	command -v flatpak >/dev/null || die "flatpak missing (apt-get install flatpak)"
+	meta=$HOME/.local/share/flatpak/app/$FLATPAK_APP/current/active/metadata
+	add_cleanup flatpak_cleanup
+	mkdir -p "$(dirname "$meta")"
+	printf '%s\n' "[Application]" "name=$FLATPAK_APP" "" "[Context]" \
+		"filesystems=xdg-documents;/run/libvirt;xdg-run/libvirt;~/.ssh;" >"$meta"
+	if out=$(in_flatpak_view 2>&1); then
+		die "without an override the sandboxed client reached a daemon: $out"
+	fi
+	grep -q "No such file or directory" <<<"$out" ||
+		die "the sandboxed client failed otherwise than for a missing socket: $out"
+	"$ctl" doctor >"$T/doctor.txt" 2>&1 || true
+	fix=$(sed -n "s/^ *fix: \(flatpak override .* $FLATPAK_APP\)$/\1/p" "$T/doctor.txt")
+	[[ -n $fix ]] || die "doctor gave no flatpak override: $(cat "$T/doctor.txt")"
+	sh -c "$fix" || die "the fix failed: $fix"
+	out=$(in_flatpak_view 2>&1) ||
+		die "with the override ($fix) the sandboxed client failed: $out"
+	[[ $out == running ]] || die "the sandboxed client sees the guest $out"
+	assert_qemud "$1" "after the sandboxed client"
+	"$ctl" doctor >"$T/doctor.txt" 2>&1 || true
+	grep -q "^ok   flatpak      $FLATPAK_APP (user) sees " "$T/doctor.txt" ||
+		die "after the fix doctor does not say ok: $(cat "$T/doctor.txt")"
+	log "1b. in flatpak's mount view (bubblewrap) the client found no socket;" \
+		"after doctor's '$fix' it sees the guest running through virtqemud $1"
+}
+
 # Daemons log into the work dir (log_dir), so a failure's dump shows them.
 write_conf() {	# FILE PUBLISH...
 	local f=$1
@@ -164,6 +213,7 @@ body() {
 	log "1. guest started (QEMU $qemu) by a client with XDG_RUNTIME_DIR, through" \
 		"$xdg/virtqemud-sock -> $(readlink "$xdg/virtqemud-sock"); one without it" \
 		"sees it running in R; one virtqemud, $qemud, the broker's child"
+	flatpak_view "$qemud"
 
 	# 2. qemu+ssh, with Debian's helper and with the build's (see start_sshd)
 	for k in user_key prefix_key; do
