@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "initsvc.h"
 #include "paths.h"
 #include "proc.h"
 #include "request.h"
@@ -33,8 +34,8 @@ struct broker_view {
 static bool
 is_daemon_name(const char *comm)
 {
-	for (size_t i = 0; doctor_daemons[i] != NULL; i++)
-		if (strcmp(comm, doctor_daemons[i]) == 0)
+	for (size_t i = 0; initsvc_daemons[i] != NULL; i++)
+		if (strcmp(comm, initsvc_daemons[i]) == 0)
 			return true;
 	return false;
 }
