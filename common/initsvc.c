@@ -52,7 +52,7 @@ initsvc_kind_name(enum initsvc_kind kind)
 	case INITSVC_RUNIT_ARTIX:
 	case INITSVC_RUNIT_DEBIAN:
 		return "runit";
-	case INITSVC_S6_ARTIX:
+	case INITSVC_S6_ARTIX:	/* out of the bundle, then down now */
 		return "s6";
 	case INITSVC_SYSTEMD:
 		return "systemd";
@@ -113,9 +113,9 @@ initsvc_disable_cmd(enum initsvc_kind kind, const char *daemon,
 	case INITSVC_RUNIT_DEBIAN:
 		return xasprintf("rm /etc/service/%s && sv down %s", daemon,
 		    daemon);
-	case INITSVC_S6_ARTIX:
+	case INITSVC_S6_ARTIX:	/* out of the bundle, then down now */
 		return xasprintf("s6-service delete default %s && "
-		    "s6-db-reload", daemon);
+		    "s6-db-reload && s6-rc -d change %s", daemon, daemon);
 	case INITSVC_SYSTEMD:
 		return xasprintf("systemctl disable --now %s.service %s.socket",
 		    daemon, daemon);
