@@ -145,6 +145,10 @@ for f in "$apkbuild" "$pkgbuild" "$template" "$ebuild" "$src/guix.scm" \
 	"$src/debian/rules"; do
 	has "$f" "unit tests (-L unit)" '(-L unit|"-L" "unit")'
 done
+for f in "$apkbuild" "$pkgbuild" "$template" "$ebuild" "$src/debian/rules"; do
+	has "$f" "-DBROKER_LIBVIRT_ADMIN=ON or OFF (not the build machine's AUTO)" \
+		'-DBROKER_LIBVIRT_ADMIN=(ON|OFF)'
+done
 ok "recipes install CMake's manifest ($(wc -l <"$T/manifest") files), take only files it has, run -L unit"
 
 # ---- The APKBUILD and the PKGBUILD, run on the release tarball.

@@ -24,7 +24,9 @@ RDEPEND="
 	dev-libs/inih
 	dev-libs/libev
 "
+# app-emulation/libvirt: virt-brokerctl links libvirt-admin.
 DEPEND="
+	app-emulation/libvirt
 	dev-libs/inih
 	dev-libs/libev
 	elibc_musl? ( sys-libs/queue-standalone )
@@ -42,6 +44,7 @@ src_configure() {
 	local mycmakeargs=(
 		-DCMAKE_INSTALL_SYSCONFDIR="${EPREFIX}/etc"
 		-DBUILD_TESTING="$(usex test)"
+		-DBROKER_LIBVIRT_ADMIN=ON
 	)
 	cmake_src_configure
 }
