@@ -23,6 +23,7 @@
 #include "proc.h"
 #include "request.h"
 #include "strv.h"
+#include "version.h"
 #include "xalloc.h"
 
 /* What the broker said: its units' pids (0: none) and names. */
@@ -75,9 +76,9 @@ check_broker(struct doctor *d, const char *ctl_path, bool system,
 		    "answers on %s (%s): clients spawn daemons of their own",
 		    ctl_path, strerror(-err)), xstrdup(system ?
 		    "start the virt-broker service of this host's init system "
-		    "(files in /usr/share/virt-broker/init, README \"Init "
-		    "systems\")" : "virt-broker -d   (and in your login "
-		    "script: README \"Quick start\")"));
+		    "(files in " VB_DATADIR "/virt-broker/init, README \"Init "
+		    "systems\")" : VB_SBINDIR "/virt-broker -d   (and in your "
+		    "login script: README \"Quick start\")"));
 		return;
 	}
 	request(ctl_path, args, 1, &r);
