@@ -35,10 +35,12 @@
 #include "retire.h"
 #include "holder.h"
 #include "inherit.h"
+#include "initsvc.h"
 #include "reexec.h"
 #include "sock.h"
 #include "spawn.h"
 #include "startup.h"
+#include "strv.h"
 #include "supervise.h"
 #include "version.h"
 #include "xalloc.h"
@@ -368,14 +370,55 @@ raise_fd_limit(void)
 }
 
 /*
+ * The distribution's own libvirt services that an init system starts at
+ * boot (initsvc.h): each races the system broker for the runtime dir.
+ */
+struct enabled_services {
+	const char	*runtime_dir;
+	struct strv	 warnings;	/* one line each */
+	struct strv	 libvirtd;	/* libvirtd's: where, and the fix */
+};
+
+static void
+note_enabled(const struct initsvc_found *f, void *arg)
+{
+	struct enabled_services *es = arg;
+	char *fix = initsvc_disable_cmd(f->kind, f->daemon, f->level);
+
+	strv_push(&es->warnings, xasprintf("%s starts %s at boot (%s): it "
+	    "races this broker for %s; disable it: %s",
+	    initsvc_kind_name(f->kind), f->daemon, f->path, es->runtime_dir,
+	    fix));
+	if (strcmp(f->daemon, "libvirtd") == 0)
+		strv_push(&es->libvirtd, xasprintf("%s starts it (%s): %s",
+		    initsvc_kind_name(f->kind), f->path, fix));
+	free(fix);
+}
+
+/* System mode: the services found, each said once (not at a reexec). */
+static void
+find_enabled_services(const struct plan *plan, bool say,
+    struct enabled_services *es)
+{
+	es->runtime_dir = plan->runtime_dir;
+	if (plan->mode != BROKER_MODE_SYSTEM)
+		return;
+	(void)initsvc_scan("/", note_enabled, es);
+	for (size_t i = 0; say && i < es->warnings.n; i++)
+		log_warnx("warning: %s", es->warnings.v[i]);
+}
+
+/*
  * System mode: a monolithic libvirtd we did not start serving
  * /run/libvirt/libvirt-sock conflicts with the modular daemons (libvirt's
- * units declare Conflicts=libvirtd.service): refuse, and say who.
+ * units declare Conflicts=libvirtd.service): refuse, and say who, and
+ * which service of which init system to disable (es), if any starts it.
  */
 static void
-check_libvirtd_conflict(const struct plan *plan)
+check_libvirtd_conflict(const struct plan *plan,
+    const struct enabled_services *es)
 {
-	char *path;
+	char *path, *how;
 	bool modular = false;
 	pid_t pid;
 
@@ -394,14 +437,24 @@ check_libvirtd_conflict(const struct plan *plan)
 		pid = proc_read_pidfile("/run/libvirtd.pid");
 		if (!proc_is(pid, "libvirtd"))
 			pid = sock_listener_pid(path);
-		if (proc_is(pid, "libvirtd"))
+		if (proc_is(pid, "libvirtd")) {
+			if (es->libvirtd.n > 0) {
+				char *list = strv_join(&es->libvirtd, "; ");
+
+				how = xasprintf("disable the service that "
+				    "starts it and stop it: %s", list);
+				free(list);
+			} else {
+				how = xasprintf("stop it (kill %ld): no init "
+				    "system here starts a libvirtd at boot "
+				    "(sysvinit, OpenRC, runit, s6 and systemd "
+				    "looked at)", (long)pid);
+			}
 			fatalx("a monolithic libvirtd (pid %ld) serves %s: it "
 			    "conflicts with the modular daemons, as libvirt's "
-			    "own units declare; stop it and disable the "
-			    "distribution's libvirtd service (virt-brokerctl "
-			    "doctor --system names the command for this "
-			    "host's init system), then start virt-broker",
-			    (long)pid, path);
+			    "own units declare; %s; then start virt-broker",
+			    (long)pid, path, how);
+		}
 	}
 	free(path);
 }
@@ -459,6 +512,7 @@ main(int argc, char **argv)
 	struct broker b = { .pidfile = { .fd = -1 },
 	    .holder = { .pipe_wr = -1, .lent_wr = -1 } };
 	struct options *o = &b.opts;
+	struct enabled_services enabled = { 0 };
 	struct config *cfg;
 	char *lock_path;
 	size_t serving;
@@ -502,7 +556,10 @@ main(int argc, char **argv)
 		fatalx("no libvirt daemon found (search_path); nothing to "
 		    "serve");
 	spawn_reserve_low();	/* before the sockets take the low fds */
-	check_libvirtd_conflict(b.plan);
+	find_enabled_services(b.plan, b.reexec == 0, &enabled);
+	check_libvirtd_conflict(b.plan, &enabled);
+	strv_free(&enabled.warnings);
+	strv_free(&enabled.libvirtd);
 	if (sock_prepare_dir(b.plan->runtime_dir, b.plan->mode) < 0)
 		fatalx("cannot use runtime directory %s", b.plan->runtime_dir);
 	lock_path = paths_join(b.plan->runtime_dir, "virt-broker.pid");

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "initsvc.h"
 #include "paths.h"
 #include "proc.h"
 #include "request.h"
@@ -34,8 +35,8 @@ struct broker_view {
 static bool
 is_daemon_name(const char *comm)
 {
-	for (size_t i = 0; doctor_daemons[i] != NULL; i++)
-		if (strcmp(comm, doctor_daemons[i]) == 0)
+	for (size_t i = 0; initsvc_daemons[i] != NULL; i++)
+		if (strcmp(comm, initsvc_daemons[i]) == 0)
 			return true;
 	return false;
 }
@@ -75,9 +76,9 @@ check_broker(struct doctor *d, const char *ctl_path, bool system,
 		    "answers on %s (%s): clients spawn daemons of their own",
 		    ctl_path, strerror(-err)), xstrdup(system ?
 		    "start the virt-broker service of this host's init system "
-		    "(files in /usr/share/virt-broker/init, README \"Init "
-		    "systems\")" : "virt-broker -d   (and in your login "
-		    "script: README \"Quick start\")"));
+		    "(files in " VB_DATADIR "/virt-broker/init, README \"Init "
+		    "systems\")" : VB_SBINDIR "/virt-broker -d   (and in your "
+		    "login script: README \"Quick start\")"));
 		return;
 	}
 	request(ctl_path, args, 1, &r);

@@ -34,9 +34,6 @@ int	doctor_exit_status(const struct doctor *d);
 void	doctor_print_text(const struct doctor *d);
 void	doctor_print_json(const struct doctor *d);
 
-/* libvirt's daemons, by the names of their binaries and services. */
-extern const char *const doctor_daemons[];
-
 void	doctor_init_services(struct doctor *d, const char *root);
 /* What a guest needs to start (doctor_guests.c). */
 void	doctor_guests(struct doctor *d, bool system);

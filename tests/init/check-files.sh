@@ -4,7 +4,8 @@
 # with the configured install paths): every shell script parses (sh -n) and
 # is clean under shellcheck, none is left with an @VAR@ or runs a program
 # from another prefix than the configured one, the Shepherd files read as
-# Guile, and `cmake --install` into a DESTDIR puts the binary, man pages,
+# Guile, the system runit service waits for dbus where there is one, and
+# `cmake --install` into a DESTDIR puts the binary, man pages,
 # example config and init files where the README says.
 #
 #   check-files.sh SOURCE_DIR BUILD_DIR
@@ -53,6 +54,28 @@ check_sh "$init/s6/virt-broker-log/run"
 check_sh "$init/profile/virt-broker.sh"
 check_sh "$init/profile/virt-broker-autostart"
 [[ -x $init/profile/virt-broker-autostart ]] || bad "not executable: profile/virt-broker-autostart"
+# The system runit service waits for dbus (its daemons' polkit needs the
+# bus) where a dbus service exists, and only there: its run script, with a
+# stand-in sv on PATH answering as runit's does and the broker replaced by
+# a stub that says it started.
+sv_t=$(mktemp -d)
+printf '#!/bin/sh\necho started\n' >"$sv_t/broker"
+# shellcheck disable=SC2016 # expanded by the stand-in, from its environment
+printf '#!/bin/sh\necho "$SV_SAYS"\nexit "$SV_EXIT"\n' >"$sv_t/sv"
+chmod 0755 "$sv_t/broker" "$sv_t/sv"
+sed "s|/[^ ]*sbin/virt-broker|$sv_t/broker|" "$init/runit/virt-broker/run" >"$sv_t/run"
+run_with_sv() {	# EXIT SAYS: the run script's output and status
+	(cd "$sv_t" && PATH=$sv_t:$PATH SV_EXIT=$1 SV_SAYS=$2 sh ./run; echo "status $?")
+}
+[[ $(run_with_sv 0 "ok: run: dbus: (pid 10) 5s") == $'started\nstatus 0' ]] ||
+	bad "runit/virt-broker/run does not start once dbus is up"
+[[ $(run_with_sv 1 "fail: dbus: unable to change to service directory: file does not exist") == $'started\nstatus 0' ]] ||
+	bad "runit/virt-broker/run waits for a dbus service the host does not have"
+out=$(run_with_sv 1 "warning: dbus: unable to open supervise/ok: file does not exist")
+[[ $out == *"waiting for dbus"*$'\nstatus 1' && $out != *started* ]] ||
+	bad "runit/virt-broker/run starts before dbus is up: $out"
+rm -rf "$sv_t"
+
 # The XDG autostart entry: a desktop entry whose Exec is the helper, by its
 # installed path.
 if ! grep -qx '\[Desktop Entry\]' "$init/profile/virt-broker.desktop" ||

@@ -35,13 +35,25 @@
 # helper still runs in the service's cgroup although rc.conf says
 # rc_cgroup_cleanup="YES"; a second stop is exit 0; restart.
 #
-#   openrc.sh INIT_DIR SBINDIR BROKER FAKE_DAEMON
+# A user's broker from boot, virt-broker.USER (a link to virt-broker, its
+# options in conf.d/virt-broker.USER): start returns once its socket is
+# bound in ~USER/.cache/libvirt; the broker runs as USER with USER's
+# supplementary group, HOME set and no XDG_RUNTIME_DIR; reload; stop.
+#
+# supervisor="supervise-daemon" (conf.d): start returns once the broker
+# answers (start_post); the broker is supervise-daemon's child; killed
+# (SIGKILL), it is started again and serves (a new pid in its pidfile, the
+# socket answering); reload; stop leaves no broker and no supervisor.
+#
+#   openrc.sh INIT_DIR SBINDIR BINDIR BROKER CTL FAKE_DAEMON
 set -euo pipefail
 
 init=$1
 sbindir=$2
-broker=$(realpath "$3")
-fake=$(realpath "$4")
+bindir=$3
+broker=$(realpath "$4")
+ctl=$(realpath "$5")
+fake=$(realpath "$6")
 NAME="init-openrc"
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -81,17 +93,18 @@ inside() {
 	fi
 
 	local rl=/run/libvirt
-	rc() {	# ACTION: the script's exit status; its output in LOGFILE
-		local r=0
-		echo "### virt-broker $1" >>"$LOGFILE"
+	rc() {	# ACTION [SERVICE]: the script's exit status; its output in LOGFILE
+		local r=0 svc=${2:-virt-broker}
+		echo "### $svc $1" >>"$LOGFILE"
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			/etc/init.d/virt-broker "$1" >>"$LOGFILE" 2>&1 || r=$?
+			"/etc/init.d/$svc" "$1" >>"$LOGFILE" 2>&1 || r=$?
 		echo "$r"
 	}
-	hello() {	# SOCKET: the pid of the daemon that answers
-		socat -t 5 - "UNIX-CONNECT:$rl/$1" </dev/null 2>/dev/null |
+	hello_at() {	# PATH: the pid of the daemon that answers
+		socat -t 5 - "UNIX-CONNECT:$1" </dev/null 2>/dev/null |
 			sed -n 's/^hello //p'
 	}
+	hello() { hello_at "$rl/$1"; }	# SOCKET in /run/libvirt
 	in_cgroup() {	# PID: in the service's cgroup (if cgroups are used)
 		[[ -z $cg ]] ||
 			grep -qx "$1" /sys/fs/cgroup/unified/virt-broker/cgroup.procs
@@ -181,6 +194,62 @@ inside() {
 	[[ $(rc stop) == 0 ]] || die "stop after restart failed"
 	log "restart: a new broker; stopped"
 	kill -TERM "$h"
+	wait_for pid_gone "$h"
+
+	# ---- A user's broker: virt-broker.USER.
+	local u=$VB_ORC_USER us=virt-broker.$VB_ORC_USER upid gid
+	local ur=$t/home/.cache/libvirt
+	[[ $(rc start "$us") == 0 ]] || die "start of $us failed"
+	[[ -S $ur/sock-u ]] || die "$us: start returned before $ur/sock-u was bound"
+	upid=$(cat "/run/$us/virt-broker.pid" 2>/dev/null) || die "no /run/$us/virt-broker.pid"
+	[[ $(readlink "/proc/$upid/exe") == "$broker" ]] || die "/run/$us/virt-broker.pid ($upid) is not a broker"
+	[[ $(awk '/^Uid:/ { print $2 }' "/proc/$upid/status") == "$(id -u "$u")" ]] ||
+		die "$us: broker $upid does not run as $u"
+	gid=$(getent group "$VB_ORC_GROUP" | cut -d: -f3)
+	grep -qE "^Groups:.*\b$gid\b" "/proc/$upid/status" ||
+		die "$us: broker $upid lost the supplementary group $VB_ORC_GROUP"
+	tr '\0' '\n' <"/proc/$upid/environ" | grep -qx "HOME=$t/home" ||
+		die "$us: broker $upid's HOME is not $t/home"
+	tr '\0' '\n' <"/proc/$upid/environ" | grep -q '^XDG_RUNTIME_DIR=' &&
+		die "$us: broker $upid has an XDG_RUNTIME_DIR"
+	[[ -n $(hello_at "$ur/sock-u") ]] || die "$us: no answer on $ur/sock-u"
+	[[ $(rc status "$us") == 0 ]] || die "$us: status while started is not 0"
+	[[ $(rc reload "$us") == 0 ]] || die "$us: reload failed"
+	[[ $(rc stop "$us") == 0 ]] || die "$us: stop failed"
+	pid_gone "$upid" || die "$us: stop returned while broker $upid runs"
+	[[ $(rc status "$us") == 3 ]] || die "$us: status after stop is not 3"
+	log "$us: broker $upid ran as $u (group $VB_ORC_GROUP, HOME, no XDG_RUNTIME_DIR), served $ur/sock-u; stopped"
+
+	# ---- supervise-daemon: the broker started again when it dies.
+	echo 'supervisor="supervise-daemon"' >"$t/supervisor"
+	[[ $(rc start) == 0 ]] || die "start under supervise-daemon failed"
+	# start_post: it returned once the broker answered.
+	[[ -S $rl/sock-a ]] || die "supervise-daemon: start returned before $rl/sock-a was bound"
+	pid=$(<"/run/virt-broker.pid")
+	[[ $(ps -o args= -p "$(ps -o ppid= -p "$pid" | tr -d ' ')") == "supervise-daemon virt-broker "* ]] ||
+		die "broker $pid is not supervise-daemon's child"
+	a=$(hello sock-a)
+	[[ -n $a ]] || die "supervise-daemon: no answer on sock-a"
+	kill -KILL "$pid"
+	# shellcheck disable=SC2317 # called by wait_for
+	respawned() {
+		local p
+		p=$(cat /run/virt-broker.pid 2>/dev/null) &&
+			[[ $p != "$pid" ]] && exe_is "$p" "$broker"
+	}
+	wait_for respawned
+	[[ $(hello sock-a) == "$a" ]] || die "after the respawn another daemon answers sock-a"
+	[[ $(rc status) == 0 ]] || die "supervise-daemon: status after the respawn is not 0"
+	local p2
+	p2=$(<"/run/virt-broker.pid")
+	[[ $(rc reload) == 0 ]] || die "supervise-daemon: reload failed"
+	[[ $(rc stop) == 0 ]] || die "stop under supervise-daemon failed"
+	pid_gone "$p2" || die "supervise-daemon: stop returned while broker $p2 runs"
+	pgrep -f '^supervise-daemon virt-broker ' >/dev/null &&
+		die "supervise-daemon runs after the stop"
+	[[ $(rc status) == 3 ]] || die "supervise-daemon: status after stop is not 3"
+	log "supervise-daemon: broker $pid killed, $p2 started again, adopted daemon $a; stopped"
+	kill -TERM "$a" 2>/dev/null || true
 	log "ok"
 }
 
@@ -196,10 +265,13 @@ fi
 need start-stop-daemon dpkg
 need unshare util-linux
 need socat socat
+need useradd passwd
 command -v apt-get >/dev/null || { echo "SKIP: no apt-get to fetch openrc"; exit 77; }
 
 T=$(mktemp -d /tmp/vb-openrc.XXXXXX)
+chmod 0755 "$T"		# the test user reaches its home and its config
 CG=
+U='' G=''		# the test user and its supplementary group
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local rc=$? d
@@ -218,6 +290,8 @@ cleanup() {
 		done
 		rmdir "$CG"/*/ "$CG" 2>/dev/null
 	fi
+	[[ -n $U ]] && userdel "$U" 2>/dev/null
+	[[ -n $G ]] && groupdel "$G" 2>/dev/null
 	rm -rf "$T"
 	exit "$rc"
 }
@@ -244,19 +318,45 @@ log "$(dpkg-deb -f "$T"/deb/openrc_*.deb Package Version | tr '\n' ' ')unpacked"
 
 # /etc as the namespace sees it, over the machine's.
 e=$T/etc
-mkdir -p "$e/init.d" "$e/conf.d" "$e/runlevels/default" "$T/sbin"
-# A copy, which the upgrade step replaces as a package manager would.
+mkdir -p "$e/init.d" "$e/conf.d" "$e/runlevels/default" "$T/sbin" "$T/bin"
+# A copy, which the upgrade step replaces as a package manager would; the
+# others where the test user reaches them.
 install -m 0755 "$broker" "$T/sbin/virt-broker"
+install -m 0755 "$ctl" "$T/bin/virt-brokerctl"
+install -m 0755 "$fake" "$T/bin/fake-daemon"
 localize "$init/openrc/virt-broker" "$e/init.d/virt-broker" \
-	"$sbindir/virt-broker" "$T/sbin/virt-broker"
+	"$sbindir/virt-broker" "$T/sbin/virt-broker" \
+	"$bindir/virt-brokerctl" "$T/bin/virt-brokerctl"
 # rc.conf: what a distribution may set globally, and the script must
 # override (cgroup cleanup would kill the helper).
 echo 'rc_cgroup_cleanup="YES"' >"$e/rc.conf"
 # conf.d as the packages install it (all commented out), plus the options.
+# supervisor="supervise-daemon" comes from $T/supervisor once the test
+# writes it (/etc is read-only in the namespace).
 {
 	cat "$init/openrc/virt-broker.confd"
 	echo "VIRT_BROKER_OPTS=\"-f $T/broker.conf\""
+	echo "if [ -r $T/supervisor ]; then . $T/supervisor; fi"
 } >"$e/conf.d/virt-broker"
+
+# A user's broker: a test user in a supplementary group of its own, the
+# multiplexed link virt-broker.USER and its conf.d.
+G=vborcg$$
+groupadd "$G"
+useradd -M -d "$T/home" -s /usr/sbin/nologin -G "$G" "vborc$$"
+U=vborc$$
+install -d -o "$U" "$T/home"
+ln -s virt-broker "$e/init.d/virt-broker.$U"
+echo "VIRT_BROKER_OPTS=\"-f $T/user.conf\"" >"$e/conf.d/virt-broker.$U"
+cat >"$T/user.conf" <<CONF
+[broker]
+search_path = /nonexistent
+publish = none
+[fake]
+exec = $T/bin/fake-daemon
+socket = u.socket sock-u
+CONF
+chmod 0644 "$T/user.conf"
 # Stand-ins for the services depend() names: dbus and a logger in the
 # runlevel (used: started first), libvirt-guests (after us).
 stub() {	# NAME [DEPEND]
@@ -304,5 +404,6 @@ else
 fi
 
 r=0
-VB_ORC_T=$T VB_ORC_CG=$CG unshare -m -- "$0" "$@" || r=$?
+VB_ORC_T=$T VB_ORC_CG=$CG VB_ORC_USER=$U VB_ORC_GROUP=$G \
+	unshare -m -- "$0" "$@" || r=$?
 exit "$r"

@@ -4,11 +4,13 @@
 # only the installed paths replaced by the build's (binaries, /var/log):
 #
 # runit: runit/virt-broker-user for a temporary user in a temporary
-# supplementary group, under runsv with log/ (svlogd): it starts as that
+# supplementary group, under runsv with log/ (svlogd, into
+# LOG/virt-broker-USER/broker): it starts as that
 # user with that group and `sv check` (its check script) passes; `sv hup`
 # reloads; `sv 2` (SIGUSR2) re-executes the broker: same pid, same daemon;
 # `sv restart` gives a new broker that serves.
-# s6: s6/virt-broker (with log/, s6-log) under s6-svscan, in session mode
+# s6: s6/virt-broker (with log/, s6-log into LOG/virt-broker/broker) under
+# s6-svscan, in session mode
 # via env/VIRT_BROKER_OPTS (the last --session wins over --system): ready
 # through notification-fd 3 (s6-svwait -U); `s6-svc -h` reloads, `s6-svc
 # -2` re-executes it (same pid, same daemon).
@@ -118,7 +120,7 @@ runit)
 	done
 	printf 'USER=%s\nOPTS="-v -f %s"\n' "$TEST_USER" "$T/broker.conf" \
 		>"$svc/conf"
-	LOGFILE=$T/log/virt-broker-$TEST_USER/current
+	LOGFILE=$T/log/virt-broker-$TEST_USER/broker/current
 	;;
 s6)
 	rt=$T/.cache/libvirt
@@ -131,7 +133,7 @@ s6)
 	done
 	mkdir "$svc/env"
 	echo "--session -v -f $T/broker.conf" >"$svc/env/VIRT_BROKER_OPTS"
-	LOGFILE=$T/log/virt-broker/current
+	LOGFILE=$T/log/virt-broker/broker/current
 	;;
 esac
 sed "s|@RT@|$rt|" "$T/broker.conf.in" >"$T/broker.conf"

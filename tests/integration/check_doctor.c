@@ -23,6 +23,7 @@
 #include <check.h>
 
 #include "harness.h"
+#include "version.h"
 
 #define T_MS 10000
 
@@ -124,7 +125,8 @@ START_TEST(no_broker_fails_and_says_how_to_start_one)
 	ck_assert_int_eq(doctor(H.xdg, false, out, sizeof(out)), 1);
 	ck_assert_msg(strstr(out, "fail broker") != NULL &&
 	    strstr(out, "no broker answers on") != NULL &&
-	    strstr(out, "fix: virt-broker -d") != NULL, "%s", out);
+	    strstr(out, "fix: " VB_SBINDIR "/virt-broker -d") != NULL, "%s",
+	    out);
 }
 END_TEST
 
@@ -504,8 +506,8 @@ START_TEST(json_has_the_same_findings)
 	ck_assert_int_eq(doctor(H.xdg, true, out, sizeof(out)), 1);
 	ck_assert_msg(out[0] == '[' && strstr(out, "{\"check\": \"broker\", "
 	    "\"result\": \"fail\", \"found\": \"no broker answers on ") !=
-	    NULL && strstr(out, "\"fix\": \"virt-broker -d") != NULL, "%s",
-	    out);
+	    NULL && strstr(out, "\"fix\": \"" VB_SBINDIR "/virt-broker -d") !=
+	    NULL, "%s", out);
 }
 END_TEST
 

@@ -11,9 +11,13 @@
 # level down to pedantic. The .deb holds exactly CMake's install manifest
 # of that build (man pages compressed), plus the sysvinit script and the
 # login profile snippet in /etc (conffiles, the same files as their
-# copies in /usr/share/virt-broker/init), changelog and copyright; it
-# depends on libev4 and libinih1 and recommends libvirt-daemon; its
-# postinst registers the init script disabled (defaults-disabled).
+# copies in /usr/share/virt-broker/init), the system broker's
+# /etc/virt-broker/virt-broker.conf (conf/system/virt-broker.conf, a
+# conffile), changelog and copyright; it depends on libev4, libinih1 and
+# adduser and recommends libvirt-daemon; its postinst registers the init
+# script disabled (defaults-disabled) and makes the group libvirt, which
+# that file gives the read-write sockets, if it is missing (then removed at
+# the end, as the machine had none).
 #
 # Then on this machine: dpkg -i; nothing started, no start link; from the
 # installed paths virt-broker -V and -n (root: system mode; nobody:
@@ -71,7 +75,8 @@ absent | not-installed) ;;
 esac
 for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
 	/etc/init.d/virt-broker /etc/profile.d/virt-broker.sh \
-	/etc/xdg/autostart/virt-broker.desktop /etc/default/virt-broker; do
+	/etc/xdg/autostart/virt-broker.desktop /etc/default/virt-broker \
+	/etc/virt-broker/virt-broker.conf; do
 	if [[ -e $f ]]; then
 		echo "SKIP: $f exists (installed outside dpkg?); the test would remove it"
 		exit 77
@@ -117,11 +122,10 @@ restore_rc() {
 upgrade_cleanup() {
 	[[ -f $T/broker-started ]] && /etc/init.d/virt-broker stop >/dev/null 2>&1
 	rm -f "$T/broker-started"
-	case $made_conf in
-	dir) rm -rf /etc/virt-broker ;;
-	file) rm -f /etc/virt-broker/virt-broker.conf ;;
-	esac
-	made_conf=
+	# the packaged configuration back as it was
+	[[ -f $T/packaged.conf ]] &&
+		cp -p "$T/packaged.conf" /etc/virt-broker/virt-broker.conf
+	rm -f "$T/packaged.conf"
 	if [[ -f $T/policy-rc.d ]]; then
 		mv "$T/policy-rc.d" /usr/sbin/policy-rc.d
 	fi
@@ -138,6 +142,9 @@ cleanup() {
 		dpkg -P "$pkg" >&2
 	fi
 	restore_rc
+	if [[ -z ${had_libvirt_group-yes} ]] && getent group libvirt >/dev/null; then
+		groupdel libvirt
+	fi
 	if [[ -n ${made_qemu_user:-} ]]; then
 		userdel libvirt-qemu 2>/dev/null
 		groupdel libvirt-qemu 2>/dev/null
@@ -149,7 +156,8 @@ cleanup() {
 	rm -rf "$T"
 	exit "$rc"
 }
-made_conf=
+had_libvirt_group=yes
+getent group libvirt >/dev/null || had_libvirt_group=
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -234,6 +242,7 @@ manifest=$(ls "$T/src/$name"/obj-*/install_manifest.txt)
 	>"$T/expect.files"
 printf '%s\n' etc/init.d/virt-broker etc/profile.d/virt-broker.sh \
 	etc/xdg/autostart/virt-broker.desktop etc/default/virt-broker \
+	etc/virt-broker/virt-broker.conf \
 	usr/share/doc/virt-broker/changelog.gz usr/share/doc/virt-broker/copyright \
 	usr/share/lintian/overrides/virt-broker >>"$T/expect.files"
 sort -o "$T/expect.files" "$T/expect.files"
@@ -241,7 +250,7 @@ dpkg-deb -c "$deb" | awk '$1 !~ /^d/ { print $6 }' | sed 's|^\./||' |
 	sort >"$T/deb.files"
 diff -u "$T/expect.files" "$T/deb.files" >&2 ||
 	fail "the .deb's files are not CMake's install manifest plus debian/'s (diff above)"
-ok "the .deb holds the install manifest ($(grep -c . "$manifest") files) plus /etc/init.d, /etc/profile.d, /etc/xdg/autostart, changelog, copyright, lintian overrides"
+ok "the .deb holds the install manifest ($(grep -c . "$manifest") files) plus /etc/init.d, /etc/profile.d, /etc/xdg/autostart, /etc/default, /etc/virt-broker, changelog, copyright, lintian overrides"
 dpkg-deb -x "$deb" "$T/root"
 cmp "$T/root/etc/init.d/virt-broker" "$T/root/usr/share/virt-broker/init/sysvinit/virt-broker" ||
 	fail "/etc/init.d/virt-broker is not the generated sysvinit script"
@@ -249,20 +258,24 @@ cmp "$T/root/etc/profile.d/virt-broker.sh" "$T/root/usr/share/virt-broker/init/p
 	fail "/etc/profile.d/virt-broker.sh is not the generated snippet"
 cmp "$T/root/etc/xdg/autostart/virt-broker.desktop" "$T/root/usr/share/virt-broker/init/profile/virt-broker.desktop" ||
 	fail "/etc/xdg/autostart/virt-broker.desktop is not the generated entry"
+cmp "$T/root/etc/virt-broker/virt-broker.conf" "$src/conf/system/virt-broker.conf" ||
+	fail "/etc/virt-broker/virt-broker.conf is not conf/system/virt-broker.conf"
 depends=$(dpkg-deb -f "$deb" Depends)
-for d in libev4 libinih1; do
+for d in libev4 libinih1 adduser; do
 	[[ ", $depends," == *", $d "* ]] || fail "Depends lacks $d: $depends"
 done
 [[ $(dpkg-deb -f "$deb" Recommends) == *libvirt-daemon* ]] ||
 	fail "does not recommend libvirt-daemon"
 dpkg-deb -e "$deb" "$T/control"
-[[ $(sort "$T/control/conffiles") == $'/etc/default/virt-broker\n/etc/init.d/virt-broker\n/etc/profile.d/virt-broker.sh\n/etc/xdg/autostart/virt-broker.desktop' ]] ||
+[[ $(sort "$T/control/conffiles") == $'/etc/default/virt-broker\n/etc/init.d/virt-broker\n/etc/profile.d/virt-broker.sh\n/etc/virt-broker/virt-broker.conf\n/etc/xdg/autostart/virt-broker.desktop' ]] ||
 	fail "conffiles: $(cat "$T/control/conffiles")"
 grep -q 'update-rc\.d virt-broker defaults-disabled' "$T/control/postinst" ||
 	fail "postinst does not register the script disabled"
 grep -Eq 'update-rc\.d virt-broker (defaults|enable)( |$)' "$T/control/postinst" &&
 	fail "postinst enables the script"
-ok "Depends: $depends; conffiles in /etc; postinst: update-rc.d defaults-disabled"
+grep -q 'addgroup --quiet --system libvirt' "$T/control/postinst" ||
+	fail "postinst does not make the group libvirt"
+ok "Depends: $depends; conffiles in /etc; postinst: update-rc.d defaults-disabled, the group libvirt"
 
 # ---- Installed.
 dpkg -i "$deb" >"$T/dpkg-i.log" 2>&1 || { cat "$T/dpkg-i.log" >&2; fail "dpkg -i"; }
@@ -278,7 +291,8 @@ done
 rc=0
 /etc/init.d/virt-broker status >"$T/status.txt" 2>&1 || rc=$?
 [[ $rc == 3 ]] || fail "/etc/init.d/virt-broker status: exit $rc, not 3: $(cat "$T/status.txt")"
-ok "dpkg -i: installed, not started, no start link, init script status 3"
+getent group libvirt >/dev/null || fail "dpkg -i: no group libvirt"
+ok "dpkg -i: installed, not started, no start link, init script status 3, group libvirt"
 
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 [[ $(command -v virt-broker) == /usr/sbin/virt-broker ]] ||
@@ -418,16 +432,11 @@ upgrade_part() {
 		fail "prerm stops the broker on upgrade: $(cat "$T/control2/prerm")"
 	fi
 
-	[[ -e /etc/virt-broker/virt-broker.conf ]] &&
-		fail "/etc/virt-broker/virt-broker.conf exists already"
-	if [[ -d /etc/virt-broker ]]; then
-		made_conf="file"
-	else
-		made_conf="dir"
-		install -d -m 0755 /etc/virt-broker
-	fi
-	printf '[broker]\nsearch_path = %s/sbin\n' "$prefix" \
-		>/etc/virt-broker/virt-broker.conf
+	# The packaged file (its [broker] section last), plus the daemons'
+	# place; the same file is put back at the end. The newer .deb ships
+	# the same conffile, so dpkg keeps this one without asking.
+	cp -p /etc/virt-broker/virt-broker.conf "$T/packaged.conf"
+	printf 'search_path = %s/sbin\n' "$prefix" >>/etc/virt-broker/virt-broker.conf
 	: >"$T/broker-started"
 	/etc/init.d/virt-broker start >"$T/start.log" 2>&1 ||
 		{ cat "$T/start.log" /var/log/virt-broker/* >&2 2>/dev/null; fail "the system broker did not start"; }
@@ -484,7 +493,8 @@ for f in /usr/sbin/virt-broker /usr/bin/virt-brokerctl /usr/share/virt-broker \
 	[[ ! -e $f ]] || fail "left by dpkg -r: $f"
 done
 [[ -f /etc/init.d/virt-broker && -f /etc/profile.d/virt-broker.sh &&
-	-f /etc/xdg/autostart/virt-broker.desktop && -f /etc/default/virt-broker ]] ||
+	-f /etc/xdg/autostart/virt-broker.desktop && -f /etc/default/virt-broker &&
+	-f /etc/virt-broker/virt-broker.conf ]] ||
 	fail "dpkg -r removed a conffile"
 ok "dpkg -r: the conffiles alone are left"
 dpkg -P "$pkg" >"$T/dpkg-p.log" 2>&1 || { cat "$T/dpkg-p.log" >&2; fail "dpkg -P"; }

@@ -7,6 +7,10 @@
 # are off; the broker and virt-brokerctl must build; ctest must list no
 # test. With BROKER_TESTS_REQUIRED=ON (tests/run) the same configure must
 # fail and name check. With -DBUILD_TESTING=OFF, nothing is said.
+# libvirt-admin hidden the same way (the recipes decide it, not the build
+# machine): -DBROKER_LIBVIRT_ADMIN=ON fails and names it, AUTO (the
+# default) configures and says virt-brokerctl goes without it, OFF says
+# nothing of it.
 #
 #   nocheck.sh SOURCE_DIR
 set -euo pipefail
@@ -21,10 +25,13 @@ fail() {
 
 real=$(command -v pkg-config || command -v pkgconf) ||
 	{ echo "skip: no pkg-config"; exit 77; }
+# Hides check, and the modules in $VB_HIDE.
 cat >"$work/pkg-config" <<WRAP
 #!/bin/sh
 for a in "\$@"; do
-	case \$a in check|check\ *) exit 1 ;; esac
+	for m in check \$VB_HIDE; do
+		case \$a in "\$m"|"\$m "*) exit 1 ;; esac
+	done
 done
 exec $real "\$@"
 WRAP
@@ -58,3 +65,18 @@ echo "ok: BROKER_TESTS_REQUIRED=ON fails and names check"
 out=$(conf "$work/b3" -DBUILD_TESTING=OFF) || fail "BUILD_TESTING=OFF: $out"
 ! grep -q 'libcheck' <<<"$out" || fail "BUILD_TESTING=OFF still talks of check: $out"
 echo "ok: BUILD_TESTING=OFF says nothing of check"
+
+export VB_HIDE=libvirt-admin
+"$work/pkg-config" --exists libvirt-admin && fail "the wrapper still finds libvirt-admin"
+if out=$(conf "$work/b4" -DBUILD_TESTING=OFF -DBROKER_LIBVIRT_ADMIN=ON); then
+	fail "BROKER_LIBVIRT_ADMIN=ON configured without libvirt-admin"
+fi
+grep -q 'libvirt-admin' <<<"$out" ||
+	fail "BROKER_LIBVIRT_ADMIN=ON failed without naming libvirt-admin: $out"
+out=$(conf "$work/b5" -DBUILD_TESTING=OFF) || fail "AUTO without libvirt-admin: $out"
+grep -q 'libvirt-admin not found: virt-brokerctl is built without it' <<<"$out" ||
+	fail "AUTO without libvirt-admin did not say so: $out"
+out=$(conf "$work/b6" -DBUILD_TESTING=OFF -DBROKER_LIBVIRT_ADMIN=OFF) ||
+	fail "BROKER_LIBVIRT_ADMIN=OFF: $out"
+! grep -q 'libvirt-admin' <<<"$out" || fail "OFF still talks of libvirt-admin: $out"
+echo "ok: without libvirt-admin, ON fails naming it, AUTO says it goes without, OFF says nothing"

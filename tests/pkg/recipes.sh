@@ -27,6 +27,15 @@
 # ebuild's functions need xbps-src's and portage's helpers and are only
 # linted and checked as above.
 #
+# The libvirt group: every recipe installs conf/system/virt-broker.conf as
+# /etc/virt-broker/virt-broker.conf, a configuration file of its tool
+# (apk's /etc, backup=, conf_files, CONFIG_PROTECT, a conffile), and makes
+# the group the distribution's way (an Alpine pre-install, a sysusers.d
+# entry, system_groups, acct-group/libvirt, the postinst's addgroup). That
+# file, read by this build's virt-broker -n (system mode as root, else
+# session mode), gives the main read-write sockets root:libvirt 0770 and
+# leaves the -ro (0666), -admin and virtlogd's (0600, no group) alone.
+#
 #   recipes.sh SOURCE_DIR BUILD_DIR VERSION
 set -euo pipefail
 
@@ -129,7 +138,9 @@ check_refs "$pkgbuild" openrc/virt-broker openrc/virt-broker.confd \
 	runit/virt-broker runit/virt-broker-user s6/virt-broker s6/virt-broker-log
 while read -r from _; do
 	[[ -n $from ]] || continue
-	in_manifest "$from" || bad "debian/virt-broker.install: $from is not installed"
+	# a path of the install tree, or of the source tree (conf/system/)
+	in_manifest "$from" || [[ -f $src/$from ]] ||
+		bad "debian/virt-broker.install: $from is neither installed nor in the source"
 done <"$src/debian/virt-broker.install"
 
 has() {	# FILE WHAT ERE
@@ -145,6 +156,60 @@ for f in "$apkbuild" "$pkgbuild" "$template" "$ebuild" "$src/guix.scm" \
 	"$src/debian/rules"; do
 	has "$f" "unit tests (-L unit)" '(-L unit|"-L" "unit")'
 done
+for f in "$apkbuild" "$pkgbuild" "$template" "$ebuild" "$src/debian/rules"; do
+	has "$f" "-DBROKER_LIBVIRT_ADMIN=ON or OFF (not the build machine's AUTO)" \
+		'-DBROKER_LIBVIRT_ADMIN=(ON|OFF)'
+done
+# ---- The libvirt group's access (issue 23, point 4).
+sysconf=conf/system/virt-broker.conf
+# shellcheck disable=SC2016 # the recipes' own variables, literally
+{
+	has "$apkbuild" "/etc/virt-broker/virt-broker.conf" \
+		'install -Dm644 "\$builddir"/conf/system/virt-broker.conf \\$'
+	has "$apkbuild" "install=\$pkgname.pre-install" '^install="\$pkgname\.pre-install"$'
+	has "$pk/alpine/virt-broker/virt-broker.pre-install" "addgroup -S libvirt" \
+		'^addgroup -S libvirt 2>/dev/null$'
+	has "$pkgbuild" "backup=(etc/virt-broker/virt-broker.conf)" \
+		'^[[:space:]]*backup=\(etc/virt-broker/virt-broker\.conf\)$'
+	has "$template" "conf_files" '^conf_files="/etc/virt-broker/virt-broker\.conf"$'
+	has "$template" "system_groups=libvirt" '^system_groups="libvirt"$'
+	has "$template" "vinstall of $sysconf" "^[[:space:]]*vinstall $sysconf 644 etc/virt-broker\$"
+	has "$ebuild" "acct-group/libvirt" '^[[:space:]]*acct-group/libvirt$'
+	has "$ebuild" "doins of $sysconf" '^[[:space:]]*doins "\$\{S\}"/conf/system/virt-broker\.conf$'
+	has "$src/debian/virt-broker.install" "$sysconf" "^$sysconf etc/virt-broker\$"
+	has "$src/debian/virt-broker.postinst" "addgroup --system libvirt" \
+		'^[[:space:]]*addgroup --quiet --system libvirt$'
+	has "$src/debian/control" "Depends: adduser" '^Depends: adduser, '
+}
+grep -qx 'g libvirt - -' "$src/conf/system/virt-broker.sysusers" ||
+	bad "conf/system/virt-broker.sysusers does not make the group libvirt"
+sbin=$T/sysconf-sbin
+mkdir -p "$sbin"
+for d in virtqemud virtlogd; do
+	install -m 0755 "$build/tests/helpers/fake-daemon" "$sbin/$d"
+done
+{ cat "$src/$sysconf"; echo "search_path = $sbin"; } >"$T/sysconf.conf"
+chmod 0644 "$T/sysconf.conf"
+if [[ $(id -u) == 0 ]]; then
+	mode=--system
+	ro='virtqemud-sock-ro 0666$'
+else
+	mode=--session
+	ro=''
+fi
+if "$build/virt-broker" -n "$mode" -f "$T/sysconf.conf" >"$T/sysconf.plan" 2>&1; then
+	for want in 'socket virtqemud\.socket .*/virtqemud-sock 0770 libvirt$' \
+		'socket virtqemud-admin\.socket .*/virtqemud-admin-sock 0600$' \
+		'socket virtlogd\.socket .*/virtlogd-sock 0600$' \
+		'socket virtlogd-admin\.socket .*/virtlogd-admin-sock 0600$' ${ro:+"$ro"}; do
+		grep -qE "$want" "$T/sysconf.plan" ||
+			bad "$sysconf ($mode): no line /$want/ in virt-broker -n: $(cat "$T/sysconf.plan")"
+	done
+else
+	bad "virt-broker -n $mode -f $sysconf failed: $(cat "$T/sysconf.plan")"
+fi
+ok "$sysconf: /etc/virt-broker/virt-broker.conf in every recipe, the group made; main sockets root:libvirt 0770, -ro, -admin and virtlogd's untouched ($mode)"
+
 ok "recipes install CMake's manifest ($(wc -l <"$T/manifest") files), take only files it has, run -L unit"
 
 # ---- The APKBUILD and the PKGBUILD, run on the release tarball.
@@ -179,10 +244,12 @@ if (cd "$a/src/virt-broker-$version" &&
 	p=$a/pkg/virt-broker
 	{
 		manifest_of "$a/src/virt-broker-$version/build"
-		printf '%s\n' etc/init.d/virt-broker etc/conf.d/virt-broker
+		printf '%s\n' etc/init.d/virt-broker etc/conf.d/virt-broker \
+			etc/virt-broker/virt-broker.conf
 	} | sort >"$T/alpine.expect"
 	diff -u "$T/alpine.expect" <(tree "$p") >&2 ||
-		bad "APKBUILD: the package is not the install manifest plus /etc/init.d and /etc/conf.d"
+		bad "APKBUILD: the package is not the install manifest plus /etc/init.d, /etc/conf.d and /etc/virt-broker"
+	same_file "$p/etc/virt-broker/virt-broker.conf" "$src/$sysconf"
 	same_file "$p/etc/init.d/virt-broker" "$p/usr/share/virt-broker/init/openrc/virt-broker"
 	same_file "$p/etc/conf.d/virt-broker" "$p/usr/share/virt-broker/init/openrc/virt-broker.confd"
 	[[ -x $p/etc/init.d/virt-broker ]] || bad "APKBUILD: /etc/init.d/virt-broker is not executable"
@@ -217,9 +284,13 @@ if (cd "$r/src" &&
 	fi
 	{
 		cat "$T/arch.manifest"
-		echo usr/share/licenses/virt-broker/LICENSE
+		printf '%s\n' usr/share/licenses/virt-broker/LICENSE \
+			etc/virt-broker/virt-broker.conf usr/lib/sysusers.d/virt-broker.conf
 	} | sort | diff -u - <(tree "$m/virt-broker") >&2 ||
-		bad "PKGBUILD: virt-broker is not the install manifest plus the LICENSE"
+		bad "PKGBUILD: virt-broker is not the install manifest plus the LICENSE, /etc/virt-broker and sysusers.d"
+	same_file "$m/virt-broker/etc/virt-broker/virt-broker.conf" "$src/$sysconf"
+	same_file "$m/virt-broker/usr/lib/sysusers.d/virt-broker.conf" \
+		"$src/conf/system/virt-broker.sysusers"
 	printf '%s\n' etc/conf.d/virt-broker etc/init.d/virt-broker |
 		diff -u - <(tree "$m/virt-broker-openrc") >&2 ||
 		bad "PKGBUILD: virt-broker-openrc is not /etc/init.d and /etc/conf.d"

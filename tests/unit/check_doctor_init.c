@@ -110,7 +110,8 @@ START_TEST(each_init_systems_enabled_service_with_its_fix)
 	assert_fix(&d, "runit starts virtnetworkd",
 	    "rm /etc/service/virtnetworkd && sv down virtnetworkd");
 	assert_fix(&d, "s6 starts libvirtd",
-	    "s6-service delete default libvirtd && s6-db-reload");
+	    "s6-service delete default libvirtd && s6-db-reload && "
+	    "s6-rc -d change libvirtd");
 	assert_fix(&d, "systemd starts virtqemud.socket",
 	    "systemctl disable --now virtqemud.service virtqemud.socket");
 	ck_assert_int_eq(doctor_exit_status(&d), 1);

@@ -2,7 +2,10 @@
 # Gentoo: this directory's parent is an ebuild repository (README,
 # "Install"). Its source is the release tarball, which is not downloaded:
 # pkg_nofetch says where it comes from. The OpenRC script and its conf.d
-# are the ones the build generates with its paths.
+# are the ones the build generates with its paths. The system broker's
+# /etc/virt-broker/virt-broker.conf gives the libvirt group (acct-group)
+# its read-write sockets, as libvirt[policykit] gives that group
+# qemu:///system.
 
 EAPI=8
 
@@ -20,11 +23,14 @@ IUSE="test"
 RESTRICT="fetch !test? ( test )"
 
 RDEPEND="
+	acct-group/libvirt
 	app-emulation/libvirt
 	dev-libs/inih
 	dev-libs/libev
 "
+# app-emulation/libvirt: virt-brokerctl links libvirt-admin.
 DEPEND="
+	app-emulation/libvirt
 	dev-libs/inih
 	dev-libs/libev
 	elibc_musl? ( sys-libs/queue-standalone )
@@ -42,6 +48,7 @@ src_configure() {
 	local mycmakeargs=(
 		-DCMAKE_INSTALL_SYSCONFDIR="${EPREFIX}/etc"
 		-DBUILD_TESTING="$(usex test)"
+		-DBROKER_LIBVIRT_ADMIN=ON
 	)
 	cmake_src_configure
 }
@@ -54,6 +61,8 @@ src_test() {
 
 src_install() {
 	cmake_src_install
+	insinto /etc/virt-broker
+	doins "${S}"/conf/system/virt-broker.conf
 	newinitd "${BUILD_DIR}"/init/openrc/virt-broker virt-broker
 	newconfd "${BUILD_DIR}"/init/openrc/virt-broker.confd virt-broker
 }
