@@ -12,6 +12,7 @@
 #include "log.h"
 #include "paths.h"
 #include "startup.h"
+#include "usercred.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -237,10 +238,16 @@ startup_plan(struct config *cfg, const struct options *o, const char *what)
 		.uid = (unsigned long)geteuid(),
 		.var_run_separate = var_run_separate(),
 		.is_executable = is_executable,
+		.group_members = usercred_group_members,
 	};
 	struct plan *plan = NULL;
+	char *self = usercred_self_exe();
+	int r;
 
-	if (cfg->errors.n == 0 && plan_build(cfg, &in, &plan) == 0) {
+	in.self_exe = self;
+	r = cfg->errors.n == 0 ? plan_build(cfg, &in, &plan) : -EINVAL;
+	free(self);
+	if (r == 0) {
 		for (size_t i = 0; i < plan->notices.n; i++)
 			log_info("%s", plan->notices.v[i]);
 		return plan;

@@ -67,6 +67,7 @@ cfg_free(struct config *cfg)
 	free(cfg->log_dir);
 	free(cfg->socket_group);
 	strv_free(&cfg->publish);
+	strv_free(&cfg->users);
 	strv_free(&cfg->errors);
 	free(cfg);
 }

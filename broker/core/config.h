@@ -62,6 +62,7 @@ enum cfg_key {
 	CFG_KEY_LISTEN_TCP	= 1 << 23,
 	CFG_KEY_LISTEN_TLS	= 1 << 24,
 	CFG_KEY_HOLDER_TIMEOUT	= 1 << 25,
+	CFG_KEY_USERS		= 1 << 26,
 };
 
 #define CFG_TCP_PREFIX		"tcp:"
@@ -142,11 +143,20 @@ struct config {
 	char			*socket_group;
 	unsigned		 backlog;
 	unsigned		 holder_timeout;	/* s; 0: no holder */
+	struct strv		 users;		/* names, "@group"s */
 	struct unit_conf	*units;
 	size_t			 nunits;
 	struct strmap		 unit_index;	/* name -> index in units */
 	struct strv		 errors;	/* "FILE:LINE: message" */
 };
+
+/*
+ * Users' session brokers (system mode): [broker] users names them, and a
+ * section [user@NAME] changes one's defaults; its unit is user@NAME.
+ */
+#define CFG_USER_UNIT_PREFIX	"user@"
+#define CFG_USER_NAME_MAX	32
+#define CFG_DEFAULT_USER_STOP_TIMEOUT	330	/* a guest save's 300, and 30 */
 
 /* runtime_dir = xdg: R follows XDG_RUNTIME_DIR, as libvirt's client does. */
 #define CFG_RUNTIME_DIR_XDG	"xdg"
@@ -158,6 +168,8 @@ int			 cfg_parse(struct config *cfg, FILE *fp);
 /* text ends at its first NUL: to parse one, use cfg_parse (fmemopen). */
 int			 cfg_parse_string(struct config *cfg, const char *text);
 struct unit_conf	*cfg_find_unit(const struct config *cfg, const char *name);
+/* A user or group name as [broker] users takes it (without the '@'). */
+bool			 cfg_user_name_is_valid(const char *name);
 void			 cfg_error(struct config *cfg, int line, const char *fmt,
 			    ...) __attribute__((format(printf, 3, 4)));
 bool			 cfg_unit_name_is_valid(const char *name);

@@ -88,6 +88,20 @@ cfg_unit_name_is_valid(const char *name)
 	    name[0] != '.' && name[0] != '-';
 }
 
+/*
+ * POSIX's portable user names (and shadow's default NAME_REGEX): letters,
+ * digits, '_', '.', '-', not starting with '-' or '.'; no '@' or '/'.
+ */
+bool
+cfg_user_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= CFG_USER_NAME_MAX && strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+	    == len && name[0] != '-' && name[0] != '.';
+}
+
 int
 cfg_parse_uint(const char *s, unsigned min, unsigned max, int base,
     unsigned *ret)

@@ -15,7 +15,7 @@
 #include "ctlproto.h"
 #include "listenfds.h"
 #include "paths.h"
-#include "plan.h"
+#include "plan_int.h"
 #include "xalloc.h"
 
 void
@@ -545,7 +545,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	return 1;
 }
 
-static void
+void
 plan_add(struct plan *plan, struct unit_spec *u)
 {
 	plan->units = xgrow(plan->units, plan->nunits, sizeof(*plan->units));
@@ -670,8 +670,9 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		const struct unit_conf *uc = &cfg->units[i];
 		struct unit_spec u;
 
-		if (catalog_find(uc->name) != NULL)
-			continue;	/* merged above */
+		if (catalog_find(uc->name) != NULL ||
+		    plan_is_user_section(uc))
+			continue;	/* merged above, or a user's broker */
 		r = resolve_unit(cfg, plan, in, NULL, uc, &u, NULL);
 		if (r <= 0) {
 			unit_spec_clear(&u);
@@ -681,6 +682,8 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		}
 		plan_add(plan, &u);
 	}
+	if (plan_users(cfg, plan, in) < 0)
+		err = -EINVAL;
 	r = check_paths(cfg, plan);
 	if (r < 0 || err < 0 || cfg->errors.n > 0) {
 		r = -EINVAL;

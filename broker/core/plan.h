@@ -34,6 +34,8 @@ struct unit_spec {
 	unsigned		 stop_timeout;	/* seconds */
 	bool			 stop_on_exit;
 	bool			 stop_last;	/* virtlogd, virtlockd */
+	bool			 stop_first;	/* users' brokers */
+	char			*user;		/* a user's broker runs as */
 	struct sock_spec	*sockets;	/* in fd order */
 	size_t			 nsockets;
 	unsigned		 start_limit_burst;
@@ -78,6 +80,14 @@ struct plan_input {
 	unsigned long		 uid;		/* for /run/user/UID */
 	bool			 var_run_separate; /* /var/run is not /run */
 	bool			(*is_executable)(const char *path, void *arg);
+	/*
+	 * System mode, [broker] users: the broker's own binary, which each
+	 * user's broker runs, and a group's members (0, or -errno if there
+	 * is no such group).
+	 */
+	const char		*self_exe;
+	int			(*group_members)(const char *group,
+				    struct strv *ret_names, void *arg);
 	void			*arg;
 };
 

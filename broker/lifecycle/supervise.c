@@ -187,7 +187,19 @@ status_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* A daemon the broker waits for that is not a stop_last one. */
+/*
+ * A unit's place in the shutdown order: users' brokers first (they save
+ * their guests while the system daemons still serve), then the daemons,
+ * virtlogd and virtlockd last (libvirt 12.5's order: a hypervisor daemon
+ * saving guests still writes their logs and holds their locks).
+ */
+static int
+stop_rank(const struct unit *u)
+{
+	return u->spec.stop_first ? 0 : u->spec.stop_last ? 2 : 1;
+}
+
+/* A daemon the broker waits for whose stop was not put off. */
 static bool
 others_busy(const struct supervisor *sup)
 {
@@ -202,25 +214,33 @@ others_busy(const struct supervisor *sup)
 }
 
 /*
- * At shutdown: virtlogd and virtlockd (stop_last), if stopped at all, once
- * every other daemon has exited (libvirt 12.5's order: a hypervisor daemon
- * saving guests still writes their logs and holds their locks); then the
- * loop ends once nothing is left to wait for.
+ * At shutdown: once the daemons being stopped have exited, the next rank
+ * of those put off (stop_rank); then the loop ends once nothing is left
+ * to wait for.
  */
 static void
 check_shutdown(struct supervisor *sup)
 {
+	int next = 3;
+
 	if (!sup->shutting_down)
 		return;
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+
+		if (u->stop_deferred && !unit_has_process(u))
+			u->stop_deferred = false;	/* gone by itself */
+		else if (u->stop_deferred && stop_rank(u) < next)
+			next = stop_rank(u);
+	}
 	if (!others_busy(sup))
 		for (size_t i = 0; i < sup->nunits; i++) {
 			struct unit *u = sup->units[i];
 
-			if (!u->stop_deferred)
+			if (!u->stop_deferred || stop_rank(u) != next)
 				continue;
 			u->stop_deferred = false;
-			if (unit_has_process(u))
-				unit_feed(u, UNIT_EV_STOP, false, false);
+			unit_feed(u, UNIT_EV_STOP, false, false);
 		}
 	if (!sup_busy(sup))
 		ev_break(sup->loop, EVBREAK_ALL);
@@ -569,9 +589,18 @@ sup_unit(const struct supervisor *sup, const char *name)
 void
 sup_shutdown(struct supervisor *sup)
 {
+	int first = 3;
+
 	if (sup->shutting_down)
 		return;
 	sup->shutting_down = true;
+	for (size_t i = 0; i < sup->nunits; i++) {
+		const struct unit *u = sup->units[i];
+
+		if (u->serving && unit_has_process(u) && u->spec.stop_on_exit &&
+		    stop_rank(u) < first)
+			first = stop_rank(u);
+	}
 	for (size_t i = 0; i < sup->nunits; i++) {
 		struct unit *u = sup->units[i];
 
@@ -585,7 +614,7 @@ sup_shutdown(struct supervisor *sup)
 			    (long)u->pid);
 			continue;
 		}
-		if (unit_has_process(u) && u->spec.stop_last) {
+		if (unit_has_process(u) && stop_rank(u) > first) {
 			u->stop_deferred = true;	/* check_shutdown() */
 			continue;
 		}
