@@ -224,6 +224,31 @@ var_run_separate(void)
 	    a.st_ino != b.st_ino);
 }
 
+/*
+ * virt-brokerctl, which saves a session's guests at shutdown: beside the
+ * broker's binary (a build tree, one profile), else where it is installed.
+ */
+static char *
+find_ctl(const char *self)
+{
+	char *p;
+
+	if (self != NULL) {
+		char *dir = paths_dirname(self);
+
+		p = paths_join(dir, "virt-brokerctl");
+		free(dir);
+		if (is_executable(p, NULL))
+			return p;
+		free(p);
+	}
+	p = xstrdup(VB_BINDIR "/virt-brokerctl");
+	if (is_executable(p, NULL))
+		return p;
+	free(p);
+	return NULL;
+}
+
 /* The plan, or NULL having printed every error (prefixed by what). */
 struct plan *
 startup_plan(struct config *cfg, const struct options *o, const char *what)
@@ -241,12 +266,14 @@ startup_plan(struct config *cfg, const struct options *o, const char *what)
 		.group_members = usercred_group_members,
 	};
 	struct plan *plan = NULL;
-	char *self = usercred_self_exe();
+	char *self = usercred_self_exe(), *ctl = find_ctl(self);
 	int r;
 
 	in.self_exe = self;
+	in.ctl_exe = ctl;
 	r = cfg->errors.n == 0 ? plan_build(cfg, &in, &plan) : -EINVAL;
 	free(self);
+	free(ctl);
 	if (r == 0) {
 		for (size_t i = 0; i < plan->notices.n; i++)
 			log_info("%s", plan->notices.v[i]);

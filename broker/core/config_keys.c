@@ -411,6 +411,23 @@ cfg_broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 			    "clean absolute path", value);
 		else
 			cfg->log_dir = xstrdup(value);
+	} else if (strcmp(key, "on_shutdown") == 0) {
+		if (!once(ctx, &cfg->set, CFG_KEY_ON_SHUTDOWN, "broker", key))
+			return;
+		i = cfg_lookup_name(cfg_on_shutdown_names, ON_SHUTDOWN_MAX,
+		    value);
+		if (i < 0)
+			cfg_error(cfg, line, "[broker] on_shutdown: '%s' is not "
+			    "save, shutdown or none", value);
+		else
+			cfg->on_shutdown = (enum on_shutdown)i;
+	} else if (strcmp(key, "shutdown_timeout") == 0) {
+		if (once(ctx, &cfg->set, CFG_KEY_SHUTDOWN_TIMEOUT, "broker",
+		    key) && cfg_parse_uint(value, 1, CFG_MAX_STOP_TIMEOUT, 10,
+		    &cfg->shutdown_timeout) < 0)
+			cfg_error(cfg, line, "[broker] shutdown_timeout: '%s' is "
+			    "not a number of seconds from 1 to %d", value,
+			    CFG_MAX_STOP_TIMEOUT);
 	} else if (strcmp(key, "users") == 0) {
 		if (!once(ctx, &cfg->set, CFG_KEY_USERS, "broker", key))
 			return;

@@ -42,6 +42,18 @@ const char *const cfg_daemon_log_names[DAEMON_LOG_MAX] = {
 	[DAEMON_LOG_STDERR] = "stderr",
 };
 
+const char *const cfg_on_shutdown_names[ON_SHUTDOWN_MAX] = {
+	[ON_SHUTDOWN_SAVE] = "save",
+	[ON_SHUTDOWN_SHUTDOWN] = "shutdown",
+	[ON_SHUTDOWN_NONE] = "none",
+};
+
+const char *
+on_shutdown_name(enum on_shutdown o)
+{
+	return o < ON_SHUTDOWN_MAX ? cfg_on_shutdown_names[o] : "?";
+}
+
 const char *
 daemon_log_name(enum daemon_log d)
 {

@@ -34,6 +34,7 @@ plan_free(struct plan *plan)
 	free(plan->notify_socket);
 	free(plan->control_socket);
 	free(plan->holder_socket);
+	free(plan->ctl_exe);
 	strv_free(&plan->publish);
 	strv_free(&plan->notices);
 	free(plan);
@@ -653,6 +654,9 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		plan->mode = cfg->mode;
 	plan->backlog = cfg->backlog;
 	plan->holder_timeout = cfg->holder_timeout;
+	plan->on_shutdown = cfg->on_shutdown;
+	plan->shutdown_timeout = cfg->shutdown_timeout;
+	plan->ctl_exe = in->ctl_exe != NULL ? xstrdup(in->ctl_exe) : NULL;
 	plan->log_syslog = cfg->log_syslog;
 	r = resolve_runtime_dir(cfg, plan, in);
 	if (r < 0)

@@ -63,6 +63,10 @@ struct plan {
 	unsigned		 holder_timeout; /* s; 0: no fd holder */
 	char			*holder_socket;	/* R/virt-broker-holder-sock */
 	bool			 log_syslog;
+	enum on_shutdown	 on_shutdown;	/* session: guests at shutdown */
+	unsigned		 shutdown_timeout; /* s */
+	char			*ctl_exe;	/* virt-brokerctl, which saves
+						   them; NULL: not found */
 	struct unit_spec	*units;
 	size_t			 nunits;
 	struct strmap		 index;		/* name -> index in units */
@@ -86,6 +90,8 @@ struct plan_input {
 	 * is no such group).
 	 */
 	const char		*self_exe;
+	/* virt-brokerctl, for guests at shutdown; NULL: none found */
+	const char		*ctl_exe;
 	int			(*group_members)(const char *group,
 				    struct strv *ret_names, void *arg);
 	void			*arg;

@@ -31,6 +31,11 @@ plan_print(const struct plan *plan, FILE *out)
 {
 	fprintf(out, "mode %s\n", broker_mode_name(plan->mode));
 	fprintf(out, "runtime_dir %s\n", plan->runtime_dir);
+	if (plan->mode == BROKER_MODE_SESSION)
+		fprintf(out, "on_shutdown %s (at most %u s, by %s)\n",
+		    on_shutdown_name(plan->on_shutdown), plan->shutdown_timeout,
+		    plan->ctl_exe != NULL ? plan->ctl_exe :
+		    "no virt-brokerctl found: none");
 	for (size_t i = 0; i < plan->publish.n; i++)
 		fprintf(out, "publish %s\n", plan->publish.v[i]);
 	if (plan->mode == BROKER_MODE_SESSION)

@@ -112,9 +112,13 @@ unit_apply(struct unit *u, const struct unit_step *st)
 	if (st->actions & UNIT_ACT_REFUSE)
 		unit_refuse(u);
 	if ((st->actions & UNIT_ACT_TERM) && u->pid > 0) {
-		log_info("unit %s: stopping pid %ld (SIGTERM)", u->spec.name,
-		    (long)u->pid);
-		unit_signal(u, SIGTERM);
+		/* A user's broker hears of the host's shutdown: SIGPWR. */
+		bool host = u->spec.user != NULL && u->sup->shutdown_intent;
+
+		log_info("unit %s: stopping pid %ld (%s)", u->spec.name,
+		    (long)u->pid, host ? "SIGPWR: the host shuts down" :
+		    "SIGTERM");
+		unit_signal(u, host ? SIGPWR : SIGTERM);
 	}
 	if ((st->actions & UNIT_ACT_KILL) && u->pid > 0) {
 		log_warnx("unit %s: pid %ld still running %u s after SIGTERM; "
@@ -218,8 +222,8 @@ others_busy(const struct supervisor *sup)
  * of those put off (stop_rank); then the loop ends once nothing is left
  * to wait for.
  */
-static void
-check_shutdown(struct supervisor *sup)
+void
+sup_check_shutdown(struct supervisor *sup)
 {
 	int next = 3;
 
@@ -279,7 +283,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		unit_feed(u, UNIT_EV_LAUNCH, false, false);
 	}
 	sup->hooks->settle(u);		/* may free u */
-	check_shutdown(sup);
+	sup_check_shutdown(sup);
 }
 
 static void
@@ -453,6 +457,7 @@ unit_free(struct unit *u)
 	unit_unbind(u);
 	ev_timer_stop(loop, &u->timer);
 	ev_child_stop(loop, &u->child);
+	guests_job_clear(u);
 	ev_io_stop(loop, &u->adopt_io);
 	ev_timer_stop(loop, &u->adopt_timer);
 	fd_close(&u->pidfd);
@@ -615,14 +620,26 @@ sup_shutdown(struct supervisor *sup)
 			continue;
 		}
 		if (unit_has_process(u) && stop_rank(u) > first) {
-			u->stop_deferred = true;	/* check_shutdown() */
+			u->stop_deferred = true;	/* sup_check_shutdown() */
+			continue;
+		}
+		if (guests_job_wanted(u)) {
+			guests_job_start(u);	/* then its STOP */
 			continue;
 		}
 		unit_feed(u, UNIT_EV_STOP, false, false);
 		if (u->sm.state == UNIT_FAILED)
 			ev_timer_stop(sup->loop, &u->timer);
 	}
-	check_shutdown(sup);
+	sup_check_shutdown(sup);
+}
+
+void
+sup_shutdown_for_host(struct supervisor *sup)
+{
+	if (!sup->shutting_down)
+		sup->shutdown_intent = true;
+	sup_shutdown(sup);
 }
 
 /* Does a daemon the broker did not start serve one of the units? */

@@ -201,8 +201,8 @@ unit_spawn(struct unit *u)
 }
 
 /* Does the unit's daemon load the QEMU driver, whose driver.pid it takes? */
-static bool
-runs_qemu_driver(const struct unit *u)
+bool
+unit_runs_qemu_driver(const struct unit *u)
 {
 	const char *base = strrchr(u->spec.exec, '/');
 
@@ -221,7 +221,7 @@ driver_pid_hint(const struct unit *u, char *buf, size_t size)
 	pid_t pid;
 
 	buf[0] = '\0';
-	if (!runs_qemu_driver(u))
+	if (!unit_runs_qemu_driver(u))
 		return;
 	snprintf(path, sizeof(path), "%s/qemu/run/driver.pid",
 	    u->sup->plan->runtime_dir);
