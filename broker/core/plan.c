@@ -463,6 +463,21 @@ resolve_unit(struct config *cfg, struct plan *plan,
 		}
 		strv_split_args(ce->args, &u->argv);
 	}
+	if (ce != NULL && in->boot && in->has_boot_work != NULL &&
+	    plan->mode == BROKER_MODE_SESSION &&
+	    (ce->role == CATALOG_HYPERVISOR || ce->role == CATALOG_MONOLITHIC ||
+	    strcmp(name, "virtnetworkd") == 0 ||
+	    strcmp(name, "virtstoraged") == 0) &&
+	    (uc == NULL || !(uc->set & CFG_KEY_START))) {
+		bool work = in->has_boot_work(name, plan->runtime_dir,
+		    in->arg);
+
+		u->start = work ? START_AT_LAUNCH : START_ON_DEMAND;
+		strv_push(&plan->notices, xasprintf("unit %s: %s (--boot: %s)",
+		    name, work ? "at launch" : "on demand", work ? "there is "
+		    "work to take up: autostart or saved guests, networks or "
+		    "pools" : "nothing to autostart or restore"));
+	}
 	if (uc != NULL) {
 		if (uc->set & CFG_KEY_START)
 			u->start = uc->start;

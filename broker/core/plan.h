@@ -90,6 +90,15 @@ struct plan_input {
 	 * is no such group).
 	 */
 	const char		*self_exe;
+	/*
+	 * --boot (a user's broker a system broker starts at boot): the
+	 * hypervisor, network and storage daemons start at launch only if
+	 * has_boot_work says there is something to take up (autostart,
+	 * saved guests); else on demand.
+	 */
+	bool			 boot;
+	bool			(*has_boot_work)(const char *unit,
+				    const char *runtime_dir, void *arg);
 	/* virt-brokerctl, for guests at shutdown; NULL: none found */
 	const char		*ctl_exe;
 	int			(*group_members)(const char *group,

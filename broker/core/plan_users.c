@@ -82,6 +82,7 @@ user_unit(const struct plan *plan, const struct plan_input *in,
 	u->exec = xstrdup(in->self_exe);
 	strv_add(&u->argv, in->self_exe);
 	strv_add(&u->argv, "--session");
+	strv_add(&u->argv, "--boot");
 	u->start = START_AT_LAUNCH;
 	u->restart = RESTART_ALWAYS;
 	u->stop_timeout = CFG_DEFAULT_USER_STOP_TIMEOUT;

@@ -86,9 +86,10 @@ START_TEST(users_and_groups_give_one_unit_each_in_order)
 	ck_assert_ptr_nonnull(u);
 	ck_assert_str_eq(u->user, "alice");
 	ck_assert_str_eq(u->exec, SELF);
-	ck_assert_int_eq(u->argv.n, 2);
+	ck_assert_int_eq(u->argv.n, 3);
 	ck_assert_str_eq(u->argv.v[0], SELF);
 	ck_assert_str_eq(u->argv.v[1], "--session");
+	ck_assert_str_eq(u->argv.v[2], "--boot");
 	ck_assert_int_eq(u->nsockets, 0);
 	ck_assert_int_eq(u->start, START_AT_LAUNCH);
 	ck_assert_int_eq(u->restart, RESTART_ALWAYS);
@@ -166,6 +167,57 @@ START_TEST(reload_sees_a_changed_user_unit_as_changed)
 }
 END_TEST
 
+static bool
+modular_installed(const char *path, void *arg)
+{
+	(void)arg;
+	return strcmp(path, "/usr/sbin/virtqemud") == 0 ||
+	    strcmp(path, "/usr/sbin/virtnetworkd") == 0 ||
+	    strcmp(path, "/usr/sbin/virtstoraged") == 0;
+}
+
+/* The fake user: autostart networks, nothing for QEMU or storage. */
+static bool
+networks_only(const char *unit, const char *rt, void *arg)
+{
+	(void)arg;
+	ck_assert_str_eq(rt, "/home/u/.cache/libvirt");
+	return strcmp(unit, "virtnetworkd") == 0;
+}
+
+/* --boot: a daemon starts at launch only with work to take up. */
+START_TEST(at_boot_only_daemons_with_work_start_at_launch)
+{
+	struct plan_input in = {
+		.default_mode = BROKER_MODE_SESSION,
+		.home = "/home/u",
+		.is_executable = modular_installed,
+		.boot = true,
+		.has_boot_work = networks_only,
+	};
+
+	t_cfg = cfg_new("/home/u/.config/virt-broker/virt-broker.conf");
+	ck_assert_int_eq(cfg_parse_string(t_cfg, "[virtstoraged]\n"
+	    "start = at-launch\n"), 0);
+	ck_assert_int_eq(plan_build(t_cfg, &in, &t_plan), 0);
+	ck_assert_int_eq(plan_find(t_plan, "virtqemud")->start,
+	    START_ON_DEMAND);
+	ck_assert_int_eq(plan_find(t_plan, "virtnetworkd")->start,
+	    START_AT_LAUNCH);
+	/* what the config says wins */
+	ck_assert_int_eq(plan_find(t_plan, "virtstoraged")->start,
+	    START_AT_LAUNCH);
+	plan_free(t_plan);
+	t_plan = NULL;
+	in.boot = false;	/* a login's broker: the catalog's default */
+	ck_assert_int_eq(plan_build(t_cfg, &in, &t_plan), 0);
+	ck_assert_int_eq(plan_find(t_plan, "virtqemud")->start,
+	    START_AT_LAUNCH);
+	ck_assert_int_eq(plan_find(t_plan, "virtnetworkd")->start,
+	    START_ON_DEMAND);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -180,6 +232,7 @@ main(void)
 	tcase_add_test(tc, errors_name_the_user_or_group);
 	tcase_add_test(tc, an_empty_group_gives_none);
 	tcase_add_test(tc, reload_sees_a_changed_user_unit_as_changed);
+	tcase_add_test(tc, at_boot_only_daemons_with_work_start_at_launch);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
