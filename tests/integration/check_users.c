@@ -66,6 +66,17 @@ users_setup(void)
 	copy = h_path(&H, "fake-daemon");
 	h_copy_file(h_fake_daemon(), copy, 0755);
 	free(copy);
+	/* the test daemon under virtqemud's name (guests at shutdown) */
+	copy = h_path(&H, "bin");
+	ck_assert_int_eq(mkdir(copy, 0755), 0);
+	free(copy);
+	copy = h_path(&H, "bin/virtqemud");
+	h_copy_file(h_fake_daemon(), copy, 0755);
+	free(copy);
+	/* virt-brokerctl beside the broker, which saves guests */
+	copy = h_path(&H, "virt-brokerctl");
+	h_copy_file(getenv("VB_BROKERCTL"), copy, 0755);
+	free(copy);
 	H.system = true;
 }
 
@@ -301,6 +312,74 @@ START_TEST(a_reexec_keeps_the_users_broker)
 }
 END_TEST
 
+static bool user_log_has(const char *needle);
+
+/* Where needle is in the user's broker's log (now), or -1. */
+static long
+user_log_offset(const char *needle)
+{
+	char path[400], buf[65536];
+	FILE *fp;
+	size_t n;
+	char *at;
+
+	snprintf(path, sizeof(path), "%s/log/user@" USER ".log", H.dir);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	at = strstr(buf, needle);
+	return at != NULL ? at - buf : -1;
+}
+
+/*
+ * The host's shutdown (virt-brokerctl stop --shutdown): the user's broker
+ * hears it (SIGPWR), and runs virt-brokerctl guests-stop for its
+ * virtqemud before it stops it. (The test daemon speaks no libvirt: the
+ * helper fails, and the broker stops the daemon all the same; the saving
+ * itself is e2e users.sh's, with real libvirt.)
+ */
+START_TEST(the_hosts_shutdown_saves_the_users_guests_before_virtqemud_stops)
+{
+	char *ctl = h_path(&H, "sys/virt-broker-ctl-sock"), *cmd = NULL;
+	long heard, job, done, stop;
+	pid_t ub;
+
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_ge(asprintf(&cmd, "install -d -o " USER " -g " USER
+	    " -m 0700 %s/.config %s/.config/virt-broker && printf '[broker]\\n"
+	    "search_path = /nonexistent\\npublish = none\\n"
+	    "shutdown_timeout = 5\\n[virtqemud]\\nexec = %s/bin/virtqemud\\n"
+	    "start = at-launch\\n' > %s/.config/virt-broker/virt-broker.conf",
+	    home, home, H.dir, home), 0);
+	run(cmd);
+	free(cmd);
+	system_conf(USER);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ub = user_broker(0);
+	ck_assert(user_log_has("unit virtqemud: started"));
+	ck_assert_int_ge(asprintf(&cmd, "%s -s %s stop --shutdown", getenv(
+	    "VB_BROKERCTL"), ctl), 0);
+	run(cmd);
+	ck_assert_int_ge(h_wait_exit(H.broker, T_MS), 0);
+	H.broker = -1;
+	ck_assert(h_wait_gone(ub, T_MS));
+	heard = user_log_offset("SIGPWR: the host shuts down");
+	job = user_log_offset("unit virtqemud: the host shuts down: saving its "
+	    "guests first (");
+	done = user_log_offset("unit virtqemud: guests ");
+	stop = user_log_offset("unit virtqemud: stopping pid");
+	ck_assert_msg(heard >= 0 && job > heard && done > job && stop > done,
+	    "heard %ld, job %ld, done %ld, stop %ld", heard, job, done, stop);
+	ck_assert_int_ge(log_offset("stopping pid"), 0);
+	ck_assert_int_ge(log_offset("(SIGPWR: the host shuts down)"), 0);
+	free(cmd);
+	free(ctl);
+}
+END_TEST
+
 /* Where needle is in the broker's log, or -1. */
 static long
 log_offset(const char *needle)
@@ -463,6 +542,8 @@ users_suite(void)
 	tcase_add_test(tc,
 	    at_shutdown_the_users_broker_stops_before_the_system_daemons);
 	tcase_add_test(tc, a_user_dropped_from_the_group_loses_only_their_broker);
+	tcase_add_test(tc,
+	    the_hosts_shutdown_saves_the_users_guests_before_virtqemud_stops);
 	tcase_add_test(tc, a_users_symlinks_to_roots_files_gain_nothing);
 	return s;
 }
