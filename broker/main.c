@@ -64,6 +64,7 @@ struct broker {
 	ev_signal		 sigint;
 	ev_signal		 sighup;
 	ev_signal		 sigusr2;	/* reexec */
+	ev_signal		 sigpwr;	/* the host shuts down */
 	ev_timer		 reexec_timer;	/* after the reply went out */
 	int			 reexec;	/* reexec_take_state() */
 	bool			 from_holder;	/* a dead broker's sockets */
@@ -347,6 +348,13 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 		(void)reload(b, NULL);
 		return;
 	}
+	if (w->signum == SIGPWR) {
+		log_info("SIGPWR: the host shuts down: stopping, %s",
+		    b->plan->mode == BROKER_MODE_SESSION ? "guests first" :
+		    "users' brokers first");
+		sup_shutdown_for_host(b->sup);
+		return;
+	}
 	log_info("%s: stopping", strsignal(w->signum));
 	sup_shutdown(b->sup);
 }
@@ -499,10 +507,12 @@ setup_signals(struct broker *b)
 	ev_signal_init(&b->sigint, signal_cb, SIGINT);
 	ev_signal_init(&b->sighup, signal_cb, SIGHUP);
 	ev_signal_init(&b->sigusr2, signal_cb, SIGUSR2);
+	ev_signal_init(&b->sigpwr, signal_cb, SIGPWR);
 	ev_signal_start(b->loop, &b->sigterm);
 	ev_signal_start(b->loop, &b->sigint);
 	ev_signal_start(b->loop, &b->sighup);
 	ev_signal_start(b->loop, &b->sigusr2);
+	ev_signal_start(b->loop, &b->sigpwr);
 	ev_timer_init(&b->reexec_timer, reexec_timer_cb, 0., 0.);
 }
 
@@ -639,6 +649,8 @@ main(int argc, char **argv)
 	b.control.dups = &b.publisher.dups;
 	b.control.retired = &b.retirer.retired;
 	republish(&b);
+	if (b.reexec == 0)
+		guests_restore_start(b.sup);	/* saved at the last shutdown */
 	trim_heap();
 
 	ev_run(b.loop, 0);

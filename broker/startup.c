@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The broker's start-up: options, the config file, the plan (startup.h). */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "log.h"
 #include "paths.h"
 #include "startup.h"
+#include "usercred.h"
 #include "version.h"
 #include "xalloc.h"
 
@@ -37,7 +40,8 @@ usage(FILE *out)
 void
 startup_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_READY_FD = 256, OPT_SESSION, OPT_SYSTEM, OPT_PIDFILE };
+	enum { OPT_READY_FD = 256, OPT_SESSION, OPT_SYSTEM, OPT_PIDFILE,
+		OPT_BOOT };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, 'n' },
@@ -50,6 +54,7 @@ startup_options(int argc, char **argv, struct options *o)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "session", no_argument, NULL, OPT_SESSION },
 		{ "system", no_argument, NULL, OPT_SYSTEM },
+		{ "boot", no_argument, NULL, OPT_BOOT },
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
@@ -94,6 +99,9 @@ startup_options(int argc, char **argv, struct options *o)
 				fatalx("--ready-fd: '%s' is not a file "
 				    "descriptor number", optarg);
 			o->ready_fd = (int)v;
+			break;
+		case OPT_BOOT:
+			o->boot = true;
 			break;
 		case OPT_SESSION:
 		case OPT_SYSTEM:
@@ -223,6 +231,106 @@ var_run_separate(void)
 	    a.st_ino != b.st_ino);
 }
 
+/* Does dir hold a non-empty regular file whose name ends in one of sfx? */
+static bool
+dir_has(const char *dir, const char *const *sfx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool found = false;
+
+	while (d != NULL && !found && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		for (size_t i = 0; sfx[i] != NULL && !found; i++) {
+			size_t sl = strlen(sfx[i]);
+			struct stat st;
+
+			found = len > sl && strcmp(de->d_name + len - sl,
+			    sfx[i]) == 0 && fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+/*
+ * --boot (a user's broker a system broker starts): is there work for this
+ * daemon to take up now? The user's autostart guests, networks and pools,
+ * and guests saved to be restored (libvirt's managed saves, the broker's
+ * record), read as the user, in the user's libvirt config dir.
+ */
+static bool
+has_boot_work(const char *unit, const char *rt, void *arg)
+{
+	static const char *const xml[] = { ".xml", ".xml.once", NULL };
+	static const char *const saves[] = { ".save", NULL };
+	const char *cfg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+	bool qemu = strcmp(unit, "virtqemud") == 0, all = strcmp(unit,
+	    "libvirtd") == 0, work = false;
+	char *base, *p;
+
+	(void)arg;
+	if (cfg != NULL && cfg[0] == '/')
+		base = paths_join(cfg, "libvirt");
+	else if (home != NULL && home[0] == '/')
+		base = paths_join(home, ".config/libvirt");
+	else
+		return true;		/* cannot tell: as without --boot */
+	if (qemu || all) {
+		p = paths_join(base, "qemu/autostart");
+		work = dir_has(p, xml);
+		free(p);
+		p = paths_join(base, "qemu/save");
+		work = work || dir_has(p, saves);
+		free(p);
+		p = rt != NULL ? paths_join(rt, "virt-broker.saved-guests") :
+		    NULL;
+		work = work || (p != NULL && access(p, F_OK) == 0);
+		free(p);
+	}
+	if (!work && (all || strcmp(unit, "virtnetworkd") == 0)) {
+		p = paths_join(base, "qemu/networks/autostart");
+		work = dir_has(p, xml);
+		free(p);
+	}
+	if (!work && (all || strcmp(unit, "virtstoraged") == 0)) {
+		p = paths_join(base, "storage/autostart");
+		work = dir_has(p, xml);
+		free(p);
+	}
+	free(base);
+	return work;
+}
+
+/*
+ * virt-brokerctl, which saves a session's guests at shutdown: beside the
+ * broker's binary (a build tree, one profile), else where it is installed.
+ */
+static char *
+find_ctl(const char *self)
+{
+	char *p;
+
+	if (self != NULL) {
+		char *dir = paths_dirname(self);
+
+		p = paths_join(dir, "virt-brokerctl");
+		free(dir);
+		if (is_executable(p, NULL))
+			return p;
+		free(p);
+	}
+	p = xstrdup(VB_BINDIR "/virt-brokerctl");
+	if (is_executable(p, NULL))
+		return p;
+	free(p);
+	return NULL;
+}
+
 /* The plan, or NULL having printed every error (prefixed by what). */
 struct plan *
 startup_plan(struct config *cfg, const struct options *o, const char *what)
@@ -237,10 +345,20 @@ startup_plan(struct config *cfg, const struct options *o, const char *what)
 		.uid = (unsigned long)geteuid(),
 		.var_run_separate = var_run_separate(),
 		.is_executable = is_executable,
+		.group_members = usercred_group_members,
 	};
 	struct plan *plan = NULL;
+	char *self = usercred_self_exe(), *ctl = find_ctl(self);
+	int r;
 
-	if (cfg->errors.n == 0 && plan_build(cfg, &in, &plan) == 0) {
+	in.self_exe = self;
+	in.boot = o->boot;
+	in.has_boot_work = has_boot_work;
+	in.ctl_exe = ctl;
+	r = cfg->errors.n == 0 ? plan_build(cfg, &in, &plan) : -EINVAL;
+	free(self);
+	free(ctl);
+	if (r == 0) {
 		for (size_t i = 0; i < plan->notices.n; i++)
 			log_info("%s", plan->notices.v[i]);
 		return plan;

@@ -22,6 +22,7 @@ struct options {
 	const char		*pidfile;	/* --pidfile */
 	bool			 mode_forced;
 	enum broker_mode	 mode;
+	bool			 boot;		/* --boot: a system broker's */
 };
 
 void		 startup_options(int argc, char **argv, struct options *o);

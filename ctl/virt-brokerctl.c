@@ -27,6 +27,7 @@
 #include "json.h"
 #include "paths.h"
 #include "request.h"
+#include "guests_stop.h"
 #include "show.h"
 #include "strv.h"
 #include "term.h"
@@ -41,6 +42,8 @@ usage(FILE *out, int status)
 	    "[--timeout SECONDS] COMMAND\n"
 	    "  status [--json] [UNIT...]   units, or one unit in detail\n"
 	    "  start|stop|restart UNIT     act on a unit's daemon\n"
+	    "  stop --shutdown             stop the broker as the host shuts "
+	    "down (guests saved)\n"
 	    "  reset UNIT                  leave the failed state\n"
 	    "  reload                      reread the configuration\n"
 	    "  reexec                      re-execute the broker's binary "
@@ -48,7 +51,13 @@ usage(FILE *out, int status)
 	    "  log UNIT [-n N] [-f]        the unit's output\n"
 	    "  debug UNIT [FILTER...|off]  a running daemon's log filters\n"
 	    "  doctor [--json]             what keeps clients from the one "
-	    "daemon here, and the fixes\n");
+	    "daemon here, and the fixes\n"
+	    "  guests-stop [--shutdown] [--timeout S] [--pid PID] [--exec "
+	    "DAEMON] [--record FILE]\n"
+	    "                              save (or shut down) this user's "
+	    "running guests\n"
+	    "  guests-restore --record FILE  start the guests saved there "
+	    "again\n");
 	exit(status);
 }
 
@@ -587,28 +596,72 @@ cmd_log(const char *path, const char *unit, long n, bool follow_it)
 	return 0;
 }
 
+/* guests-stop and guests-restore: their own options, after the name. */
+static int
+cmd_guests(const char *cmd, int argc, char **argv)
+{
+	struct guests_stop_opts o = { .save = true, .timeout_s = 300 };
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--shutdown") == 0) {
+			o.save = false;
+			continue;
+		}
+		if (v == NULL)
+			usage(stderr, 2);
+		if (strcmp(a, "--timeout") == 0)
+			o.timeout_s = (unsigned)strtoul(v, NULL, 10);
+		else if (strcmp(a, "--pid") == 0)
+			o.daemon_pid = (pid_t)strtol(v, NULL, 10);
+		else if (strcmp(a, "--exec") == 0)
+			o.daemon_exec = v;
+		else if (strcmp(a, "--record") == 0)
+			o.record = v;
+		else
+			usage(stderr, 2);
+		i++;
+	}
+	if (o.timeout_s == 0 || o.timeout_s > 86400)
+		die("--timeout: 1 to 86400 seconds");
+	if (strcmp(cmd, "guests-restore") == 0) {
+		if (o.record == NULL)
+			usage(stderr, 2);
+		return guests_restore(o.record);
+	}
+	return guests_stop(&o);
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { OPT_SESSION = 256, OPT_SYSTEM, OPT_JSON, OPT_TIMEOUT };
+	enum { OPT_SESSION = 256, OPT_SYSTEM, OPT_JSON, OPT_TIMEOUT,
+		OPT_SHUTDOWN };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "session", no_argument, NULL, OPT_SESSION },
 		{ "system", no_argument, NULL, OPT_SYSTEM },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "shutdown", no_argument, NULL, OPT_SHUTDOWN },
 		{ "lines", required_argument, NULL, 'n' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool system = geteuid() == 0, json = false, follow_it = false;
+	bool host_shutdown = false;
 	const char *sock = NULL, *cmd;
 	char *path;
 	long lines = 20;
 	int c, r;
 
 	term_guard();
+	for (int i = 1; i < argc; i++)	/* options of their own */
+		if (strcmp(argv[i], "guests-stop") == 0 ||
+		    strcmp(argv[i], "guests-restore") == 0)
+			return cmd_guests(argv[i], argc - i, argv + i);
 	while ((c = getopt_long(argc, argv, "+s:n:fh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': sock = optarg; break;
@@ -640,6 +693,7 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:n:fh", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: json = true; break;
+		case OPT_SHUTDOWN: host_shutdown = true; break;
 		case 'n': lines = strtol(optarg, NULL, 10); break;
 		case 'f': follow_it = true; break;
 		default: usage(stderr, 2);
@@ -653,6 +707,8 @@ main(int argc, char **argv)
 		r = cmd_simple(path, cmd, NULL);
 	else if (strcmp(cmd, "reexec") == 0 && optind == argc)
 		r = cmd_reexec(path);
+	else if (strcmp(cmd, "stop") == 0 && host_shutdown && optind == argc)
+		r = cmd_simple(path, "shutdown", NULL);
 	else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
 	    strcmp(cmd, "restart") == 0 || strcmp(cmd, "reset") == 0) &&
 	    optind + 1 == argc)

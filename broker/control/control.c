@@ -346,7 +346,11 @@ conn_request(struct ctl_conn *k, const char *line)
 		do_status(k, &args);
 	else if (strcmp(args.v[0], "reload") == 0 && args.n == 1)
 		do_reload(k);
-	else if (strcmp(args.v[0], "reexec") == 0 && args.n == 1)
+	else if (strcmp(args.v[0], "shutdown") == 0 && args.n == 1) {
+		conn_write(k, "OK\n");		/* then the loop winds down */
+		log_info("virt-brokerctl stop --shutdown: the host shuts down");
+		sup_shutdown_for_host(*k->ctl->sup);
+	} else if (strcmp(args.v[0], "reexec") == 0 && args.n == 1)
 		do_reexec(k);
 	else if ((strcmp(args.v[0], "start") == 0 ||
 	    strcmp(args.v[0], "stop") == 0 ||

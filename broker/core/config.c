@@ -31,6 +31,8 @@ cfg_new(const char *file)
 	cfg->search_path = xstrdup(CFG_DEFAULT_SEARCH_PATH);
 	cfg->backlog = CFG_DEFAULT_BACKLOG;
 	cfg->holder_timeout = CFG_DEFAULT_HOLDER_TIMEOUT;
+	cfg->on_shutdown = ON_SHUTDOWN_SAVE;
+	cfg->shutdown_timeout = CFG_DEFAULT_SHUTDOWN_TIMEOUT;
 	return cfg;
 }
 
@@ -67,6 +69,7 @@ cfg_free(struct config *cfg)
 	free(cfg->log_dir);
 	free(cfg->socket_group);
 	strv_free(&cfg->publish);
+	strv_free(&cfg->users);
 	strv_free(&cfg->errors);
 	free(cfg);
 }

@@ -62,7 +62,21 @@ enum cfg_key {
 	CFG_KEY_LISTEN_TCP	= 1 << 23,
 	CFG_KEY_LISTEN_TLS	= 1 << 24,
 	CFG_KEY_HOLDER_TIMEOUT	= 1 << 25,
+	CFG_KEY_USERS		= 1 << 26,
+	CFG_KEY_ON_SHUTDOWN	= 1 << 27,
+	CFG_KEY_SHUTDOWN_TIMEOUT = 1 << 28,
 };
+
+/* What a session broker does with its running guests at the host's
+ * shutdown (a stop with that intent: SIGPWR, virt-brokerctl stop
+ * --shutdown), before it stops the hypervisor daemon. */
+enum on_shutdown {
+	ON_SHUTDOWN_SAVE,	/* managed save; started again next time */
+	ON_SHUTDOWN_SHUTDOWN,	/* shut down, destroyed at the timeout */
+	ON_SHUTDOWN_NONE,	/* left to whatever comes next */
+	ON_SHUTDOWN_MAX
+};
+#define CFG_DEFAULT_SHUTDOWN_TIMEOUT	300	/* libvirt-guests' default */
 
 #define CFG_TCP_PREFIX		"tcp:"
 #define CFG_DEFAULT_TCP_PORT	16509	/* libvirt's tcp_port */
@@ -142,11 +156,22 @@ struct config {
 	char			*socket_group;
 	unsigned		 backlog;
 	unsigned		 holder_timeout;	/* s; 0: no holder */
+	struct strv		 users;		/* names, "@group"s */
+	enum on_shutdown	 on_shutdown;
+	unsigned		 shutdown_timeout;	/* s */
 	struct unit_conf	*units;
 	size_t			 nunits;
 	struct strmap		 unit_index;	/* name -> index in units */
 	struct strv		 errors;	/* "FILE:LINE: message" */
 };
+
+/*
+ * Users' session brokers (system mode): [broker] users names them, and a
+ * section [user@NAME] changes one's defaults; its unit is user@NAME.
+ */
+#define CFG_USER_UNIT_PREFIX	"user@"
+#define CFG_USER_NAME_MAX	32
+#define CFG_DEFAULT_USER_STOP_TIMEOUT	330	/* a guest save's 300, and 30 */
 
 /* runtime_dir = xdg: R follows XDG_RUNTIME_DIR, as libvirt's client does. */
 #define CFG_RUNTIME_DIR_XDG	"xdg"
@@ -158,6 +183,8 @@ int			 cfg_parse(struct config *cfg, FILE *fp);
 /* text ends at its first NUL: to parse one, use cfg_parse (fmemopen). */
 int			 cfg_parse_string(struct config *cfg, const char *text);
 struct unit_conf	*cfg_find_unit(const struct config *cfg, const char *name);
+/* A user or group name as [broker] users takes it (without the '@'). */
+bool			 cfg_user_name_is_valid(const char *name);
 void			 cfg_error(struct config *cfg, int line, const char *fmt,
 			    ...) __attribute__((format(printf, 3, 4)));
 bool			 cfg_unit_name_is_valid(const char *name);
@@ -166,6 +193,7 @@ const char	*broker_mode_name(enum broker_mode m);
 const char	*start_policy_name(enum start_policy p);
 const char	*restart_policy_name(enum restart_policy p);
 const char	*daemon_log_name(enum daemon_log d);
+const char	*on_shutdown_name(enum on_shutdown o);
 int		 cfg_parse_size(const char *s, uint64_t *ret);
 int		 cfg_parse_soft_hard(const char *s, uint64_t *ret_soft,
 		    uint64_t *ret_hard);

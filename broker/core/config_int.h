@@ -26,6 +26,7 @@ extern const char *const cfg_broker_mode_names[BROKER_MODE_MAX];
 extern const char *const cfg_start_policy_names[START_POLICY_MAX];
 extern const char *const cfg_restart_policy_names[RESTART_POLICY_MAX];
 extern const char *const cfg_daemon_log_names[DAEMON_LOG_MAX];
+extern const char *const cfg_on_shutdown_names[ON_SHUTDOWN_MAX];
 
 int	 cfg_lookup_name(const char *const *names, int n, const char *value);
 int	 cfg_parse_uint(const char *s, unsigned min, unsigned max, int base,

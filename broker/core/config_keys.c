@@ -304,6 +304,34 @@ parse_publish(struct cfg_ctx *ctx, const char *value)
 	strv_free(&w);
 }
 
+/* users = NAME|@GROUP ...: whose session brokers a system broker runs. */
+static void
+parse_users(struct cfg_ctx *ctx, const char *value)
+{
+	struct strv w = { 0 };
+
+	strv_split_args(value, &w);
+	for (size_t i = 0; i < w.n; i++) {
+		const char *name = w.v[i] + (w.v[i][0] == '@');
+
+		if (!cfg_user_name_is_valid(name)) {
+			cfg_error(ctx->cfg, ctx->line, "[broker] users: '%s' is "
+			    "not a user name or an @group", w.v[i]);
+			strv_free(&w);
+			return;
+		}
+		if (strcmp(w.v[i], "root") == 0) {
+			cfg_error(ctx->cfg, ctx->line, "[broker] users: root's "
+			    "guests are the system broker's own "
+			    "(qemu:///system)");
+			strv_free(&w);
+			return;
+		}
+	}
+	strv_copy(&ctx->cfg->users, &w);
+	strv_free(&w);
+}
+
 void
 cfg_broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 {
@@ -383,6 +411,27 @@ cfg_broker_key(struct cfg_ctx *ctx, const char *key, const char *value)
 			    "clean absolute path", value);
 		else
 			cfg->log_dir = xstrdup(value);
+	} else if (strcmp(key, "on_shutdown") == 0) {
+		if (!once(ctx, &cfg->set, CFG_KEY_ON_SHUTDOWN, "broker", key))
+			return;
+		i = cfg_lookup_name(cfg_on_shutdown_names, ON_SHUTDOWN_MAX,
+		    value);
+		if (i < 0)
+			cfg_error(cfg, line, "[broker] on_shutdown: '%s' is not "
+			    "save, shutdown or none", value);
+		else
+			cfg->on_shutdown = (enum on_shutdown)i;
+	} else if (strcmp(key, "shutdown_timeout") == 0) {
+		if (once(ctx, &cfg->set, CFG_KEY_SHUTDOWN_TIMEOUT, "broker",
+		    key) && cfg_parse_uint(value, 1, CFG_MAX_STOP_TIMEOUT, 10,
+		    &cfg->shutdown_timeout) < 0)
+			cfg_error(cfg, line, "[broker] shutdown_timeout: '%s' is "
+			    "not a number of seconds from 1 to %d", value,
+			    CFG_MAX_STOP_TIMEOUT);
+	} else if (strcmp(key, "users") == 0) {
+		if (!once(ctx, &cfg->set, CFG_KEY_USERS, "broker", key))
+			return;
+		parse_users(ctx, value);
 	} else {
 		cfg_error(cfg, line, "[broker] unknown key '%s'", key);
 	}

@@ -42,6 +42,18 @@ const char *const cfg_daemon_log_names[DAEMON_LOG_MAX] = {
 	[DAEMON_LOG_STDERR] = "stderr",
 };
 
+const char *const cfg_on_shutdown_names[ON_SHUTDOWN_MAX] = {
+	[ON_SHUTDOWN_SAVE] = "save",
+	[ON_SHUTDOWN_SHUTDOWN] = "shutdown",
+	[ON_SHUTDOWN_NONE] = "none",
+};
+
+const char *
+on_shutdown_name(enum on_shutdown o)
+{
+	return o < ON_SHUTDOWN_MAX ? cfg_on_shutdown_names[o] : "?";
+}
+
 const char *
 daemon_log_name(enum daemon_log d)
 {
@@ -86,6 +98,20 @@ cfg_unit_name_is_valid(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-") == len &&
 	    name[0] != '.' && name[0] != '-';
+}
+
+/*
+ * POSIX's portable user names (and shadow's default NAME_REGEX): letters,
+ * digits, '_', '.', '-', not starting with '-' or '.'; no '@' or '/'.
+ */
+bool
+cfg_user_name_is_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= CFG_USER_NAME_MAX && strspn(name,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+	    == len && name[0] != '-' && name[0] != '.';
 }
 
 int

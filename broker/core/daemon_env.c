@@ -96,3 +96,27 @@ denv_build(const struct plan *plan, const struct unit_spec *u,
 	strv_free(ret_env);
 	*ret_env = env;
 }
+
+void
+denv_build_user(const struct unit_spec *u, const struct denv_user *who,
+    char *const *parent_env, struct strv *ret_env)
+{
+	struct strv env = { 0 };
+	const char *path = NULL;
+
+	for (size_t i = 0; parent_env != NULL && parent_env[i] != NULL; i++)
+		if (strncmp(parent_env[i], "PATH=", 5) == 0)
+			path = parent_env[i];
+	strv_add(&env, path != NULL ? path : "PATH=" DENV_DEFAULT_PATH);
+	strv_push(&env, xasprintf("HOME=%s", who->home));
+	strv_push(&env, xasprintf("USER=%s", who->name));
+	strv_push(&env, xasprintf("LOGNAME=%s", who->name));
+	strv_push(&env, xasprintf("SHELL=%s", who->shell));
+	if (who->xdg_runtime_dir != NULL)
+		strv_push(&env, xasprintf("XDG_RUNTIME_DIR=%s",
+		    who->xdg_runtime_dir));
+	for (size_t i = 0; i < u->env.n; i++)
+		denv_set(&env, u->env.v[i]);
+	strv_free(ret_env);
+	*ret_env = env;
+}

@@ -15,7 +15,7 @@
 #include "ctlproto.h"
 #include "listenfds.h"
 #include "paths.h"
-#include "plan.h"
+#include "plan_int.h"
 #include "xalloc.h"
 
 void
@@ -34,6 +34,7 @@ plan_free(struct plan *plan)
 	free(plan->notify_socket);
 	free(plan->control_socket);
 	free(plan->holder_socket);
+	free(plan->ctl_exe);
 	strv_free(&plan->publish);
 	strv_free(&plan->notices);
 	free(plan);
@@ -462,6 +463,21 @@ resolve_unit(struct config *cfg, struct plan *plan,
 		}
 		strv_split_args(ce->args, &u->argv);
 	}
+	if (ce != NULL && in->boot && in->has_boot_work != NULL &&
+	    plan->mode == BROKER_MODE_SESSION &&
+	    (ce->role == CATALOG_HYPERVISOR || ce->role == CATALOG_MONOLITHIC ||
+	    strcmp(name, "virtnetworkd") == 0 ||
+	    strcmp(name, "virtstoraged") == 0) &&
+	    (uc == NULL || !(uc->set & CFG_KEY_START))) {
+		bool work = in->has_boot_work(name, plan->runtime_dir,
+		    in->arg);
+
+		u->start = work ? START_AT_LAUNCH : START_ON_DEMAND;
+		strv_push(&plan->notices, xasprintf("unit %s: %s (--boot: %s)",
+		    name, work ? "at launch" : "on demand", work ? "there is "
+		    "work to take up: autostart or saved guests, networks or "
+		    "pools" : "nothing to autostart or restore"));
+	}
 	if (uc != NULL) {
 		if (uc->set & CFG_KEY_START)
 			u->start = uc->start;
@@ -545,7 +561,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	return 1;
 }
 
-static void
+void
 plan_add(struct plan *plan, struct unit_spec *u)
 {
 	plan->units = xgrow(plan->units, plan->nunits, sizeof(*plan->units));
@@ -653,6 +669,9 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		plan->mode = cfg->mode;
 	plan->backlog = cfg->backlog;
 	plan->holder_timeout = cfg->holder_timeout;
+	plan->on_shutdown = cfg->on_shutdown;
+	plan->shutdown_timeout = cfg->shutdown_timeout;
+	plan->ctl_exe = in->ctl_exe != NULL ? xstrdup(in->ctl_exe) : NULL;
 	plan->log_syslog = cfg->log_syslog;
 	r = resolve_runtime_dir(cfg, plan, in);
 	if (r < 0)
@@ -670,8 +689,9 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		const struct unit_conf *uc = &cfg->units[i];
 		struct unit_spec u;
 
-		if (catalog_find(uc->name) != NULL)
-			continue;	/* merged above */
+		if (catalog_find(uc->name) != NULL ||
+		    plan_is_user_section(uc))
+			continue;	/* merged above, or a user's broker */
 		r = resolve_unit(cfg, plan, in, NULL, uc, &u, NULL);
 		if (r <= 0) {
 			unit_spec_clear(&u);
@@ -681,6 +701,8 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		}
 		plan_add(plan, &u);
 	}
+	if (plan_users(cfg, plan, in) < 0)
+		err = -EINVAL;
 	r = check_paths(cfg, plan);
 	if (r < 0 || err < 0 || cfg->errors.n > 0) {
 		r = -EINVAL;

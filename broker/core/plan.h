@@ -34,6 +34,8 @@ struct unit_spec {
 	unsigned		 stop_timeout;	/* seconds */
 	bool			 stop_on_exit;
 	bool			 stop_last;	/* virtlogd, virtlockd */
+	bool			 stop_first;	/* users' brokers */
+	char			*user;		/* a user's broker runs as */
 	struct sock_spec	*sockets;	/* in fd order */
 	size_t			 nsockets;
 	unsigned		 start_limit_burst;
@@ -61,6 +63,10 @@ struct plan {
 	unsigned		 holder_timeout; /* s; 0: no fd holder */
 	char			*holder_socket;	/* R/virt-broker-holder-sock */
 	bool			 log_syslog;
+	enum on_shutdown	 on_shutdown;	/* session: guests at shutdown */
+	unsigned		 shutdown_timeout; /* s */
+	char			*ctl_exe;	/* virt-brokerctl, which saves
+						   them; NULL: not found */
 	struct unit_spec	*units;
 	size_t			 nunits;
 	struct strmap		 index;		/* name -> index in units */
@@ -78,6 +84,25 @@ struct plan_input {
 	unsigned long		 uid;		/* for /run/user/UID */
 	bool			 var_run_separate; /* /var/run is not /run */
 	bool			(*is_executable)(const char *path, void *arg);
+	/*
+	 * System mode, [broker] users: the broker's own binary, which each
+	 * user's broker runs, and a group's members (0, or -errno if there
+	 * is no such group).
+	 */
+	const char		*self_exe;
+	/*
+	 * --boot (a user's broker a system broker starts at boot): the
+	 * hypervisor, network and storage daemons start at launch only if
+	 * has_boot_work says there is something to take up (autostart,
+	 * saved guests); else on demand.
+	 */
+	bool			 boot;
+	bool			(*has_boot_work)(const char *unit,
+				    const char *runtime_dir, void *arg);
+	/* virt-brokerctl, for guests at shutdown; NULL: none found */
+	const char		*ctl_exe;
+	int			(*group_members)(const char *group,
+				    struct strv *ret_names, void *arg);
 	void			*arg;
 };
 

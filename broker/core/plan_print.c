@@ -31,6 +31,11 @@ plan_print(const struct plan *plan, FILE *out)
 {
 	fprintf(out, "mode %s\n", broker_mode_name(plan->mode));
 	fprintf(out, "runtime_dir %s\n", plan->runtime_dir);
+	if (plan->mode == BROKER_MODE_SESSION)
+		fprintf(out, "on_shutdown %s (at most %u s, by %s)\n",
+		    on_shutdown_name(plan->on_shutdown), plan->shutdown_timeout,
+		    plan->ctl_exe != NULL ? plan->ctl_exe :
+		    "no virt-brokerctl found: none");
 	for (size_t i = 0; i < plan->publish.n; i++)
 		fprintf(out, "publish %s\n", plan->publish.v[i]);
 	if (plan->mode == BROKER_MODE_SESSION)
@@ -51,6 +56,9 @@ plan_print(const struct plan *plan, FILE *out)
 		fprintf(out, "\tstart_limit %u in %u s, failed_cooldown %u s\n",
 		    u->start_limit_burst, u->start_limit_interval,
 		    u->failed_cooldown);
+		if (u->user != NULL)
+			fprintf(out, "\tuser %s (its session broker, stopped "
+			    "first)\n", u->user);
 		if (u->limit_nofile != 0)
 			print_limit(out, "limit_nofile", u->limit_nofile);
 		if (u->limit_memlock != 0)
@@ -69,7 +77,8 @@ plan_print(const struct plan *plan, FILE *out)
 			    s->group != NULL ? s->group : "");
 			names[j] = s->name;
 		}
-		if (lfd_build_names(names, u->nsockets, &joined) == 0)
+		if (u->nsockets > 0 &&
+		    lfd_build_names(names, u->nsockets, &joined) == 0)
 			fprintf(out, "\tLISTEN_FDNAMES=%s\n", joined);
 		for (size_t j = 0; j < u->env.n; j++)
 			fprintf(out, "\tenv %s\n", u->env.v[j]);

@@ -45,10 +45,10 @@ reexec_state_format(const struct reexec_state *st)
 
 		append(&buf, &len, "unit %s activations=%u reloads=%u "
 		    "ready_ms=%ld since=%lld exited=%d last_status=%d "
-		    "exec_ms=%" PRIu64 " adopted=%ld fails=", u->name,
+		    "exec_ms=%" PRIu64 " adopted=%ld pid=%ld fails=", u->name,
 		    u->activations, u->reloads, u->ready_ms, u->since,
 		    u->exited_once ? 1 : 0, u->last_status, u->exec_ms,
-		    (long)u->adopted_pid);
+		    (long)u->adopted_pid, (long)u->pid);
 		for (unsigned j = 0; j < u->nfail && j < UNIT_MAX_BURST; j++)
 			append(&buf, &len, "%s%" PRIu64, j > 0 ? "," : "",
 			    u->fail_ms[j]);
@@ -135,6 +135,8 @@ parse_field(struct reexec_unit *u, char *f)
 		u->exec_ms = (uint64_t)v;
 	else if (strcmp(f, "adopted") == 0 && v >= 0 && v <= INT32_MAX)
 		u->adopted_pid = (pid_t)v;
+	else if (strcmp(f, "pid") == 0 && v >= 0 && v <= INT32_MAX)
+		u->pid = (pid_t)v;
 	else
 		return false;	/* unknown key, or out of range */
 	return true;

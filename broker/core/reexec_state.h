@@ -7,10 +7,12 @@
  *
  *   virt-broker-state 1
  *   unit NAME activations=N reloads=N ready_ms=N since=N exited=0|1
- *        last_status=N exec_ms=N adopted=PID fails=MS,MS,...
+ *        last_status=N exec_ms=N adopted=PID pid=PID fails=MS,MS,...
  *
- * (adopted: the daemon the broker did not start but watched, 0 if none; a
- * state without it, from a broker before it, reads as 0).
+ * (adopted: the daemon the broker did not start but watched, 0 if none;
+ * pid: its own daemon, 0 if none, which is how a unit without sockets (a
+ * user's broker) finds its child again; a state without them, from a
+ * broker before them, reads as 0).
  *
  * (one line per unit; times: monotonic ms, wall-clock seconds for since).
  */
@@ -38,6 +40,7 @@ struct reexec_unit {
 	int		 last_status;
 	uint64_t	 exec_ms;
 	pid_t		 adopted_pid;	/* 0: none */
+	pid_t		 pid;		/* its daemon; 0: none */
 	unsigned	 nfail;
 	uint64_t	 fail_ms[UNIT_MAX_BURST];
 };

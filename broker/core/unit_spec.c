@@ -23,6 +23,7 @@ unit_spec_clear(struct unit_spec *u)
 	free(u->name);
 	free(u->exec);
 	free(u->log_path);
+	free(u->user);
 	strv_free(&u->argv);
 	strv_free(&u->env);
 	for (size_t i = 0; i < u->nsockets; i++)
@@ -45,6 +46,7 @@ unit_spec_copy(struct unit_spec *dst, const struct unit_spec *src)
 	dst->name = xstrdup(src->name);
 	dst->exec = xstrdup(src->exec);
 	dst->log_path = strdup_or_null(src->log_path);
+	dst->user = strdup_or_null(src->user);
 	memset(&dst->argv, 0, sizeof(dst->argv));
 	memset(&dst->env, 0, sizeof(dst->env));
 	strv_copy(&dst->argv, &src->argv);
@@ -104,7 +106,8 @@ unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b)
 	    a->failed_cooldown == b->failed_cooldown &&
 	    a->limit_nofile == b->limit_nofile &&
 	    a->limit_nofile_hard == b->limit_nofile_hard &&
-	    a->stop_last == b->stop_last &&
+	    a->stop_last == b->stop_last && a->stop_first == b->stop_first &&
+	    str_eq(a->user, b->user) &&
 	    a->limit_memlock == b->limit_memlock && a->log == b->log &&
 	    str_eq(a->log_path, b->log_path) &&
 	    a->log_max_size == b->log_max_size &&

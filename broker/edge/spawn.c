@@ -295,7 +295,29 @@ spawn_child(const struct spawn_args *a)
 	if (a->restore_nofile != NULL &&
 	    setrlimit(RLIMIT_NOFILE, a->restore_nofile) < 0)
 		goto fail;
-	lfd_format_pid(req->pid_slot, (long)getpid());
+	/*
+	 * Root's last act: the user's groups and ids, by raw system calls,
+	 * which change this task alone (glibc's wrappers would signal the
+	 * broker's threads, with which a vfork child shares memory). Then
+	 * the home, entered as the user.
+	 */
+	if (req->creds != NULL) {
+		const struct spawn_creds *c = req->creds;
+
+		if (syscall(SYS_setgroups, c->ngroups, c->groups) < 0 ||
+		    syscall(SYS_setresgid, c->gid, c->gid, c->gid) < 0 ||
+		    syscall(SYS_setresuid, c->uid, c->uid, c->uid) < 0)
+			goto fail;
+		if (getuid() != c->uid || geteuid() != c->uid ||
+		    getegid() != c->gid) {
+			errno = EPERM;
+			goto fail;
+		}
+		if (c->dir == NULL || chdir(c->dir) < 0)
+			(void)!chdir("/");
+	}
+	if (req->pid_slot != NULL)
+		lfd_format_pid(req->pid_slot, (long)getpid());
 	(void)sigprocmask(SIG_SETMASK, &a->none, NULL);
 	execve(req->argv[0], req->argv, req->envp);
 	e = errno;

@@ -11,6 +11,16 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* Whom the daemon runs as, if not as the broker (a user's broker). */
+struct spawn_creds {
+	uid_t		 uid;
+	gid_t		 gid;
+	const gid_t	*groups;	/* supplementary */
+	size_t		 ngroups;
+	const char	*dir;		/* its working directory, entered as
+					 * the user; "/" if it cannot be */
+};
+
 struct spawn_req {
 	char *const	*argv;		/* argv[0] is the absolute path */
 	char *const	*envp;		/* includes a LISTEN_PID slot */
@@ -23,6 +33,7 @@ struct spawn_req {
 	struct rlimit	 nofile;
 	bool		 set_memlock;
 	struct rlimit	 memlock;
+	const struct spawn_creds *creds;	/* NULL: the broker's */
 };
 
 void	spawn_reserve_low(void);

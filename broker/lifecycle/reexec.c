@@ -179,6 +179,7 @@ state_of(const struct supervisor *sup, struct reexec_state *st)
 			.last_status = u->last_status,
 			.exec_ms = u->exec_ms,
 			.adopted_pid = u->adopted_pid,
+			.pid = u->pid,
 			.nfail = u->sm.nfail < UNIT_MAX_BURST ? u->sm.nfail :
 			    UNIT_MAX_BURST,
 		};
@@ -322,9 +323,13 @@ reexec_take_state(struct reexec_state *ret_st)
 	return 1;
 }
 
-/* The child that holds one of u's sockets runs as u's daemon. */
+/*
+ * The child that holds one of u's sockets runs as u's daemon; for a unit
+ * without sockets (a user's broker), the child the old image named.
+ */
 static void
-restore_running(struct unit *u, pid_t *children, size_t nchildren)
+restore_running(struct unit *u, const struct reexec_unit *r, pid_t *children,
+    size_t nchildren)
 {
 	pid_t pid = 0;
 	ino_t ino;
@@ -334,6 +339,10 @@ restore_running(struct unit *u, pid_t *children, size_t nchildren)
 		if (u->socks[j].b.fd >= 0)
 			pid = inherit_child_holding(u->socks[j].b.fd,
 			    children, nchildren);
+	for (size_t j = 0; u->nsocks == 0 && r != NULL && r->pid > 0 &&
+	    pid == 0 && j < nchildren; j++)
+		if (children[j] == r->pid)
+			pid = r->pid;
 	if (pid <= 0)
 		return;
 	ino = inherit_fd_pipe_ino(pid, 2);
@@ -380,7 +389,7 @@ reexec_restore(struct supervisor *sup, const struct reexec_state *st)
 			memcpy(u->sm.fail_ms, r->fail_ms, sizeof(r->fail_ms));
 		}
 		if (u->serving && u->adopted_pid <= 0)
-			restore_running(u, children, nchildren);
+			restore_running(u, r, children, nchildren);
 		/* One adopted before stays adopted (its sockets were kept). */
 		if (r != NULL && r->adopted_pid > 0 && u->pid <= 0 &&
 		    u->adopted_pid <= 0 && u->nsocks > 0 && u->socks[0].b.fd >= 0)

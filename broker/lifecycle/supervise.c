@@ -112,9 +112,13 @@ unit_apply(struct unit *u, const struct unit_step *st)
 	if (st->actions & UNIT_ACT_REFUSE)
 		unit_refuse(u);
 	if ((st->actions & UNIT_ACT_TERM) && u->pid > 0) {
-		log_info("unit %s: stopping pid %ld (SIGTERM)", u->spec.name,
-		    (long)u->pid);
-		unit_signal(u, SIGTERM);
+		/* A user's broker hears of the host's shutdown: SIGPWR. */
+		bool host = u->spec.user != NULL && u->sup->shutdown_intent;
+
+		log_info("unit %s: stopping pid %ld (%s)", u->spec.name,
+		    (long)u->pid, host ? "SIGPWR: the host shuts down" :
+		    "SIGTERM");
+		unit_signal(u, host ? SIGPWR : SIGTERM);
 	}
 	if ((st->actions & UNIT_ACT_KILL) && u->pid > 0) {
 		log_warnx("unit %s: pid %ld still running %u s after SIGTERM; "
@@ -187,7 +191,19 @@ status_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
-/* A daemon the broker waits for that is not a stop_last one. */
+/*
+ * A unit's place in the shutdown order: users' brokers first (they save
+ * their guests while the system daemons still serve), then the daemons,
+ * virtlogd and virtlockd last (libvirt 12.5's order: a hypervisor daemon
+ * saving guests still writes their logs and holds their locks).
+ */
+static int
+stop_rank(const struct unit *u)
+{
+	return u->spec.stop_first ? 0 : u->spec.stop_last ? 2 : 1;
+}
+
+/* A daemon the broker waits for whose stop was not put off. */
 static bool
 others_busy(const struct supervisor *sup)
 {
@@ -202,25 +218,33 @@ others_busy(const struct supervisor *sup)
 }
 
 /*
- * At shutdown: virtlogd and virtlockd (stop_last), if stopped at all, once
- * every other daemon has exited (libvirt 12.5's order: a hypervisor daemon
- * saving guests still writes their logs and holds their locks); then the
- * loop ends once nothing is left to wait for.
+ * At shutdown: once the daemons being stopped have exited, the next rank
+ * of those put off (stop_rank); then the loop ends once nothing is left
+ * to wait for.
  */
-static void
-check_shutdown(struct supervisor *sup)
+void
+sup_check_shutdown(struct supervisor *sup)
 {
+	int next = 3;
+
 	if (!sup->shutting_down)
 		return;
+	for (size_t i = 0; i < sup->nunits; i++) {
+		struct unit *u = sup->units[i];
+
+		if (u->stop_deferred && !unit_has_process(u))
+			u->stop_deferred = false;	/* gone by itself */
+		else if (u->stop_deferred && stop_rank(u) < next)
+			next = stop_rank(u);
+	}
 	if (!others_busy(sup))
 		for (size_t i = 0; i < sup->nunits; i++) {
 			struct unit *u = sup->units[i];
 
-			if (!u->stop_deferred)
+			if (!u->stop_deferred || stop_rank(u) != next)
 				continue;
 			u->stop_deferred = false;
-			if (unit_has_process(u))
-				unit_feed(u, UNIT_EV_STOP, false, false);
+			unit_feed(u, UNIT_EV_STOP, false, false);
 		}
 	if (!sup_busy(sup))
 		ev_break(sup->loop, EVBREAK_ALL);
@@ -259,7 +283,7 @@ child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		unit_feed(u, UNIT_EV_LAUNCH, false, false);
 	}
 	sup->hooks->settle(u);		/* may free u */
-	check_shutdown(sup);
+	sup_check_shutdown(sup);
 }
 
 static void
@@ -433,6 +457,7 @@ unit_free(struct unit *u)
 	unit_unbind(u);
 	ev_timer_stop(loop, &u->timer);
 	ev_child_stop(loop, &u->child);
+	guests_job_clear(u);
 	ev_io_stop(loop, &u->adopt_io);
 	ev_timer_stop(loop, &u->adopt_timer);
 	fd_close(&u->pidfd);
@@ -569,9 +594,18 @@ sup_unit(const struct supervisor *sup, const char *name)
 void
 sup_shutdown(struct supervisor *sup)
 {
+	int first = 3;
+
 	if (sup->shutting_down)
 		return;
 	sup->shutting_down = true;
+	for (size_t i = 0; i < sup->nunits; i++) {
+		const struct unit *u = sup->units[i];
+
+		if (u->serving && unit_has_process(u) && u->spec.stop_on_exit &&
+		    stop_rank(u) < first)
+			first = stop_rank(u);
+	}
 	for (size_t i = 0; i < sup->nunits; i++) {
 		struct unit *u = sup->units[i];
 
@@ -585,15 +619,27 @@ sup_shutdown(struct supervisor *sup)
 			    (long)u->pid);
 			continue;
 		}
-		if (unit_has_process(u) && u->spec.stop_last) {
-			u->stop_deferred = true;	/* check_shutdown() */
+		if (unit_has_process(u) && stop_rank(u) > first) {
+			u->stop_deferred = true;	/* sup_check_shutdown() */
+			continue;
+		}
+		if (guests_job_wanted(u)) {
+			guests_job_start(u);	/* then its STOP */
 			continue;
 		}
 		unit_feed(u, UNIT_EV_STOP, false, false);
 		if (u->sm.state == UNIT_FAILED)
 			ev_timer_stop(sup->loop, &u->timer);
 	}
-	check_shutdown(sup);
+	sup_check_shutdown(sup);
+}
+
+void
+sup_shutdown_for_host(struct supervisor *sup)
+{
+	if (!sup->shutting_down)
+		sup->shutdown_intent = true;
+	sup_shutdown(sup);
 }
 
 /* Does a daemon the broker did not start serve one of the units? */

@@ -84,6 +84,9 @@ struct unit {
 	bool			 exited_once;	/* last_status is meaningful */
 	int			 last_status;	/* wait status of the last exit */
 	int			 exec_errno;	/* of the last failed exec */
+	pid_t			 job_pid;	/* guests-stop, 0: none */
+	ev_child		 job_child;
+	ev_timer		 job_timer;
 };
 
 /*
@@ -113,6 +116,7 @@ struct supervisor {
 	size_t			 nunits;
 	struct strmap		 by_name;	/* name -> struct unit * */
 	bool			 shutting_down;
+	bool			 shutdown_intent; /* the host shuts down */
 };
 
 struct supervisor	*sup_new(struct ev_loop *loop, struct plan *plan,
@@ -138,6 +142,11 @@ void			 sup_socket_names(const struct supervisor *sup,
 			    const char *dir, bool left_only,
 			    struct strv *ret_names, struct strv *ret_owners);
 void			 sup_shutdown(struct supervisor *sup);
+/* The same, as the host shuts down: users' brokers are told (SIGPWR), a
+ * session's guests saved first (on_shutdown). */
+void			 sup_shutdown_for_host(struct supervisor *sup);
+/* A session broker's start: the guests saved at the last shutdown. */
+void			 guests_restore_start(struct supervisor *sup);
 bool			 sup_busy(const struct supervisor *sup);
 bool			 sup_any_adopted(const struct supervisor *sup);
 void			 sup_free(struct supervisor *sup);

@@ -35,8 +35,17 @@ void		 sup_drop_marked(struct supervisor *sup);
 
 /* unit_exec.c */
 int		 unit_spawn(struct unit *u);
+bool		 unit_runs_qemu_driver(const struct unit *u);
 void		 unit_gave_up(struct unit *u);
 void		 unit_close_status(struct unit *u);
+
+/* supervise.c: the loop ends once nothing is left to wait for */
+void		 sup_check_shutdown(struct supervisor *sup);
+
+/* guests.c: a session's guests at the host's shutdown, and after */
+bool		 guests_job_wanted(const struct unit *u);
+void		 guests_job_start(struct unit *u);
+void		 guests_job_clear(struct unit *u);
 
 /* adopt.c */
 void		 unit_adopt(struct unit *u, size_t live);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "daemon_env.h"
 #include "fd.h"
@@ -19,6 +20,7 @@
 #include "proc.h"
 #include "spawn.h"
 #include "supervise_int.h"
+#include "usercred.h"
 #include "xalloc.h"
 
 void
@@ -90,6 +92,44 @@ unit_env(const struct unit *u, struct strv *ret_env)
 	free(names);
 }
 
+/*
+ * A user's broker: who the user is now (the passwd and group databases),
+ * and a clean environment with XDG_RUNTIME_DIR only where /run/user/UID is
+ * the user's own directory (root only stats it; every file operation in
+ * the user's directories is the user's broker's, as the user). 0, or
+ * -errno if the user cannot be run as.
+ */
+static int
+user_env(const struct unit *u, struct usercred *cred,
+    struct spawn_creds *creds, struct strv *ret_env)
+{
+	char run_user[64];
+	struct denv_user who;
+	struct stat st;
+	int r = usercred_lookup(u->spec.user, cred);
+
+	if (r < 0) {
+		errno = -r;
+		log_warn("unit %s: user %s", u->spec.name, u->spec.user);
+		return r;
+	}
+	snprintf(run_user, sizeof(run_user), "/run/user/%lu",
+	    (unsigned long)cred->uid);
+	who.name = cred->name;
+	who.home = cred->home;
+	who.shell = cred->shell;
+	who.xdg_runtime_dir = lstat(run_user, &st) == 0 &&
+	    S_ISDIR(st.st_mode) && st.st_uid == cred->uid &&
+	    (st.st_mode & 077) == 0 ? run_user : NULL;
+	denv_build_user(&u->spec, &who, u->sup->parent_env, ret_env);
+	creds->uid = cred->uid;
+	creds->gid = cred->gid;
+	creds->groups = cred->groups;
+	creds->ngroups = cred->ngroups;
+	creds->dir = cred->home;
+	return 0;
+}
+
 int
 unit_spawn(struct unit *u)
 {
@@ -100,13 +140,21 @@ unit_spawn(struct unit *u)
 		.nfds = u->nsocks,
 		.null_fd = u->sup->null_fd,
 	};
+	struct usercred cred = { 0 };
+	struct spawn_creds creds;
 	bool fresh_pipe;
 	pid_t pid;
 	int r;
 
-	unit_env(u, &env);
+	if (u->spec.user != NULL) {
+		if ((r = user_env(u, &cred, &creds, &env)) < 0)
+			return r;
+		req.creds = &creds;
+	} else {
+		unit_env(u, &env);
+		req.pid_slot = env.v[env.n - 1];
+	}
 	req.envp = strv_array(&env);
-	req.pid_slot = env.v[env.n - 1];
 
 	fresh_pipe = u->log.pipe_rd < 0;
 	req.out_fd = dlog_pipe(&u->log);
@@ -131,6 +179,7 @@ unit_spawn(struct unit *u)
 	}
 	dlog_handed_over(&u->log);	/* the daemon's, or no one's: EOF */
 	strv_free(&env);
+	usercred_clear(&cred);
 	if (r < 0) {
 		errno = -r;
 		log_warn("unit %s: cannot start", u->spec.name);
@@ -152,8 +201,8 @@ unit_spawn(struct unit *u)
 }
 
 /* Does the unit's daemon load the QEMU driver, whose driver.pid it takes? */
-static bool
-runs_qemu_driver(const struct unit *u)
+bool
+unit_runs_qemu_driver(const struct unit *u)
 {
 	const char *base = strrchr(u->spec.exec, '/');
 
@@ -172,7 +221,7 @@ driver_pid_hint(const struct unit *u, char *buf, size_t size)
 	pid_t pid;
 
 	buf[0] = '\0';
-	if (!runs_qemu_driver(u))
+	if (!unit_runs_qemu_driver(u))
 		return;
 	snprintf(path, sizeof(path), "%s/qemu/run/driver.pid",
 	    u->sup->plan->runtime_dir);

@@ -133,8 +133,8 @@ h_setup(struct harness *h)
 }
 
 /* Copies a file (a binary to run as another uid), with mode. */
-static void
-copy_file(const char *from, const char *to, mode_t mode)
+void
+h_copy_file(const char *from, const char *to, mode_t mode)
 {
 	char buf[65536];
 	int in = open(from, O_RDONLY | O_CLOEXEC), out;
@@ -278,7 +278,7 @@ h_spawn_broker(struct harness *h, int ready_fd)
 			argv[argc++] = tok;
 	}
 	argv[argc++] = (char *)broker;
-	argv[argc++] = (char *)"--session";
+	argv[argc++] = (char *)(h->system ? "--system" : "--session");
 	argv[argc++] = (char *)"-v";
 	argv[argc++] = (char *)"-f";
 	argv[argc++] = h->conf;
@@ -645,7 +645,7 @@ h_ctl_as(int uid, char *out, size_t size, const char *const *args)
 		 */
 		snprintf(copy, sizeof(copy), "%s/virt-brokerctl", H.dir);
 		if (access(copy, X_OK) != 0)
-			copy_file(argv[0], copy, 0755);
+			h_copy_file(argv[0], copy, 0755);
 		argv[0] = copy;
 	}
 	argv[n++] = "--session";

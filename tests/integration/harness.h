@@ -22,6 +22,7 @@ struct harness {
 	char	log[300];	/* the broker's stderr */
 	pid_t	broker;
 	long	nofile;		/* > 0: the broker's RLIMIT_NOFILE */
+	bool	system;		/* --system instead of --session */
 };
 
 /* The test's harness; h_fixture_setup/teardown make and remove it. */
@@ -38,6 +39,7 @@ void	 h_teardown(struct harness *h);
 void	 h_write_conf(struct harness *h, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 char	*h_path(const struct harness *h, const char *name);
+void	 h_copy_file(const char *from, const char *to, mode_t mode);
 const char *h_fake_daemon(void);
 int	 h_start_broker(struct harness *h);
 pid_t	 h_spawn_broker(struct harness *h, int ready_fd);
