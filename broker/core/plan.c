@@ -561,7 +561,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	return 1;
 }
 
-void
+static void
 plan_add(struct plan *plan, struct unit_spec *u)
 {
 	plan->units = xgrow(plan->units, plan->nunits, sizeof(*plan->units));
@@ -701,8 +701,16 @@ plan_build(struct config *cfg, const struct plan_input *in,
 		}
 		plan_add(plan, &u);
 	}
-	if (plan_users(cfg, plan, in) < 0)
-		err = -EINVAL;
+	{
+		struct unit_spec *users;
+		size_t nusers;
+
+		if (plan_users(cfg, plan, in, &users, &nusers) < 0)
+			err = -EINVAL;
+		for (size_t i = 0; i < nusers; i++)
+			plan_add(plan, &users[i]);
+		free(users);
+	}
 	r = check_paths(cfg, plan);
 	if (r < 0 || err < 0 || cfg->errors.n > 0) {
 		r = -EINVAL;

@@ -7,16 +7,16 @@
 
 #include "plan.h"
 
-/* Appends u (whose contents plan takes) to plan's units. */
-void	plan_add(struct plan *plan, struct unit_spec *u);
 /*
  * System mode: one unit user@NAME per user [broker] users names (groups
- * expanded by in->group_members), running in->self_exe --session as that
- * user; sections [user@NAME] change their defaults. Returns 0 or -EINVAL
- * (errors recorded in cfg).
+ * expanded by in->group_members), running in->self_exe --session --boot
+ * as that user; sections [user@NAME] change their defaults. The units
+ * (the caller adds them to the plan, and frees the array) in ret_units.
+ * Returns 0 or -EINVAL (errors recorded in cfg).
  */
 int	plan_users(struct config *cfg, struct plan *plan,
-	    const struct plan_input *in);
+	    const struct plan_input *in, struct unit_spec **ret_units,
+	    size_t *ret_n);
 /* Is uc a [user@NAME] section (not a daemon's)? */
 bool	plan_is_user_section(const struct unit_conf *uc);
 

@@ -144,10 +144,14 @@ check_section(struct config *cfg, const struct unit_conf *uc,
 
 int
 plan_users(struct config *cfg, struct plan *plan,
-    const struct plan_input *in)
+    const struct plan_input *in, struct unit_spec **ret_units,
+    size_t *ret_n)
 {
 	struct strv users = { 0 };
 	int err = 0;
+
+	*ret_units = NULL;
+	*ret_n = 0;
 
 	if (plan->mode != BROKER_MODE_SYSTEM) {
 		if (cfg->users.n > 0) {
@@ -188,7 +192,8 @@ plan_users(struct config *cfg, struct plan *plan,
 			unit_spec_clear(&u);
 			continue;
 		}
-		plan_add(plan, &u);
+		*ret_units = xgrow(*ret_units, *ret_n, sizeof(**ret_units));
+		(*ret_units)[(*ret_n)++] = u;
 	}
 	strv_free(&users);
 	return err;

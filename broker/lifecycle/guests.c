@@ -50,8 +50,8 @@ run_helper(const struct supervisor *sup, char *const *argv)
 	_exit(127);
 }
 
-bool
-guests_job_wanted(const struct unit *u)
+static bool
+job_wanted(const struct unit *u)
 {
 	const struct plan *plan = u->sup->plan;
 
@@ -103,8 +103,8 @@ job_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	job_done(u, "cut short");
 }
 
-void
-guests_job_start(struct unit *u)
+static void
+job_start(struct unit *u)
 {
 	const struct plan *plan = u->sup->plan;
 	char *timeout = xasprintf("%u", plan->shutdown_timeout);
@@ -142,11 +142,13 @@ guests_job_start(struct unit *u)
 	ev_timer_start(u->sup->loop, &u->job_timer);
 }
 
-void
-guests_job_clear(struct unit *u)
+bool
+guests_first(struct unit *u)
 {
-	ev_child_stop(u->sup->loop, &u->job_child);
-	ev_timer_stop(u->sup->loop, &u->job_timer);
+	if (!job_wanted(u))
+		return false;
+	job_start(u);
+	return true;
 }
 
 static void

@@ -241,4 +241,5 @@ const struct sup_hooks sup_lifecycle_hooks = {
 	.adopt = unit_adopt,
 	.adopt_published = unit_adopt_published,
 	.settle = unit_settle,
+	.guests_first = guests_first,
 };

@@ -457,7 +457,8 @@ unit_free(struct unit *u)
 	unit_unbind(u);
 	ev_timer_stop(loop, &u->timer);
 	ev_child_stop(loop, &u->child);
-	guests_job_clear(u);
+	ev_child_stop(loop, &u->job_child);	/* guests.c's, if any */
+	ev_timer_stop(loop, &u->job_timer);
 	ev_io_stop(loop, &u->adopt_io);
 	ev_timer_stop(loop, &u->adopt_timer);
 	fd_close(&u->pidfd);
@@ -623,10 +624,9 @@ sup_shutdown(struct supervisor *sup)
 			u->stop_deferred = true;	/* sup_check_shutdown() */
 			continue;
 		}
-		if (guests_job_wanted(u)) {
-			guests_job_start(u);	/* then its STOP */
-			continue;
-		}
+		if (sup->hooks->guests_first != NULL &&
+		    sup->hooks->guests_first(u))
+			continue;		/* then its STOP, by guests.c */
 		unit_feed(u, UNIT_EV_STOP, false, false);
 		if (u->sm.state == UNIT_FAILED)
 			ev_timer_stop(sup->loop, &u->timer);

@@ -91,17 +91,21 @@ struct unit {
 
 /*
  * What supervise.c asks of the files above it, which call into it: adopting
- * a daemon that serves a unit's socket already (adopt.c) and settling a
- * unit whose daemon exited after a reload changed or removed it (reload.c).
+ * a daemon that serves a unit's socket already (adopt.c), settling a
+ * unit whose daemon exited after a reload changed or removed it (reload.c)
+ * and a session's guests at the host's shutdown (guests.c).
  * Given to sup_new, so that the calls between the files run one way.
  */
 struct sup_hooks {
 	void	(*adopt)(struct unit *u, size_t live);
 	bool	(*adopt_published)(struct unit *u);
 	void	(*settle)(struct unit *u);		/* may free u */
+	/* The host shuts down: true if u's guests are being saved first
+	 * (guests.c), which then stops u itself. */
+	bool	(*guests_first)(struct unit *u);
 };
 
-/* adopt.c's and reload.c's (defined in reload.c, above both). */
+/* adopt.c's, reload.c's and guests.c's (defined in reload.c, above them). */
 extern const struct sup_hooks sup_lifecycle_hooks;
 
 struct supervisor {

@@ -42,10 +42,8 @@ void		 unit_close_status(struct unit *u);
 /* supervise.c: the loop ends once nothing is left to wait for */
 void		 sup_check_shutdown(struct supervisor *sup);
 
-/* guests.c: a session's guests at the host's shutdown, and after */
-bool		 guests_job_wanted(const struct unit *u);
-void		 guests_job_start(struct unit *u);
-void		 guests_job_clear(struct unit *u);
+/* guests.c: a session's guests at the host's shutdown (a hook) */
+bool		 guests_first(struct unit *u);
 
 /* adopt.c */
 void		 unit_adopt(struct unit *u, size_t live);
