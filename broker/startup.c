@@ -231,7 +231,7 @@ var_run_separate(void)
 	    a.st_ino != b.st_ino);
 }
 
-/* Does dir hold a non-empty regular file whose name ends in one of sfx? */
+/* Does dir hold a regular file (or a link to one) whose name ends in sfx? */
 static bool
 dir_has(const char *dir, const char *const *sfx)
 {
@@ -246,9 +246,11 @@ dir_has(const char *dir, const char *const *sfx)
 			size_t sl = strlen(sfx[i]);
 			struct stat st;
 
+			/* libvirt's autostart entries are links to the
+			 * definition: followed (the user's own, as the user) */
 			found = len > sl && strcmp(de->d_name + len - sl,
 			    sfx[i]) == 0 && fstatat(dirfd(d), de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+			    0) == 0 && S_ISREG(st.st_mode);
 		}
 	}
 	if (d != NULL)

@@ -210,8 +210,8 @@ others_busy(const struct supervisor *sup)
 	for (size_t i = 0; i < sup->nunits; i++) {
 		const struct unit *u = sup->units[i];
 
-		if (unit_has_process(u) && !u->left_running &&
-		    !u->stop_deferred)
+		if ((unit_has_process(u) && !u->left_running &&
+		    !u->stop_deferred) || u->job_pid > 0)
 			return true;
 	}
 	return false;
@@ -657,8 +657,9 @@ bool
 sup_busy(const struct supervisor *sup)
 {
 	for (size_t i = 0; i < sup->nunits; i++)
-		if (unit_has_process(sup->units[i]) &&
-		    !sup->units[i]->left_running)
+		if ((unit_has_process(sup->units[i]) &&
+		    !sup->units[i]->left_running) ||
+		    sup->units[i]->job_pid > 0)	/* guests still saving */
 			return true;
 	return false;
 }

@@ -34,6 +34,7 @@ SHUTDOWN_TIMEOUT=120	# s: the users' on_shutdown bound
 
 [[ $# == 1 ]] || { echo "usage: $0 BROKER_BINARY" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || skip "users' brokers need root"
+BROKER=$(realpath "$1")
 command -v qemu-system-x86_64 >/dev/null ||
 	skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 find_libvirt_prefix
@@ -223,6 +224,8 @@ for u in "${USERS[@]}"; do
 	log "1. $u's autostart guest is running $(($(now_ms) - t0)) ms after the system broker's start"
 done
 for u in "${USERS[@]}"; do
+	user_log "$u" | grep -q "unit virtqemud: at launch (--boot: there is work" ||
+		die "$u's broker did not start virtqemud at launch for its autostart guest"
 	pgrep -u "$u" -x virtqemud >/dev/null || die "no virtqemud of $u"
 	[[ $(pgrep -u "$u" -x virtqemud | wc -l) == 1 ]] || die "two virtqemud of $u"
 	ub=$(pgrep -u "$u" -x virt-broker | head -n 1)
@@ -277,6 +280,20 @@ done
 grep -q "SIGPWR: the host shuts down" <(cat "$OUTER_ROOT"/log/user@*.log) ||
 	die "the users' brokers were not told of the shutdown"
 pgrep -u "${USERS[0]}" -x virt-broker >/dev/null && die "${USERS[0]}'s broker runs on"
+# The rest of the host's shutdown: init kills what is left (virtlogd, which
+# the broker leaves running for guests' logs, and the users' fd holders).
+for u in "${USERS[@]}"; do
+	left=$(pgrep -u "$u" -l | tr '\n' ' ')
+	for p in $(pgrep -u "$u"); do
+		case $(ps -o comm= -p "$p") in
+		virtlogd | virtlockd | vb-holder) ;;
+		*) die "$u's $(ps -o pid=,args= -p "$p") outlived its broker" ;;
+		esac
+	done
+	pkill -KILL -u "$u" || true
+	wait_for_gone_user "$u"
+	log "2. what the host's shutdown kills of $u: ${left:-nothing}"
+done
 
 # ---- 3. the next boot
 for u in "${USERS[@]}"; do
