@@ -66,6 +66,13 @@ rc() {	# ACTION: the script's exit status, its output on stderr
 	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$T" "$script" "$1" >&2 || r=$?
 	echo "$r"
 }
+# The same with RUNLEVEL, as rc exports it.
+rc_env() {	# ACTION
+	local r=0
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$T" RUNLEVEL="$RUNLEVEL" \
+		"$script" "$1" >&2 || r=$?
+	echo "$r"
+}
 sock=$T/.cache/libvirt/sock-a
 
 [[ $(rc status) == 3 ]] || die "status before start is not 3"
@@ -107,5 +114,10 @@ log "stop: broker $pid gone when it returned"
 log "second stop: exit 0; status 3"
 [[ $(rc restart) == 0 ]] || die "restart of a stopped broker failed"
 [[ $(rc status) == 0 ]] || die "status after restart is not 0"
-[[ $(rc stop) == 0 ]] || die "stop after restart failed"
+pid=$(<"$T/broker.pid")
+# rc's stop at runlevel 0: SIGPWR, the host's shutdown (which the broker
+# says in its log, here syslog: its status answer is enough); then gone.
+[[ $(RUNLEVEL=0 rc_env stop) == 0 ]] || die "stop at runlevel 0 failed"
+pid_gone "$pid" || die "stop at runlevel 0 returned while broker $pid runs"
+log "stop at runlevel 0 (SIGPWR): broker $pid gone when it returned"
 log "ok"
