@@ -435,17 +435,7 @@ resolve_unit(struct config *cfg, struct plan *plan,
 	const char *name = ce != NULL ? ce->name : uc != NULL ? uc->name : "?";
 	int line = uc != NULL ? uc->line : 0;
 
-	memset(u, 0, sizeof(*u));
-	u->start = START_ON_DEMAND;
-	u->restart = RESTART_ON_FAILURE;
-	u->stop_timeout = CFG_DEFAULT_STOP_TIMEOUT;
-	u->stop_on_exit = true;
-	u->start_limit_burst = CFG_DEFAULT_START_LIMIT_BURST;
-	u->start_limit_interval = CFG_DEFAULT_START_LIMIT_INTERVAL;
-	u->failed_cooldown = CFG_DEFAULT_FAILED_COOLDOWN;
-	u->log = DAEMON_LOG_FILE;
-	u->log_max_size = CFG_DEFAULT_LOG_MAX_SIZE;
-	u->log_keep = CFG_DEFAULT_LOG_KEEP;
+	unit_spec_defaults(u);
 	if (ce != NULL) {
 		u->limit_nofile = catalog_nofile(ce);
 		u->limit_nofile_hard = PLAN_NOFILE_HARD;
@@ -479,37 +469,11 @@ resolve_unit(struct config *cfg, struct plan *plan,
 		    "pools" : "nothing to autostart or restore"));
 	}
 	if (uc != NULL) {
-		if (uc->set & CFG_KEY_START)
-			u->start = uc->start;
-		if (uc->set & CFG_KEY_RESTART)
-			u->restart = uc->restart;
-		if (uc->set & CFG_KEY_STOP_TIMEOUT)
-			u->stop_timeout = uc->stop_timeout;
-		if (uc->set & CFG_KEY_STOP_ON_EXIT)
-			u->stop_on_exit = uc->stop_on_exit;
-		if (uc->set & CFG_KEY_START_LIMIT_BURST)
-			u->start_limit_burst = uc->start_limit_burst;
-		if (uc->set & CFG_KEY_START_LIMIT_INTERVAL)
-			u->start_limit_interval = uc->start_limit_interval;
-		if (uc->set & CFG_KEY_FAILED_COOLDOWN)
-			u->failed_cooldown = uc->failed_cooldown;
-		if (uc->set & CFG_KEY_LIMIT_NOFILE) {
-			u->limit_nofile = uc->limit_nofile;
-			u->limit_nofile_hard = uc->limit_nofile_hard;
-		}
-		if (uc->set & CFG_KEY_LIMIT_MEMLOCK)
-			u->limit_memlock = uc->limit_memlock;
-		if (uc->set & CFG_KEY_DAEMON_LOG)
-			u->log = uc->log;
-		if (uc->set & CFG_KEY_LOG_MAX_SIZE)
-			u->log_max_size = uc->log_max_size;
-		if (uc->set & CFG_KEY_LOG_KEEP)
-			u->log_keep = uc->log_keep;
+		unit_spec_apply(u, uc);
 		if (uc->set & CFG_KEY_ARGS) {
 			strv_free(&u->argv);
 			strv_copy(&u->argv, &uc->args);
 		}
-		strv_copy(&u->env, &uc->env);
 		if (uc->exec != NULL)
 			u->exec = xstrdup(uc->exec);
 	}

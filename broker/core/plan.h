@@ -112,6 +112,10 @@ void	 plan_free(struct plan *plan);
 void	 plan_print(const struct plan *plan, FILE *out);
 const struct unit_spec *plan_find(const struct plan *plan, const char *name);
 void	 plan_release_units(struct plan *plan);
+/* The defaults every unit starts from; the scalar keys and env lines a
+ * section set, over them (exec, args and sockets are the caller's). */
+void	 unit_spec_defaults(struct unit_spec *u);
+void	 unit_spec_apply(struct unit_spec *u, const struct unit_conf *uc);
 void	 unit_spec_copy(struct unit_spec *dst, const struct unit_spec *src);
 void	 unit_spec_clear(struct unit_spec *u);
 bool	 unit_spec_same_sockets(const struct unit_spec *a,

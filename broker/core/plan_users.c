@@ -76,7 +76,7 @@ static void
 user_unit(const struct plan *plan, const struct plan_input *in,
     const char *user, const struct unit_conf *uc, struct unit_spec *u)
 {
-	memset(u, 0, sizeof(*u));
+	unit_spec_defaults(u);
 	u->name = xasprintf(CFG_USER_UNIT_PREFIX "%s", user);
 	u->user = xstrdup(user);
 	u->exec = xstrdup(in->self_exe);
@@ -86,35 +86,9 @@ user_unit(const struct plan *plan, const struct plan_input *in,
 	u->start = START_AT_LAUNCH;
 	u->restart = RESTART_ALWAYS;
 	u->stop_timeout = CFG_DEFAULT_USER_STOP_TIMEOUT;
-	u->stop_on_exit = true;
 	u->stop_first = true;
-	u->start_limit_burst = CFG_DEFAULT_START_LIMIT_BURST;
-	u->start_limit_interval = CFG_DEFAULT_START_LIMIT_INTERVAL;
-	u->failed_cooldown = CFG_DEFAULT_FAILED_COOLDOWN;
-	u->log = DAEMON_LOG_FILE;
-	u->log_max_size = CFG_DEFAULT_LOG_MAX_SIZE;
-	u->log_keep = CFG_DEFAULT_LOG_KEEP;
-	if (uc != NULL) {
-		if (uc->set & CFG_KEY_START)
-			u->start = uc->start;
-		if (uc->set & CFG_KEY_RESTART)
-			u->restart = uc->restart;
-		if (uc->set & CFG_KEY_STOP_TIMEOUT)
-			u->stop_timeout = uc->stop_timeout;
-		if (uc->set & CFG_KEY_START_LIMIT_BURST)
-			u->start_limit_burst = uc->start_limit_burst;
-		if (uc->set & CFG_KEY_START_LIMIT_INTERVAL)
-			u->start_limit_interval = uc->start_limit_interval;
-		if (uc->set & CFG_KEY_FAILED_COOLDOWN)
-			u->failed_cooldown = uc->failed_cooldown;
-		if (uc->set & CFG_KEY_DAEMON_LOG)
-			u->log = uc->log;
-		if (uc->set & CFG_KEY_LOG_MAX_SIZE)
-			u->log_max_size = uc->log_max_size;
-		if (uc->set & CFG_KEY_LOG_KEEP)
-			u->log_keep = uc->log_keep;
-		strv_copy(&u->env, &uc->env);
-	}
+	if (uc != NULL)
+		unit_spec_apply(u, uc);	/* check_section: only USER_KEYS */
 	if (u->log == DAEMON_LOG_FILE)
 		u->log_path = xasprintf("%s/%s.log", plan->log_dir, u->name);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Pure: a unit's spec as a value: clear, deep copy, and the comparisons a
- * reload uses to tell what changed.
+ * Pure: a unit's spec as a value: its defaults and a section's keys over
+ * them, clear, deep copy, and the comparisons a reload uses to tell what
+ * changed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,52 @@ unit_spec_equal(const struct unit_spec *a, const struct unit_spec *b)
 	    str_eq(a->log_path, b->log_path) &&
 	    a->log_max_size == b->log_max_size &&
 	    a->log_keep == b->log_keep && unit_spec_same_sockets(a, b);
+}
+
+void
+unit_spec_defaults(struct unit_spec *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->start = START_ON_DEMAND;
+	u->restart = RESTART_ON_FAILURE;
+	u->stop_timeout = CFG_DEFAULT_STOP_TIMEOUT;
+	u->stop_on_exit = true;
+	u->start_limit_burst = CFG_DEFAULT_START_LIMIT_BURST;
+	u->start_limit_interval = CFG_DEFAULT_START_LIMIT_INTERVAL;
+	u->failed_cooldown = CFG_DEFAULT_FAILED_COOLDOWN;
+	u->log = DAEMON_LOG_FILE;
+	u->log_max_size = CFG_DEFAULT_LOG_MAX_SIZE;
+	u->log_keep = CFG_DEFAULT_LOG_KEEP;
+}
+
+void
+unit_spec_apply(struct unit_spec *u, const struct unit_conf *uc)
+{
+	if (uc->set & CFG_KEY_START)
+		u->start = uc->start;
+	if (uc->set & CFG_KEY_RESTART)
+		u->restart = uc->restart;
+	if (uc->set & CFG_KEY_STOP_TIMEOUT)
+		u->stop_timeout = uc->stop_timeout;
+	if (uc->set & CFG_KEY_STOP_ON_EXIT)
+		u->stop_on_exit = uc->stop_on_exit;
+	if (uc->set & CFG_KEY_START_LIMIT_BURST)
+		u->start_limit_burst = uc->start_limit_burst;
+	if (uc->set & CFG_KEY_START_LIMIT_INTERVAL)
+		u->start_limit_interval = uc->start_limit_interval;
+	if (uc->set & CFG_KEY_FAILED_COOLDOWN)
+		u->failed_cooldown = uc->failed_cooldown;
+	if (uc->set & CFG_KEY_LIMIT_NOFILE) {
+		u->limit_nofile = uc->limit_nofile;
+		u->limit_nofile_hard = uc->limit_nofile_hard;
+	}
+	if (uc->set & CFG_KEY_LIMIT_MEMLOCK)
+		u->limit_memlock = uc->limit_memlock;
+	if (uc->set & CFG_KEY_DAEMON_LOG)
+		u->log = uc->log;
+	if (uc->set & CFG_KEY_LOG_MAX_SIZE)
+		u->log_max_size = uc->log_max_size;
+	if (uc->set & CFG_KEY_LOG_KEEP)
+		u->log_keep = uc->log_keep;
+	strv_copy(&u->env, &uc->env);
 }

@@ -484,17 +484,21 @@ assert_qemud_max() {
 	log "at most $max virtqemud ran at any time"
 }
 
+# guest_xml [DISK [UUID]]: the test's guest, its disk $T/disk.img unless
+# DISK; a UUID of its own if given (a definition written by hand).
 guest_xml() {
+	local disk=${1:-$T/disk.img} uuid=${2:+<uuid>$2</uuid>}
 	cat <<EOF
 <domain type='qemu'>
-  <name>$GUEST</name>
+  <name>$GUEST</name>${uuid:+
+  $uuid}
   <memory unit='MiB'>64</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
   <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
-      <source file='$T/disk.img'/>
+      <source file='$disk'/>
       <target dev='vda' bus='virtio'/>
     </disk>
     <serial type='pty'/>
@@ -518,7 +522,7 @@ need_modular_qemu() {
 # disk) defined and started through CLIENT (vsh, vsh_xdg, vsys, ...).
 define_and_start_guest() {
 	truncate -s 1M "$T/disk.img"
-	guest_xml >"$T/guest.xml"
+	guest_xml "$T/disk.img" >"$T/guest.xml"
 	"$1" define "$T/guest.xml" >/dev/null || die "virsh define failed"
 	"$1" start "$GUEST" >/dev/null || die "virsh start failed"
 }

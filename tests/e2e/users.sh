@@ -113,24 +113,7 @@ for u in "${USERS[@]}"; do
 		printf '[broker]\nsearch_path = $PREFIX/sbin\n' > ~/.config/virt-broker/virt-broker.conf &&
 		echo 'max_core = 0' > ~/.config/libvirt/qemu.conf &&
 		truncate -s 1M ~/img/disk.img"
-	cat >"$OUTER_ROOT/$u.xml" <<EOF
-<domain type='qemu'>
-  <name>$GUEST</name>
-  <uuid>$uuid</uuid>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$home/img/disk.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <serial type='pty'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-EOF
+	guest_xml "$home/img/disk.img" "$uuid" >"$OUTER_ROOT/$u.xml"
 	chmod 0644 "$OUTER_ROOT/$u.xml"
 	as "$u" "cp $OUTER_ROOT/$u.xml ~/.config/libvirt/qemu/$GUEST.xml &&
 		ln -s ../$GUEST.xml ~/.config/libvirt/qemu/autostart/$GUEST.xml"

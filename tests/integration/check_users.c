@@ -185,6 +185,24 @@ proc_environ(pid_t pid, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
+/* Where needle is in file (its first 64 KiB, now), or -1. */
+static long
+file_offset(const char *file, const char *needle)
+{
+	char buf[65536];
+	FILE *fp = fopen(file, "r");
+	size_t n;
+	char *at;
+
+	if (fp == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	at = strstr(buf, needle);
+	return at != NULL ? at - buf : -1;
+}
+
 START_TEST(the_users_broker_runs_as_the_user_with_a_login_environment)
 {
 	char want[600], env[8192], cwd[300], *sys_q = h_path(&H, "sys/"
@@ -318,19 +336,10 @@ static bool user_log_has(const char *needle);
 static long
 user_log_offset(const char *needle)
 {
-	char path[400], buf[65536];
-	FILE *fp;
-	size_t n;
-	char *at;
+	char path[400];
 
 	snprintf(path, sizeof(path), "%s/log/user@" USER ".log", H.dir);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	at = strstr(buf, needle);
-	return at != NULL ? at - buf : -1;
+	return file_offset(path, needle);
 }
 
 /*
@@ -384,17 +393,7 @@ END_TEST
 static long
 log_offset(const char *needle)
 {
-	char buf[65536];
-	FILE *fp = fopen(H.log, "r");
-	size_t n;
-	char *at;
-
-	ck_assert_ptr_nonnull(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	at = strstr(buf, needle);
-	return at != NULL ? at - buf : -1;
+	return file_offset(H.log, needle);
 }
 
 START_TEST(at_shutdown_the_users_broker_stops_before_the_system_daemons)
