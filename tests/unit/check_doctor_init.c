@@ -134,6 +134,65 @@ START_TEST(nothing_enabled_is_one_ok_line)
 }
 END_TEST
 
+/* root/rel with text (its directories made). */
+static void
+write_file(const char *rel, const char *text)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	(void)unlink(path);	/* written again */
+	make(rel, false);	/* the directories; then the file itself */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* A made-up /proc: pid 1 is init, libvirtd and virtlogd its children, a
+ * virtqemud another's (a client's autospawn, the daemons check's). */
+static void
+fake_proc(const char *init)
+{
+	write_file("proc/1/comm", init);
+	write_file("proc/1/stat", "1 (init) S 0 1 1 0\n");
+	write_file("proc/200/comm", "libvirtd\n");
+	write_file("proc/200/stat", "200 (libvirtd) S 1 200 200 0\n");
+	write_file("proc/201/comm", "virtlogd\n");
+	write_file("proc/201/stat", "201 (virtlogd) S 1 201 201 0\n");
+	write_file("proc/300/comm", "virtqemud\n");
+	write_file("proc/300/stat", "300 (virtqemud) S 299 300 300 0\n");
+}
+
+/* Guix: what Shepherd's libvirt-service-type and virtlog-service-type
+ * run, with the config change; the same daemons under another init are
+ * not said (their services are found where that init enables them). */
+START_TEST(shepherds_libvirt_daemons_with_the_config_change)
+{
+	struct doctor d = { 0 };
+
+	fake_proc("shepherd\n");
+	doctor_init_services(&d, root);
+	ck_assert_uint_eq(d.n, 2);
+	assert_fix(&d, "Shepherd runs libvirtd (pid 200): Guix's "
+	    "libvirt-service-type", "remove (service libvirt-service-type ...) "
+	    "and (service virtlog-service-type) from your operating-system's "
+	    "services, keep virt-broker-service-type, then sudo guix system "
+	    "reconfigure /etc/config.scm");
+	ck_assert_ptr_nonnull(find(&d, "Shepherd runs virtlogd (pid 201): "
+	    "Guix's virtlog-service-type"));
+	ck_assert_int_eq(doctor_exit_status(&d), 1);
+	doctor_free(&d);
+	memset(&d, 0, sizeof(d));
+	write_file("proc/1/comm", "runit\n");
+	doctor_init_services(&d, root);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_int_eq(d.v[0].level, DOCTOR_OK);
+	doctor_free(&d);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -145,6 +204,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, each_init_systems_enabled_service_with_its_fix);
 	tcase_add_test(tc, nothing_enabled_is_one_ok_line);
+	tcase_add_test(tc, shepherds_libvirt_daemons_with_the_config_change);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
