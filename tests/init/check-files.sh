@@ -57,7 +57,7 @@ check_sh "$init/profile/virt-broker-autostart"
 # The system runit service waits for dbus (its daemons' polkit needs the
 # bus) where a dbus service exists, and only there: its run script, with a
 # stand-in sv on PATH answering as runit's does and the broker replaced by
-# a stub that says it started.
+# a stand-in daemon that says it started.
 sv_t=$(mktemp -d)
 printf '#!/bin/sh\necho started\n' >"$sv_t/broker"
 # shellcheck disable=SC2016 # expanded by the stand-in, from its environment
@@ -108,7 +108,7 @@ grep -q -- '--ready-fd 3' "$init/s6/virt-broker/run" ||
 
 # Debian's Guile 3.0 reads every form until EOF, as installed. The files
 # use Guix's modules ((gnu services), (guix gexp)), which Debian does not
-# ship: init-guix (guix.sh) evaluates them against stubs; here they are
+# ship: init-guix (guix.sh) evaluates them against stand-ins; here they are
 # parsed only. Guix's reader adds #~ (gexp), #$ (ungexp) and #+: registered
 # here the way (guix gexp) does.
 read_all='

@@ -1,10 +1,10 @@
 ;; SPDX-License-Identifier: MIT
-;; Evaluates guix.scm and the Shepherd service files against the stub
-;; modules of tests/init/guix-stubs (see guix.sh for what that can and
+;; Evaluates guix.scm and the Shepherd service files against the stand-ins
+;; modules of tests/init/guix-standins (see guix.sh for what that can and
 ;; cannot show), then runs the services' start, stop and reload code with
-;; the stub (shepherd service) and a stub passwd/group database.
+;; the stand-in (shepherd service) and a stand-in passwd/group database.
 ;;
-;;   guile -L guix-stubs --no-auto-compile guix-eval.scm SRC BROKER TMP
+;;   guile -L guix-standins --no-auto-compile guix-eval.scm SRC BROKER TMP
 ;;
 ;; SRC: the source tree; BROKER: the built virt-broker, which parses the
 ;; generated configuration files (-n); TMP: an empty scratch directory.
@@ -144,7 +144,7 @@
   (eval (gexp->sexp g) sandbox))
 
 (define (calls-named name)
-  (filter (lambda (c) (eq? (car c) name)) (stub-calls)))
+  (filter (lambda (c) (eq? (car c) name)) (standin-calls)))
 
 ;; The arguments of the last make-forkexec-constructor call: (command
 ;; . keywords), or #f.
@@ -154,7 +154,7 @@
     (_ #f)))
 
 (define (grace-period-of stop-gexp)
-  (stub-reset!)
+  (standin-reset!)
   (let ((destructor (run-gexp stop-gexp)))
     (match (calls-named 'make-kill-destructor)
       (((_ signal #:grace-period grace)) (values destructor grace))
@@ -295,7 +295,7 @@ as libvirt-service-type does"
 (define system-config-file
   (etc-file system-etc "virt-broker/virt-broker.conf"))
 
-;; /etc/qemu/firmware: its builder run with the stub (guix build union).
+;; /etc/qemu/firmware: its builder run with the stand-in (guix build union).
 (define (firmware-union etc)
   ;; The inputs union-build gets, or #f.
   (let ((file (etc-file etc "qemu/firmware")))
@@ -333,7 +333,7 @@ as libvirt-service-type does"
                        (string-append (fake-store-path "ovmf-aarch64-202408")
                                       "/share/qemu/firmware")))))
 
-(stub-reset!)
+(standin-reset!)
 (define system-start (run-gexp (shepherd-service-start system-svc)))
 (match (last-forkexec)
   ((command . keys)
@@ -362,7 +362,7 @@ as libvirt-service-type does"
 (let ((svc (system-shepherd
             (eval '(virt-broker-configuration (extra-options '("-v")))
                   system-module))))
-  (stub-reset!)
+  (standin-reset!)
   (run-gexp (shepherd-service-start svc))
   (check "system: extra-options go at the end of the command line"
          (match (last-forkexec)
@@ -476,7 +476,7 @@ as libvirt-service-type does"
        (and (memq 'user-processes (shepherd-service-requirement user-svc))
             (not (memq 'networking (shepherd-service-requirement user-svc)))))
 
-(stub-reset!)
+(standin-reset!)
 (define user-start (run-gexp (shepherd-service-start user-svc)))
 (check "user: start starts a process"
        (and (procedure? user-start) (eqv? (user-start) 4242)))
@@ -514,7 +514,7 @@ as libvirt-service-type does"
 
 (let ((svc (user-shepherd (user-config '(group "libvirt")
                                        '(supplementary-groups '("kvm"))))))
-  (stub-reset!)
+  (standin-reset!)
   ((run-gexp (shepherd-service-start svc)))
   (check "user: a configured group and supplementary groups are used"
          (match (last-forkexec)
@@ -526,7 +526,7 @@ as libvirt-service-type does"
 (let ((svc (user-shepherd (eval '(virt-broker-user-configuration
                                   (user "nosuchuser"))
                                 system-module))))
-  (stub-reset!)
+  (standin-reset!)
   (check "user: an unknown user fails the start, starting nothing"
          (and (not ((run-gexp (shepherd-service-start svc))))
               (null? (calls-named 'make-forkexec-constructor)))))
@@ -612,7 +612,7 @@ as libvirt-service-type does"
     (listen s 5)
     s))
 
-(stub-reset!)
+(standin-reset!)
 (check "home: with no broker running, start starts one"
        (eqv? (home-start) 4242))
 (match (last-forkexec)
@@ -632,18 +632,18 @@ as libvirt-service-type does"
 
 (let* ((ctl (string-append home-alice "/.cache/libvirt/virt-broker-ctl-sock"))
        (s (listen-on ctl)))
-  (stub-reset!)
+  (standin-reset!)
   (check "home: a broker answering on ~/.cache/libvirt: start starts none"
          (and (eq? (home-start) #t)
               (null? (calls-named 'make-forkexec-constructor))))
   (close-port s)                        ;the file stays: a dead socket
-  (stub-reset!)
+  (standin-reset!)
   (check "home: a dead control socket left behind: start starts one"
          (eqv? (home-start) 4242))
   (delete-file ctl))
 (let* ((ctl (string-append xdg-runtime "/libvirt/virt-broker-ctl-sock"))
        (s (listen-on ctl)))
-  (stub-reset!)
+  (standin-reset!)
   (check "home: a broker answering under XDG_RUNTIME_DIR: start starts none"
          (and (eq? (home-start) #t)
               (null? (calls-named 'make-forkexec-constructor))))
@@ -654,11 +654,11 @@ as libvirt-service-type does"
               (grace-period-of (shepherd-service-stop home-svc))))
   (check (format #f "home: stop waits ~a s (>= 40) before SIGKILL" grace)
          (and grace (>= grace 40)))
-  (stub-reset!)
+  (standin-reset!)
   (check "home: stop leaves a broker it did not start alone"
          (and (not (destructor #t))
               (null? (calls-named 'kill-destructor))))
-  (stub-reset!)
+  (standin-reset!)
   (check "home: stop stops the broker it started"
          (and (not (destructor 4242))
               (equal? (map cadr (calls-named 'kill-destructor)) '(4242)))))

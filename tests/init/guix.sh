@@ -1,18 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The Guix files, evaluated by Debian's Guile 3.0 against stub modules
-# (tests/init/guix-stubs): guix.scm must evaluate to the virt-broker
+# The Guix files, evaluated by Debian's Guile 3.0 against stand-in modules
+# (tests/init/guix-standins): guix.scm must evaluate to the virt-broker
 # package (name, CMakeLists.txt's version, inputs, configure flags, the
 # unit-test check phase, the checkout as source), and the Shepherd
 # services of conf/init/shepherd/ to the records and code Shepherd would
-# get. Their start, stop and reload code then runs against a stub
-# (shepherd service) and a stub passwd/group database: the command line,
+# get. Their start, stop and reload code then runs against a stand-in
+# (shepherd service) and a stand-in passwd/group database: the command line,
 # environment, user and groups each service starts the broker with, the
 # stop's grace period, reload as SIGHUP under Shepherd 0.10 (pid) and 1.0
 # (process record), the home service leaving alone a broker that already
 # answers; the generated configuration files are read by the built broker
 # (virt-broker -n); the system service's profile (libvirt, qemu,
-# dmidecode) and its /etc/qemu/firmware, whose builder runs against a stub
+# dmidecode) and its /etc/qemu/firmware, whose builder runs against a stand-in
 # union-build. guix-eval.scm has the list of checks.
 #
 # What could not be run here: Guix itself and the Shepherd are not on
@@ -21,7 +21,7 @@
 # that dbus-system and user-homes exist, the /etc files in place), no
 # Shepherd runs a service (fork/exec as the user with the groups, SIGKILL
 # after the grace period, respawn, `herd reload`), no Guix Home runs.
-# The stubs stand for Guix's and Shepherd's interfaces as read from their
+# The stand-ins stand for Guix's and Shepherd's interfaces as read from their
 # sources (record fields, keyword arguments, the gexp reader syntax): the
 # names and behaviour they assume, not Guix's, are what is checked; in
 # particular that Guix's packages are named libev, libinih, check and
@@ -56,6 +56,6 @@ else
 	fail=1
 fi
 
-GUILE_AUTO_COMPILE=0 guile-3.0 --no-auto-compile -L "$here/guix-stubs" \
+GUILE_AUTO_COMPILE=0 guile-3.0 --no-auto-compile -L "$here/guix-standins" \
 	"$here/guix-eval.scm" "$src" "$broker" "$T" || fail=1
 exit "$fail"

@@ -359,7 +359,7 @@ CONF
 chmod 0644 "$T/user.conf"
 # Stand-ins for the services depend() names: dbus and a logger in the
 # runlevel (used: started first), libvirt-guests (after us).
-stub() {	# NAME [DEPEND]
+standin() {	# NAME [DEPEND]
 	cat >"$e/init.d/$1" <<-EOF
 	#!/sbin/openrc-run
 	depend() { ${2:-:}; }
@@ -368,12 +368,12 @@ stub() {	# NAME [DEPEND]
 	EOF
 	chmod 0755 "$e/init.d/$1"
 }
-stub dbus
-stub vb-logger "provide logger"
-stub iscsid
-stub iptables
-stub nfs
-stub libvirt-guests
+standin dbus
+standin vb-logger "provide logger"
+standin iscsid
+standin iptables
+standin nfs
+standin libvirt-guests
 ln -s /etc/init.d/dbus /etc/init.d/vb-logger /etc/init.d/iscsid \
 	"$e/runlevels/default/"
 ln -s /etc/init.d/virt-broker "$e/runlevels/default/"

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu packages virtualization), for tests/init/guix.sh.
+;; Test stand-in for Guix's (gnu packages virtualization), for tests/init/guix.sh.
 (define-module (gnu packages virtualization)
   #:use-module (guix packages)
   #:export (libvirt qemu))

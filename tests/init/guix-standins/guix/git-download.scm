@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix git-download), for tests/init/guix.sh:
+;; Test stand-in for Guix's (guix git-download), for tests/init/guix.sh:
 ;; git-predicate remembers the directory it was given.
 (define-module (guix git-download)
   #:export (git-predicate git-predicate-directories))

@@ -1,7 +1,7 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix records), for tests/init/guix.sh: enough of
+;; Test stand-in for Guix's (guix records), for tests/init/guix.sh: enough of
 ;; define-record-type* for the Guix files of this project and the other
-;; stubs. A syntactic constructor takes (FIELD VALUE) clauses and
+;; stand-ins. A syntactic constructor takes (FIELD VALUE) clauses and
 ;; (inherit RECORD); a clause naming no field, a field given twice and a
 ;; missing field without a default are errors, as in Guix. Of the field
 ;; options only (default EXPR) is honoured; (thunked), (delayed),

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu services dbus), for tests/init/guix.sh.
+;; Test stand-in for Guix's (gnu services dbus), for tests/init/guix.sh.
 (define-module (gnu services dbus)
   #:use-module (gnu services)
   #:export (dbus-root-service-type polkit-service-type))

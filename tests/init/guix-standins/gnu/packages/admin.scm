@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu packages admin), for tests/init/guix.sh: the
+;; Test stand-in for Guix's (gnu packages admin), for tests/init/guix.sh: the
 ;; package libvirt-service-type puts in the system profile from there.
 (define-module (gnu packages admin)
   #:use-module (guix packages)

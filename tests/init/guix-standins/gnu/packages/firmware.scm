@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu packages firmware), for tests/init/guix.sh:
+;; Test stand-in for Guix's (gnu packages firmware), for tests/init/guix.sh:
 ;; ovmf-x86-64, libvirt-configuration's default firmware.
 (define-module (gnu packages firmware)
   #:use-module (guix packages)

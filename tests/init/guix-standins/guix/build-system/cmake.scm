@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix build-system cmake), for tests/init/guix.sh.
+;; Test stand-in for Guix's (guix build-system cmake), for tests/init/guix.sh.
 (define-module (guix build-system cmake)
   #:export (cmake-build-system))
 

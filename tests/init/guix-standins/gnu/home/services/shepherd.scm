@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu home services shepherd), for tests/init/guix.sh:
+;; Test stand-in for Guix's (gnu home services shepherd), for tests/init/guix.sh:
 ;; like Guix's, it re-exports the records of (gnu services shepherd).
 (define-module (gnu home services shepherd)
   #:use-module (gnu services)

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix packages), for tests/init/guix.sh: the
+;; Test stand-in for Guix's (guix packages), for tests/init/guix.sh: the
 ;; <package> record with Guix's field names (a misspelt field is an error)
 ;; and defaults, lowered in gexps to a /gnu/store file name.
 (define-module (guix packages)

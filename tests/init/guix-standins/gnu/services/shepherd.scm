@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu services shepherd), for tests/init/guix.sh: the
+;; Test stand-in for Guix's (gnu services shepherd), for tests/init/guix.sh: the
 ;; <shepherd-service> and <shepherd-action> records with the fields Guix
 ;; has had since 2018 (documentation provision requirement one-shot?
 ;; respawn? start stop actions auto-start? modules); newer ones

@@ -1,19 +1,19 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of the GNU Shepherd's (shepherd service), for
+;; Test stand-in for the GNU Shepherd's (shepherd service), for
 ;; tests/init/guix.sh, where the services' start, stop and action code is
 ;; evaluated. make-forkexec-constructor and make-kill-destructor take the
 ;; keyword arguments Shepherd 0.9.3 and later take (an unknown one is an
-;; error), log each call in stub-calls, and return procedures that log
+;; error), log each call in standin-calls, and return procedures that log
 ;; their own calls and return a fake pid (4242) or #f. process-id is not
 ;; defined, as in Shepherd up to 0.10; the test defines it to play 1.0.
 (define-module (shepherd service)
   #:export (make-forkexec-constructor make-kill-destructor
-            stub-calls stub-reset! stub-log!))
+            standin-calls standin-reset! standin-log!))
 
 (define %calls '())
-(define (stub-calls) (reverse %calls))
-(define (stub-reset!) (set! %calls '()))
-(define (stub-log! . entry) (set! %calls (cons entry %calls)))
+(define (standin-calls) (reverse %calls))
+(define (standin-reset!) (set! %calls '()))
+(define (standin-log! . entry) (set! %calls (cons entry %calls)))
 
 (define* (make-forkexec-constructor command
                                     #:key (user #f) (group #f)
@@ -24,18 +24,18 @@
                                     (environment-variables '())
                                     (resource-limits '())
                                     (pid-file #f) (pid-file-timeout 5))
-  (stub-log! 'make-forkexec-constructor command
+  (standin-log! 'make-forkexec-constructor command
              #:user user #:group group
              #:supplementary-groups supplementary-groups
              #:directory directory
              #:environment-variables environment-variables)
   (lambda args
-    (stub-log! 'fork+exec command)
+    (standin-log! 'fork+exec command)
     4242))
 
 (define* (make-kill-destructor #:optional (signal SIGTERM)
                                #:key (grace-period 5))
-  (stub-log! 'make-kill-destructor signal #:grace-period grace-period)
+  (standin-log! 'make-kill-destructor signal #:grace-period grace-period)
   (lambda (pid . args)
-    (stub-log! 'kill-destructor pid signal grace-period)
+    (standin-log! 'kill-destructor pid signal grace-period)
     #f))

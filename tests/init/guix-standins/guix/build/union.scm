@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix build union), for tests/init/guix.sh: a
+;; Test stand-in for Guix's (guix build union), for tests/init/guix.sh: a
 ;; builder's union-build is logged (union-build-calls), nothing is built.
 (define-module (guix build union)
   #:export (union-build union-build-calls union-build-reset!))

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu home services), for tests/init/guix.sh.
+;; Test stand-in for Guix's (gnu home services), for tests/init/guix.sh.
 (define-module (gnu home services)
   #:use-module (gnu services)
   #:export (home-xdg-configuration-files-service-type

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu packages), for tests/init/guix.sh:
+;; Test stand-in for Guix's (gnu packages), for tests/init/guix.sh:
 ;; specification->package knows the packages virt-broker's guix.scm names
 ;; (Guix's names for them), and nothing else.
 (define-module (gnu packages)
@@ -15,7 +15,7 @@
     (name spec)
     (version "0")
     (source #f)
-    (build-system 'stub)
+    (build-system 'stand-in)
     (synopsis spec)
     (description spec)
     (license #f)

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix licenses), for tests/init/guix.sh: a few of its
+;; Test stand-in for Guix's (guix licenses), for tests/init/guix.sh: a few of its
 ;; licenses, as symbols.
 (define-module (guix licenses)
   #:export (expat bsd-3 gpl2+ gpl3+ lgpl2.1+))

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (gnu services), for tests/init/guix.sh: service
+;; Test stand-in for Guix's (gnu services), for tests/init/guix.sh: service
 ;; types, services and extensions as records with Guix's field names, and
 ;; the service types the virt-broker files extend.
 (define-module (gnu services)

@@ -1,5 +1,5 @@
 ;; SPDX-License-Identifier: MIT
-;; Test stub of Guix's (guix gexp), for tests/init/guix.sh. Guix's reader
+;; Test stand-in for Guix's (guix gexp), for tests/init/guix.sh. Guix's reader
 ;; syntax is registered as (guix gexp) does: #~E is (gexp E), #$E (ungexp
 ;; E), #$@E (ungexp-splicing E), #+E and #+@E their -native forms. A gexp
 ;; here is the S-expression it stands for, built when the gexp is: each
@@ -109,7 +109,7 @@
 (define (file-append base . suffix)
   (make-file-append base suffix))
 
-;; Other stubs ((guix packages)) say how their objects lower.
+;; Other stand-ins ((guix packages)) say how their objects lower.
 (define %lowerers '())
 (define (register-lowerer! pred proc)
   (set! %lowerers (cons (cons pred proc) %lowerers)))
