@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -54,6 +55,36 @@ proc_running(pid_t pid)
 		running = p[2] != 'Z' && p[2] != 'X';
 	fclose(fp);
 	return running;
+}
+
+/*
+ * Seconds since pid started (its /proc stat starttime against
+ * CLOCK_BOOTTIME, the same clock), or -1 if it cannot be read.
+ */
+double
+proc_age(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	struct timespec now;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *fp;
+	bool ok = false;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return -1.;
+	/* After the comm's ')': state (field 3) ... starttime (field 22). */
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		ok = sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+		    "%*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) == 1;
+	fclose(fp);
+	if (!ok || hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+		return -1.;
+	return (double)now.tv_sec + now.tv_nsec / 1e9 -
+	    (double)start / (double)hz;
 }
 
 /* The pid in a pidfile, or 0. */
@@ -121,4 +152,45 @@ proc_has_arg(const char *cmdline, ssize_t len, const char *prefix)
 		if (strncmp(a, prefix, plen) == 0)
 			return true;
 	return false;
+}
+
+/* The parent's pid (/proc/PID/stat), or 0. */
+pid_t
+proc_ppid(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	long ppid = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), fp) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		(void)sscanf(p + 2, "%*c %ld", &ppid);
+	fclose(fp);
+	return (pid_t)ppid;
+}
+
+/* NAME's value in /proc/PID/environ (a process of ours), or "". */
+void
+proc_env(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64], env[8192];
+	size_t len = strlen(name);
+	ssize_t n;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	env[n] = '\0';
+	for (char *e = env; e < env + n; e += strlen(e) + 1)
+		if (strncmp(e, name, len) == 0 && e[len] == '=')
+			snprintf(buf, size, "%s", e + len + 1);
 }

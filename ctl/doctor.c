@@ -147,29 +147,6 @@ brokers(const struct broker_view *bv, long pid)
 	return false;
 }
 
-/* NAME=value of /proc/PID/environ (ours only), or "" . */
-static void
-proc_env(long pid, const char *name, char *buf, size_t size)
-{
-	char path[64], env[8192];
-	size_t len = strlen(name);
-	ssize_t n;
-	int fd;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	n = read(fd, env, sizeof(env) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	env[n] = '\0';
-	for (char *e = env; e < env + n; e += strlen(e) + 1)
-		if (strncmp(e, name, len) == 0 && e[len] == '=')
-			snprintf(buf, size, "%s", e + len + 1);
-}
-
 /* /proc/PID/cmdline with spaces, and whether it has --timeout=. */
 static bool
 cmdline_of(long pid, char *buf, size_t size)
@@ -188,22 +165,6 @@ cmdline_of(long pid, char *buf, size_t size)
 	return autospawned;
 }
 
-static long
-proc_ppid(long pid)
-{
-	char path[64], buf[512], *p;
-	long ppid = 0;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), fp) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		(void)sscanf(p + 2, "%*c %ld", &ppid);
-	fclose(fp);
-	return ppid;
-}
 
 /*
  * 2. libvirt daemons of this user (root: the system's) outside the broker.
@@ -238,11 +199,11 @@ check_daemons(struct doctor *d, bool system, const struct broker_view *bv)
 		    !is_daemon_name(comm) || !proc_running((pid_t)pid))
 			continue;
 		/* a daemon's forked helper carries its name until it execs */
-		if (proc_comm((pid_t)proc_ppid(pid), pcomm, sizeof(pcomm)) &&
+		if (proc_comm(proc_ppid((pid_t)pid), pcomm, sizeof(pcomm)) &&
 		    strcmp(pcomm, comm) == 0)
 			continue;
 		/* session: this user's, i.e. of this HOME (where its state is) */
-		proc_env(pid, "HOME", home, sizeof(home));
+		proc_env((pid_t)pid, "HOME", home, sizeof(home));
 		if (!system && my_home != NULL && strcmp(home, my_home) != 0)
 			continue;
 		if (strcmp(comm, "libvirtd") == 0)
@@ -265,13 +226,13 @@ check_daemons(struct doctor *d, bool system, const struct broker_view *bv)
 			continue;
 		outside++;
 		autospawned = cmdline_of(pid, cmd, sizeof(cmd));
-		proc_env(pid, "XDG_RUNTIME_DIR", xdg, sizeof(xdg));
+		proc_env((pid_t)pid, "XDG_RUNTIME_DIR", xdg, sizeof(xdg));
 		if (autospawned)
 			doctor_add(d, "daemons", DOCTOR_FAIL, xasprintf("pid %ld "
 			    "(%s) was started by a client's autospawn, not by "
 			    "the broker (parent %ld, XDG_RUNTIME_DIR=%s): "
 			    "clients that reach it see other guests", pid,
-			    cmd, proc_ppid(pid), xdg[0] != '\0' ? xdg :
+			    cmd, (long)proc_ppid((pid_t)pid), xdg[0] != '\0' ? xdg :
 			    "unset"), xasprintf("export LIBVIRT_AUTOSTART=0 "
 			    "in the login environment; stop it once it runs "
 			    "no guest: kill %ld (in a directory the broker "
@@ -519,7 +480,7 @@ check_holder(struct doctor *d, const char *r)
 		long pid = strtol(de->d_name, NULL, 10);
 
 		if (pid > 0 && proc_is((pid_t)pid, "vb-holder") &&
-		    proc_ppid(pid) == (long)broker)
+		    (long)proc_ppid((pid_t)pid) == (long)broker)
 			holder = pid;
 	}
 	closedir(dir);
