@@ -406,6 +406,7 @@ e2e_main() {
 		VB_E2E_INNER=1 VB_E2E_ROOT="$OUTER_ROOT" VB_E2E_WORK="$OUTER_ROOT/work" \
 		VB_PREFIX="$prefix" WAIT_TIMEOUT="$WAIT_TIMEOUT" VB_LIBVIRT="${VB_LIBVIRT:-}" \
 		VB_RACE_SECONDS="${VB_RACE_SECONDS:-}" VB_RACE_SEED="${VB_RACE_SEED:-}" \
+		VB_RACE_EVENTS="${VB_RACE_EVENTS:-}" \
 		VB_SOAK_SECONDS="${VB_SOAK_SECONDS:-}" \
 		bash "$sdir/$script" "$broker" "$@" || rc=$?
 	return "$rc"

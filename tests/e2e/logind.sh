@@ -11,9 +11,11 @@
 #                  tmpfs detached (umount2 MNT_DETACH, as logind does), the
 #                  directory removed;
 #   logout-rmrf    as pam_rundir: rm -rf.
-# The helper answers "CMD STATUS". A removal is tried up to 5 times: a
-# client polling with XDG_RUNTIME_DIR (race.sh) may make RU/libvirt and its
-# spawn lock again while rm runs, as it would on a real logout.
+# The helper answers "CMD STATUS" and logs "MS CMD STATUS" (ms since the
+# epoch, when it was done) in OUTER_ROOT/logind/log. A removal is tried up
+# to 5 times: a client polling with XDG_RUNTIME_DIR (race.sh) may make
+# RU/libvirt and its spawn lock again while rm runs, as it would on a real
+# logout.
 
 LOGIND_PID=
 
@@ -48,6 +50,7 @@ logind_loop() {
 		quit) break ;;
 		*) rc=99 ;;
 		esac
+		echo "$(date +%s%3N) $cmd $rc" >>"$dir/log"
 		echo "$cmd $rc" >"$dir/ack"
 	done
 }

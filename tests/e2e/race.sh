@@ -14,6 +14,8 @@
 #     SIGKILL of virtqemud; a SIGKILL of the broker, restarted at once; a
 #     reexec of the broker;
 #   - virtqemud processes of the user counted every 10 ms (vb-procwatch).
+# VB_RACE_EVENTS=logins makes every event a logout and a login (a stress
+# of the login race alone, for runs by hand).
 # Pass: never more than one virtqemud; no answer other than "running" for
 # the guest (none "shut off", none refused), but for an XDG client's "no
 # such runtime directory" while logged out; at the end the guest's QEMU is
@@ -175,11 +177,13 @@ body() {
 		POLLERS+=("$!")
 	done
 	t0=$(now_ms)
+	echo "events in ms since $t0 (ms since the epoch)" >"$T/events.log"
 	end=$((t0 + RACE_SECONDS * 1000))
 	while (($(now_ms) < end)); do
 		# The events' rhythm, not a wait for anything: 0.3-2 s apart.
 		sleep "$((RANDOM % 2)).$(printf '%03d' $((300 + RANDOM % 700)))"
 		ev=$((RANDOM % 10))
+		[[ ${VB_RACE_EVENTS:-all} != logins ]] || ev=0
 		echo "$(($(now_ms) - t0)) ms: event $ev" >>"$T/events.log"
 		if ((ev < 5)); then
 			logout_login
