@@ -92,6 +92,8 @@ republish(struct broker *b)
 	for (size_t i = 0; !session && i < owners.n; i++)
 		owners.v[i][0] = '\0';
 	publish_set(&b->publisher, &b->plan->publish, &names, &owners);
+	retire_set_scope(&b->retirer, &b->publisher.guard.names,
+	    &b->publisher.dirs);
 	strv_free(&names);
 	strv_free(&owners);
 	fs_changed(b);
@@ -156,24 +158,23 @@ reopen_broker_sockets(struct broker *b)
 }
 
 /*
- * The holder keeps a copy of exactly the sockets served now, and of the
- * spawn guard's pidfiles, whose locks thus outlive a broker's death.
+ * The holder keeps a copy of exactly the sockets served now. Not of the
+ * spawn guard's pidfiles: they change at every login and logout, and a new
+ * holder is a fork of the broker, which takes it away from the race with
+ * the clients for that long (tens of ms under ASan); while the broker is
+ * dead the links in place reach the held sockets, and no client spawns.
  */
 static void
 refresh_holder(struct broker *b)
 {
-	int *fds, *guard;
-	size_t n, nguard;
+	int *fds;
+	size_t n;
 
 	sup_listen_fds(b->sup, &fds, &n);
-	guard_fds(&b->publisher.guard, &guard, &nguard);
-	fds = xreallocarray(fds, n + nguard + 2, sizeof(*fds));
-	memcpy(fds + n, guard, nguard * sizeof(*fds));
-	n += nguard;
+	fds = xreallocarray(fds, n + 2, sizeof(*fds));
 	fds[n++] = b->control.fd;
 	fds[n++] = b->notify.fd;
 	holder_refresh(&b->holder, b->plan, fds, n);
-	free(guard);
 	free(fds);
 }
 
@@ -191,6 +192,8 @@ fs_changed(void *arg)
 	reopen_broker_sockets(b);
 	sup_check_paths(b->sup);
 	publish_sync(&b->publisher, &b->fswatch);
+	if (b->publisher.incomplete)
+		retire_scan_soon(&b->retirer);
 	refresh_holder(b);
 }
 
@@ -201,6 +204,8 @@ fs_login(void *arg)
 	struct broker *b = arg;
 
 	publish_sync_logins(&b->publisher, &b->fswatch);
+	if (b->publisher.incomplete)	/* a client may spawn a daemon */
+		retire_scan_soon(&b->retirer);
 }
 
 /*
@@ -645,6 +650,7 @@ main(int argc, char **argv)
 	publish_init(&b.publisher, b.plan->runtime_dir, &b.plan->publish);
 	retire_init(&b.retirer, b.loop, fs_changed, &b);
 	b.publisher.foreign = retire_consider;
+	b.publisher.starting = retire_starting;
 	b.publisher.foreign_arg = &b.retirer;
 	b.control.dups = &b.publisher.dups;
 	b.control.retired = &b.retirer.retired;

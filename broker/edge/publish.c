@@ -115,10 +115,111 @@ owned_dir(const char *path, struct stat *st)
 	    st->st_uid == geteuid();
 }
 
+/*
+ * Empties and removes parent/tmp, prepare_dir()'s work dir left by a broker
+ * killed there: only what it makes (links to R/NAME, NAME.pid files of
+ * ours) is removed, so a dir holding anything else stays.
+ */
+static void
+clear_unfinished(const struct publisher *p, int pfd, const char *tmp)
+{
+	int tfd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	struct stat st;
+
+	if (tfd < 0)
+		return;
+	if (fstat(tfd, &st) < 0 || st.st_uid != geteuid()) {
+		fd_close(&tfd);
+		return;
+	}
+	for (size_t j = 0; j < p->names.n; j++) {
+		char *target = paths_join(p->runtime_dir, p->names.v[j]);
+		char buf[4096];
+		ssize_t n = readlinkat(tfd, p->names.v[j], buf, sizeof(buf));
+
+		if (n > 0 && (size_t)n == strlen(target) &&
+		    memcmp(buf, target, (size_t)n) == 0)
+			(void)unlinkat(tfd, p->names.v[j], 0);
+		free(target);
+	}
+	for (size_t k = 0; k < p->guard.names.n; k++) {
+		char file[300];
+
+		snprintf(file, sizeof(file), "%s.pid", p->guard.names.v[k]);
+		if (fstatat(tfd, file, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid())
+			(void)unlinkat(tfd, file, 0);
+	}
+	fd_close(&tfd);
+	(void)unlinkat(pfd, tmp, AT_REMOVEDIR);
+}
+
+/*
+ * P made whole before it is there: in a new dir beside it, NAME.pid locked
+ * (spawnguard.h) and the links made, then renamed to P, never over
+ * anything. A client that looks in P finds it missing (and makes it itself,
+ * which sync_dir() guards at once) or complete, never a P without links in
+ * which its autospawn could take the pidfile. False (and nothing left)
+ * if it could not be done: the caller makes P the plain way.
+ */
+static bool
+prepare_dir(struct publisher *p, size_t i, const char *parent,
+    const char *dir)
+{
+	const char *base = strrchr(dir, '/') + 1;
+	char tmp[300];
+	int pfd, tfd = -1;
+	bool ok = false;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.virt-broker", base) >=
+	    sizeof(tmp))
+		return false;
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
+		return false;
+	clear_unfinished(p, pfd, tmp);		/* a broker killed here */
+	if (mkdirat(pfd, tmp, p->dir_mode) < 0)
+		goto out;
+	tfd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (tfd < 0 || fchmod(tfd, p->dir_mode) < 0)
+		goto undo;
+	(void)guard_pidfiles(&p->guard, i, tfd);
+	for (size_t j = 0; j < p->names.n; j++) {
+		char *target = paths_join(p->runtime_dir, p->names.v[j]);
+		int r = symlinkat(target, tfd, p->names.v[j]);
+
+		free(target);
+		if (r < 0)
+			goto undo;
+	}
+	if (renameat2(pfd, tmp, pfd, base, RENAME_NOREPLACE) < 0)
+		goto undo;
+	for (size_t j = 0; j < p->names.n; j++) {
+		char *path = paths_join(dir, p->names.v[j]);
+
+		if (!strv_has(&p->made, path))
+			strv_add(&p->made, path);
+		free(path);
+	}
+	log_debug("publish: %s made with its links and pidfile locks", dir);
+	ok = true;
+	goto out;
+undo:
+	guard_drop(&p->guard, i);
+	clear_unfinished(p, pfd, tmp);
+out:
+	fd_close(&tfd);
+	fd_close(&pfd);
+	return ok;
+}
+
 /* P exists (made if its parent is ours) as our directory: true. */
 static bool
-ensure_dir(struct publisher *p, const char *dir, struct fswatch *w)
+ensure_dir(struct publisher *p, size_t i, struct fswatch *w)
 {
+	const char *dir = p->dirs.v[i];
 	char *parent = paths_dirname(dir), *grand = paths_dirname(parent);
 	struct stat st;
 	char msg[4400];
@@ -134,11 +235,16 @@ ensure_dir(struct publisher *p, const char *dir, struct fswatch *w)
 	fswatch_add(w, parent);		/* P may be removed (logout) */
 	if (lstat(dir, &st) < 0) {
 		bool made = false;
+		int err = errno;
 
-		if (errno != ENOENT || (!(made = mkdir(dir, p->dir_mode) == 0) &&
-		    errno != EEXIST)) {
+		if (err == ENOENT && prepare_dir(p, i, parent, dir))
+			err = 0;		/* made whole */
+		else if (err == ENOENT &&
+		    !(made = mkdir(dir, p->dir_mode) == 0))
+			err = errno == EEXIST ? 0 : errno;
+		if (err != 0) {
 			snprintf(msg, sizeof(msg), "publish: create %s: %s", dir,
-			    strerror(errno));
+			    strerror(err));
 			say_once(p, msg);
 			goto out;
 		}
@@ -297,9 +403,76 @@ linked(const struct publisher *p, const char *dir, const char *name)
 }
 
 /*
+ * The pidfiles of dir i (dfd) that the guard could not lock: each held by
+ * a daemon that a client spawned there, handed to p->starting while it is
+ * still starting up, before it binds a socket.
+ */
+static void
+starting_daemons(struct publisher *p, size_t i, int dfd, bool create)
+{
+	size_t n = p->guard.names.n;
+	pid_t *holders = xcalloc(n + 1, sizeof(*holders));
+
+	if (create)
+		(void)guard_pidfiles(&p->guard, i, dfd);
+	guard_recheck(&p->guard, i, dfd, holders);
+	for (size_t k = 0; k < n; k++)
+		if (holders[k] > 0 && p->starting != NULL) {
+			log_debug("publish: pid %ld holds %s/%s.pid",
+			    (long)holders[k], p->dirs.v[i],
+			    p->guard.names.v[k]);
+			(void)p->starting(p->foreign_arg, p->dirs.v[i],
+			    p->guard.names.v[k], holders[k]);
+		}
+	free(holders);
+}
+
+/*
+ * A socket file at P/NAME that was not there at the last look: a daemon a
+ * client spawned (its pidfile won, see spawnguard.h) has bound it, and
+ * clients that look in P reach it from now on. Handed over at once, not
+ * once the directories settle (report_foreign(): the retirer stops it).
+ * Each socket file is looked at once; an adopted daemon's is passed over.
+ */
+static void
+new_sockets(struct publisher *p, size_t i)
+{
+	const char *dir = p->dirs.v[i];
+
+	for (size_t j = 0; j < p->names.n; j++) {
+		char *path = paths_join(dir, p->names.v[j]);
+		char *target = paths_join(p->runtime_dir, p->names.v[j]);
+		struct stat st;
+		struct publish_id id;
+		bool known = false;
+
+		if (lstat(path, &st) < 0 || (!S_ISLNK(st.st_mode) &&
+		    !S_ISSOCK(st.st_mode)))
+			p->incomplete = true;
+		else if (S_ISSOCK(st.st_mode) &&
+		    !sock_is_link_to(target, path)) {	/* not adopted */
+			p->incomplete = true;
+			id = (struct publish_id){ st.st_dev, st.st_ino,
+			    st.st_ctim.tv_sec * 1000000000LL +
+			    st.st_ctim.tv_nsec };
+			known = seen(&p->sockets, &id);
+			if (!known)
+				remember(&p->sockets, &id);
+			if (!known && sock_probe_live(path) == 1) {
+				log_debug("publish: %s: a new live socket",
+				    path);
+				report_foreign(p, dir, p->owners.v[j], path);
+			}
+		}
+		free(target);
+		free(path);
+	}
+}
+
+/*
  * Links in dir i, and remembers which parent directory they went into.
- * While links are missing, the clients' spawn locks there are ours; once
- * they are in, libvirt's pidfiles there are (spawnguard.h).
+ * libvirt's pidfiles there are ours first, and while links are missing the
+ * clients' spawn locks too (spawnguard.h).
  */
 static void
 sync_dir(struct publisher *p, size_t i, struct fswatch *w)
@@ -313,15 +486,21 @@ sync_dir(struct publisher *p, size_t i, struct fswatch *w)
 
 	remember(&p->parents[i], &id);
 	free(parent);
-	if (!ensure_dir(p, dir, w)) {
+	if (!ensure_dir(p, i, w)) {
 		guard_drop(&p->guard, i);
+		p->incomplete = true;
 		return;
 	}
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd >= 0 && (fstat(dfd, &st) < 0 || st.st_uid != geteuid()))
 		fd_close(&dfd);
+	/* First: a daemon a client is spawning now (it made P) fails, or
+	 * is stopped if it took the pidfile first. */
+	if (dfd >= 0)
+		starting_daemons(p, i, dfd, true);
 	for (size_t j = 0; j < p->names.n && !missing; j++)
 		missing = !linked(p, dir, p->names.v[j]);
+	p->incomplete |= missing;
 	if (missing && dfd >= 0)
 		guard_spawn_hold(&p->guard, i, dfd);
 	foreign = xcalloc(p->names.n + 1, sizeof(*foreign));
@@ -336,9 +515,7 @@ sync_dir(struct publisher *p, size_t i, struct fswatch *w)
 		free(path);
 	}
 	free(foreign);
-	if (dfd >= 0)
-		(void)guard_pidfiles(&p->guard, i, dfd);
-	else
+	if (dfd < 0)
 		guard_drop(&p->guard, i);
 	fd_close(&dfd);
 }
@@ -348,8 +525,35 @@ publish_sync(struct publisher *p, struct fswatch *w)
 {
 	strv_free(&p->dups.paths);	/* found again below if still there */
 	strv_free(&p->dups.pids);
+	p->incomplete = false;
 	for (size_t i = 0; i < p->dirs.n; i++)
 		sync_dir(p, i, w);
+}
+
+/*
+ * In a published dir P that is there and ours, whatever its state (a
+ * client makes it again while a logout removes it): P watched, and a
+ * daemon a client spawned there found at once, by its pidfile while it
+ * starts, or by its socket. Nothing is created in P.
+ */
+static void
+new_daemons(struct publisher *p, size_t i, struct fswatch *w)
+{
+	const char *dir = p->dirs.v[i];
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (dfd < 0) {
+		p->incomplete = true;
+		return;
+	}
+	if (fstat(dfd, &st) == 0 && st.st_uid == geteuid() &&
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) == 0) {
+		fswatch_add(w, dir);
+		starting_daemons(p, i, dfd, false);
+		new_sockets(p, i);
+	}
+	fd_close(&dfd);
 }
 
 /*
@@ -359,11 +563,12 @@ publish_sync(struct publisher *p, struct fswatch *w)
  * leaves the parent one we know, and so does a logout's umount (the
  * directory under the tmpfs was linked into at mkdir time), so this never
  * fights logind's or pam_rundir's rm -rf; the settled publish_sync() does
- * the rest.
+ * the rest. In the others, only new sockets are looked at (a duplicate).
  */
 void
 publish_sync_logins(struct publisher *p, struct fswatch *w)
 {
+	p->incomplete = false;
 	for (size_t i = 0; i < p->dirs.n; i++) {
 		char *parent = paths_dirname(p->dirs.v[i]);
 		struct publish_id now = dir_id(parent);
@@ -371,6 +576,8 @@ publish_sync_logins(struct publisher *p, struct fswatch *w)
 		free(parent);
 		if (now.ino != 0 && !seen(&p->parents[i], &now))
 			sync_dir(p, i, w);
+		else
+			new_daemons(p, i, w);
 	}
 }
 

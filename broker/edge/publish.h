@@ -41,6 +41,14 @@ struct publish_seen {
 typedef bool (*publish_foreign_fn)(void *arg, const char *dir,
     const char *daemon, const char *path, pid_t pid, uid_t uid);
 
+/*
+ * A process pid that holds dir/daemon.pid's lock, where the spawn guard
+ * wanted it: a daemon a client spawned in dir, found before it serves.
+ * True if it is being retired.
+ */
+typedef bool (*publish_starting_fn)(void *arg, const char *dir,
+    const char *daemon, pid_t pid);
+
 struct publisher {
 	struct strv	 dirs;		/* the libvirt dirs we publish in */
 	struct strv	 names;		/* socket file names in R */
@@ -50,10 +58,13 @@ struct publisher {
 	struct strv	 made;		/* links we made: dir/name */
 	struct strv	 said;		/* problems reported once */
 	struct publish_seen *parents;	/* per dir: parents linked into */
+	struct publish_seen sockets;	/* sockets new_sockets() looked at */
+	bool		 incomplete;	/* links were missing at the last look */
 	struct publish_dups dups;	/* shown by virt-brokerctl status */
 	struct spawnguard guard;	/* libvirt's locks held in dirs */
 	publish_foreign_fn foreign;	/* NULL: report only */
-	void		*foreign_arg;
+	publish_starting_fn starting;	/* NULL: wait until it serves */
+	void		*foreign_arg;	/* of both */
 };
 
 void	publish_init(struct publisher *p, const char *runtime_dir,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dirtrust.h"
+#include "dupscan.h"
 #include "fd.h"
 #include "log.h"
 #include "paths.h"
@@ -32,6 +33,8 @@ struct retiring {
 	ev_timer	 poll;		/* without a pidfd */
 	ev_timer	 kill;		/* SIGKILL after RETIRE_KILL_AFTER */
 };
+
+static void scan_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /* A spawn lock was busy: look again (a killed client never unlinks it). */
 static void
@@ -54,6 +57,9 @@ retire_init(struct retirer *r, struct ev_loop *loop, void (*done)(void *arg),
 	r->arg = arg;
 	ev_timer_init(&r->retry, retry_cb, RETIRE_RETRY, 0.);
 	r->retry.data = r;
+	ev_timer_init(&r->scan, scan_cb, RETIRE_SCAN_EVERY,
+	    RETIRE_SCAN_EVERY);
+	r->scan.data = r;
 }
 
 /* Started by libvirt's client: `DAEMON --timeout=N` (virnetsocket.c). */
@@ -216,25 +222,35 @@ kill_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	signal_it(x, SIGKILL);
 }
 
-/* SIGTERM under dir's spawn lock; false if that lock or pid is not to be had. */
+/*
+ * SIGTERM under dir's spawn lock; false if that lock or pid is not to be
+ * had. One that started less than RETIRE_FRESH s ago gets SIGKILL at once,
+ * lock or not: it is still starting up, holds nothing a client gave it,
+ * and every ms it listens a client may take it for the daemon.
+ */
 static bool
 start(struct retirer *r, const char *dir, const char *daemon, pid_t pid)
 {
 	struct retiring *x;
 	struct stat st;
+	double age;
+	bool fresh;
 	int dfd, lock, pidfd;
 
+	age = proc_age(pid);
+	fresh = age >= 0. && age < RETIRE_FRESH;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
+	if (dfd < 0 && !fresh)
 		return false;
-	lock = fstat(dfd, &st) == 0 && st.st_uid == geteuid() ?
+	lock = dfd >= 0 && fstat(dfd, &st) == 0 && st.st_uid == geteuid() ?
 	    guard_take(dfd, daemon, "lock", NULL) : -1;
-	fd_close(&dfd);
-	if (lock < 0) {		/* a client is connecting: again soon */
+	if (lock < 0 && !fresh) {	/* a client is connecting: again soon */
 		if (!ev_is_active(&r->retry))
 			ev_timer_start(r->loop, &r->retry);
+		fd_close(&dfd);
 		return false;
 	}
+	fd_close(&dfd);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if ((pidfd < 0 && errno != ENOSYS) || !proc_is(pid, daemon) ||
 	    !proc_running(pid)) {
@@ -262,29 +278,35 @@ start(struct retirer *r, const char *dir, const char *daemon, pid_t pid)
 	else
 		ev_timer_start(r->loop, &x->poll);
 	ev_timer_start(r->loop, &x->kill);
-	log_info("publish: %s pid %ld serves %s, started by a client's "
-	    "autospawn and running no guest: stopping it", daemon, (long)pid,
-	    dir);
-	signal_it(x, SIGTERM);
+	log_info("publish: %s pid %ld, which a client's autospawn started "
+	    "in %s %.3f s ago and which runs no guest, is a duplicate: %s",
+	    daemon, (long)pid, dir, age, fresh ? "SIGKILL" : "stopping it");
+	signal_it(x, fresh ? SIGKILL : SIGTERM);
 	return true;
 }
 
 /*
  * A daemon of ours (uid), named daemon, running, that a client's autospawn
- * started, serving a socket in dir: a duplicate. Whether it runs guests is
- * asked apart (has_guests).
+ * started with dir as its runtime dir (it holds dir/DAEMON.pid): a
+ * duplicate. Whether it runs guests is asked apart (has_guests).
  */
+static bool
+dup_in(pid_t pid, uid_t uid, const char *daemon, const char *dir)
+{
+	return uid == geteuid() && daemon[0] != '\0' && proc_is(pid, daemon) &&
+	    proc_running(pid) && autospawned(pid) &&
+	    holds_pidfile(pid, dir, daemon);
+}
+
+/* Such a duplicate, serving path (a socket in dir). */
 static bool
 autospawned_dup(pid_t pid, uid_t uid, const char *daemon, const char *dir,
     const char *path)
 {
 	struct stat st;
 
-	return uid == geteuid() && daemon[0] != '\0' &&
-	    lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-	    dirtrust_parent_of(path) && proc_is(pid, daemon) &&
-	    proc_running(pid) && autospawned(pid) &&
-	    holds_pidfile(pid, dir, daemon);
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    dirtrust_parent_of(path) && dup_in(pid, uid, daemon, dir);
 }
 
 /* Would retire_consider() stop it? (Then it is not to be adopted.) */
@@ -324,6 +346,88 @@ retire_consider(void *retirer, const char *dir, const char *daemon,
 }
 
 /*
+ * publish_starting_fn and dupscan_fn: a duplicate found before it serves,
+ * by the pidfile it holds in dir, or by /proc (its environment names dir
+ * as its runtime dir, which may be out of reach: removed or detached).
+ * Only one still starting up (RETIRE_FRESH) is stopped, at once (start());
+ * one that holds dir's pidfile, if it runs no guest there. An older one is
+ * left to retire_consider() once it serves, or to the user.
+ */
+bool
+retire_starting(void *retirer, const char *dir, const char *daemon,
+    pid_t pid)
+{
+	struct retirer *r = retirer;
+	char path[4400];
+	struct stat st;
+	double age;
+
+	if (find(r, pid) != NULL)
+		return true;		/* being stopped */
+	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	if (stat(path, &st) < 0 || st.st_uid != geteuid() ||
+	    daemon[0] == '\0' || !proc_is(pid, daemon) ||
+	    !proc_running(pid) || !autospawned(pid))
+		return false;
+	age = proc_age(pid);
+	if (age < 0. || age >= RETIRE_FRESH)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s.pid", dir, daemon);
+	if (holds_pidfile(pid, dir, daemon) &&
+	    (!dirtrust_parent_of(path) || has_guests(dir)))
+		return false;
+	return start(r, dir, daemon, pid);
+}
+
+/* Looks for duplicates by /proc: retire_starting() for each. */
+static void
+scan(struct retirer *r)
+{
+	r->scanned = ev_time();
+	(void)dupscan(&r->names, &r->dirs, RETIRE_FRESH, retire_starting, r);
+}
+
+static void
+scan_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct retirer *r = w->data;
+
+	(void)revents;
+	scan(r);
+	if (ev_now(loop) >= r->scan_until)
+		ev_timer_stop(loop, w);
+}
+
+/* What retire_scan_soon() looks for: daemons named names, for dirs. */
+void
+retire_set_scope(struct retirer *r, const struct strv *names,
+    const struct strv *dirs)
+{
+	strv_free(&r->names);
+	strv_free(&r->dirs);
+	strv_copy(&r->names, names);
+	strv_copy(&r->dirs, dirs);
+}
+
+/*
+ * A published dir lacks links (a login, a logout, a client made it): a
+ * client may be spawning a daemon for it. /proc is looked at now (unless
+ * it was less than RETIRE_SCAN_GAP s ago: changes come in bursts) and
+ * every RETIRE_SCAN_EVERY s, until RETIRE_SCAN_FOR s after the last call.
+ */
+void
+retire_scan_soon(struct retirer *r)
+{
+	if (r->names.n == 0)		/* system mode: no guard */
+		return;
+	r->scan_until = ev_now(r->loop) + RETIRE_SCAN_FOR;
+	if (ev_time() - r->scanned >= RETIRE_SCAN_GAP)
+		scan(r);
+	if (!ev_is_active(&r->scan))
+		ev_timer_start(r->loop, &r->scan);
+}
+
+/*
  * At exit: those being stopped get SIGKILL now (they run no guest; one
  * that ignores SIGTERM would otherwise outlive the broker).
  */
@@ -331,6 +435,9 @@ void
 retire_free(struct retirer *r)
 {
 	ev_timer_stop(r->loop, &r->retry);
+	ev_timer_stop(r->loop, &r->scan);
+	strv_free(&r->names);
+	strv_free(&r->dirs);
 	while (r->list != NULL) {
 		struct retiring *x = r->list;
 

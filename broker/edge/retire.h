@@ -16,9 +16,19 @@
  * through a pidfd, SIGKILL after RETIRE_KILL_AFTER s, or at the broker's
  * stop), so that a client that comes meanwhile waits, and is released once
  * the links are back. A busy spawn lock (a client connecting) is tried
- * again after RETIRE_RETRY s.
+ * again after RETIRE_RETRY s. A duplicate that started less than
+ * RETIRE_FRESH s ago (one found as its socket appears) is still starting
+ * up: it gets SIGKILL at once, without waiting for the lock.
  * Anything else is left alone and reported (publish.c): a duplicate that
  * runs guests holds them, and stopping it is the user's call.
+ *
+ * Before it serves: retire_starting() takes a daemon that holds P's pidfile
+ * (found by the spawn guard) or whose environment makes P its runtime dir
+ * (found by dupscan.c, which also finds one whose P a logout removed or
+ * detached, out of reach of any path): one still starting up gets SIGKILL.
+ * While a published dir lacks links (a login, a logout: publish.c's
+ * incomplete), retire_scan_soon() has /proc looked at at once and every
+ * RETIRE_SCAN_EVERY s, for RETIRE_SCAN_FOR s after the last such moment.
  */
 #ifndef VB_RETIRE_H
 #define VB_RETIRE_H
@@ -27,8 +37,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "strv.h"
+
 #define RETIRE_KILL_AFTER	10.	/* s from SIGTERM to SIGKILL */
 #define RETIRE_RETRY		0.1	/* s, after a busy spawn lock */
+#define RETIRE_FRESH		5.	/* s: younger ones get SIGKILL at once */
+#define RETIRE_SCAN_EVERY	0.005	/* s between looks at /proc ... */
+#define RETIRE_SCAN_GAP		0.002	/* s at least, when asked at once */
+#define RETIRE_SCAN_FOR		0.5	/* s ... after links were missing */
 
 struct retiring;
 
@@ -38,6 +54,11 @@ struct retirer {
 	unsigned long	 retired;	/* since start-up, for status */
 	ev_timer	 retry;		/* a spawn lock was busy */
 	pid_t		 warned[8];	/* duplicates with guests, said */
+	struct strv	 names;		/* daemons, for dupscan() */
+	struct strv	 dirs;		/* published dirs, for dupscan() */
+	ev_timer	 scan;		/* dupscan() while links are missing */
+	ev_tstamp	 scan_until;
+	ev_tstamp	 scanned;	/* the last look (ev_time()) */
 	void		(*done)(void *arg);	/* one exited: link again */
 	void		*arg;
 };
@@ -46,8 +67,13 @@ void	retire_init(struct retirer *r, struct ev_loop *loop,
 	    void (*done)(void *arg), void *arg);
 bool	retire_consider(void *retirer, const char *dir, const char *daemon,
 	    const char *path, pid_t pid, uid_t uid);
+bool	retire_starting(void *retirer, const char *dir, const char *daemon,
+	    pid_t pid);
 bool	retire_wanted(pid_t pid, uid_t uid, const char *daemon,
 	    const char *dir, const char *path);
+void	retire_set_scope(struct retirer *r, const struct strv *names,
+	    const struct strv *dirs);
+void	retire_scan_soon(struct retirer *r);
 void	retire_free(struct retirer *r);
 
 #endif

@@ -81,6 +81,36 @@ lock_byte0(int fd)
 	return fcntl(fd, F_OFD_SETLK, &fl) == 0;
 }
 
+/* dir/NAME.pid if it is there as a regular file of ours, or -1. */
+static int
+open_existing(int dirfd, const char *name)
+{
+	char file[300];
+	struct stat st;
+	int fd;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s.pid", name) >=
+	    sizeof(file))
+		return -1;
+	fd = openat(dirfd, file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid()))
+		fd_close(&fd);
+	return fd;
+}
+
+/* Who holds a record lock on fd's byte 0 (libvirt's daemons do), or 0. */
+static pid_t
+lock_holder(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+	    .l_start = 0, .l_len = 1 };
+
+	if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return fl.l_pid > 0 ? fl.l_pid : 0;
+}
+
 /*
  * dir/NAME.EXT opened and locked (byte 0), or -1: someone holds it.
  * *made (if not NULL): we created the file.
@@ -137,6 +167,35 @@ guard_pidfiles(struct spawnguard *g, size_t i, int dirfd)
 }
 
 /*
+ * Those pidfiles of dir i that exist locked, nothing created (a dir being
+ * removed is not filled again); for each name whose lock another process
+ * holds, its pid in holders[k] (0 if none, or not known).
+ */
+void
+guard_recheck(struct spawnguard *g, size_t i, int dirfd, pid_t *holders)
+{
+	struct guard_dir *d = &g->dirs[i];
+
+	for (size_t k = 0; k < g->names.n; k++) {
+		int *fd = &d->pid_fds[k];
+
+		holders[k] = 0;
+		if (*fd >= 0 && !still_there(*fd, dirfd, g->names.v[k]))
+			fd_close(fd);
+		if (*fd >= 0)
+			continue;
+		*fd = open_existing(dirfd, g->names.v[k]);
+		if (*fd >= 0 && lock_byte0(*fd)) {
+			d->pid_made[k] = false;
+			continue;
+		}
+		if (*fd >= 0)
+			holders[k] = lock_holder(*fd);
+		fd_close(fd);
+	}
+}
+
+/*
  * The clients' spawn locks of dir i, each taken if free: a client that
  * holds one is between its connect and its spawn, which the pidfile lock
  * answers.
@@ -185,21 +244,6 @@ guard_drop(struct spawnguard *g, size_t i)
 {
 	close_all(g->dirs[i].pid_fds, g->names.n);
 	close_all(g->dirs[i].lock_fds, g->names.n);
-}
-
-/* The pidfile fds held, for the holder: the locks outlive a broker's death. */
-void
-guard_fds(const struct spawnguard *g, int **ret_fds, size_t *ret_n)
-{
-	size_t n = 0;
-	int *v = xcalloc(g->ndirs * g->names.n + 1, sizeof(*v));
-
-	for (size_t i = 0; i < g->ndirs; i++)
-		for (size_t k = 0; k < g->names.n; k++)
-			if (g->dirs[i].pid_fds[k] >= 0)
-				v[n++] = g->dirs[i].pid_fds[k];
-	*ret_fds = v;
-	*ret_n = n;
 }
 
 void

@@ -7,11 +7,15 @@
  * virPidFileAcquirePath, a non-blocking fcntl lock on byte 0). The broker
  * holds that lock (an open file description lock, which conflicts with
  * libvirt's record lock) in every published dir it links into, for as long
- * as the dir is there: a duplicate that a client spawns in a race exits
- * at once with "Failed to acquire pid file", before it has touched a
- * socket, and the client's own retries (every 10 ms, 500 times) find the
- * broker's link. The broker's daemons never use P (their runtime dir is
- * R), so nothing of ours ever wants that lock.
+ * as the dir is there, taken before the links are made (a dir the broker
+ * makes is put in place with it, publish.c): a duplicate that a client
+ * spawns in a race exits at once with "Failed to acquire pid file", before
+ * it has touched a socket, and the client's own retries (every 10 ms, 500
+ * times) find the broker's link. The broker's daemons never use P (their
+ * runtime dir is R), so nothing of ours ever wants that lock. Where a
+ * pidfile came back (a client made P again while a logout removes it),
+ * guard_recheck() locks the one there without creating any, and names the
+ * daemon that holds one, to be retired.
  *
  * Around the making of links it also holds the clients' spawn locks,
  * P/DAEMON.lock (virNetSocketNewConnectUNIX takes one, blocking, before
@@ -27,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "strv.h"
 
@@ -45,13 +50,14 @@ struct spawnguard {
 void	guard_set(struct spawnguard *g, size_t ndirs,
 	    const struct strv *names);
 size_t	guard_pidfiles(struct spawnguard *g, size_t i, int dirfd);
+void	guard_recheck(struct spawnguard *g, size_t i, int dirfd,
+	    pid_t *holders);
 void	guard_spawn_hold(struct spawnguard *g, size_t i, int dirfd);
 void	guard_spawn_release(struct spawnguard *g, size_t i);
 int	guard_take(int dirfd, const char *name, const char *ext,
 	    bool *made);
 void	guard_remove(struct spawnguard *g, size_t i, int dirfd);
 void	guard_drop(struct spawnguard *g, size_t i);
-void	guard_fds(const struct spawnguard *g, int **ret_fds, size_t *ret_n);
 void	guard_free(struct spawnguard *g);
 
 #endif

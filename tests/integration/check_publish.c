@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -229,12 +231,108 @@ START_TEST(pidfile_in_a_published_dir_is_held)
 }
 END_TEST
 
+/* Polls until a client on path is served by pid. */
+static bool
+wait_served_by(const char *path, pid_t pid, int timeout_ms)
+{
+	long end = h_now_ms() + timeout_ms, served;
+
+	while (!h_wait_hello(path, &served, 1000) || served != pid) {
+		if (h_now_ms() > end)
+			return false;
+		h_let_run(10);
+	}
+	return true;
+}
+
+/* Did the events read from ifd name name, with mask? */
+static bool
+event_named(int ifd, const char *name, uint32_t mask, bool *ret_other)
+{
+	char buf[8192] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+	bool found = false;
+	ssize_t n;
+
+	while ((n = read(ifd, buf, sizeof(buf))) > 0)
+		for (char *at = buf; at < buf + n;) {
+			struct inotify_event *ev = (struct inotify_event *)at;
+
+			if (ev->len > 0 && strcmp(ev->name, name) == 0) {
+				found |= (ev->mask & mask) != 0;
+				*ret_other |= (ev->mask & ~(mask | IN_ISDIR)) !=
+				    0;
+			}
+			at += sizeof(*ev) + ev->len;
+		}
+	return found;
+}
+
+/*
+ * A published dir the broker makes appears whole: made aside with its
+ * links and the pidfile locked, then renamed in, never an empty P in which
+ * a client's daemon could take the pidfile. The work dir of a broker killed
+ * there is cleared of what the broker makes; one holding anything else is
+ * left, and P is made the plain way.
+ */
+START_TEST(a_published_dir_appears_whole)
+{
+	char *home = h_dir("home"), *pub = h_dir("home/libvirt"),
+	    *tmp = h_dir("home/.libvirt.virt-broker"),
+	    *link = h_dir("home/libvirt/virtqemud-sock"),
+	    *pidf = h_dir("home/libvirt/virtqemud.pid"),
+	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub),
+	    path[700], cmd[1600];
+	bool other = false;
+	int ifd;
+
+	ck_assert_int_eq(mkdir(home, 0700), 0);
+	ck_assert_int_eq(mkdir(tmp, 0700), 0);	/* a killed broker's */
+	snprintf(path, sizeof(path), "%s/virtqemud-sock", tmp);
+	ck_assert_int_eq(symlink(sock, path), 0);
+	snprintf(path, sizeof(path), "%s/virtqemud.pid", tmp);
+	ck_assert_int_eq(close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC,
+	    0644)), 0);
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ck_assert_int_ge(ifd, 0);
+	ck_assert_int_ge(inotify_add_watch(ifd, home, IN_CREATE | IN_MOVED_TO),
+	    0);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));
+	ck_assert(event_named(ifd, "libvirt", IN_MOVED_TO, &other));
+	ck_assert(!other);			/* never made empty in place */
+	ck_assert_int_ne(access(tmp, F_OK), 0);	/* cleared */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s' && "
+	    "touch '%s/keep'", pub, tmp, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert(wait_lock_held(pidf, T_MS));
+	snprintf(path, sizeof(path), "%s/keep", tmp);
+	ck_assert_int_eq(access(path, F_OK), 0);	/* not ours: kept */
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	close(ifd);
+	free(home);
+	free(pub);
+	free(tmp);
+	free(link);
+	free(pidf);
+	free(sock);
+	free(bin);
+}
+END_TEST
+
 /*
  * What libvirt's client spawns: `virtqemud --timeout=120` in dir, which
- * takes dir/virtqemud.pid's lock first, then binds dir/virtqemud-sock.
+ * takes dir/virtqemud.pid's lock first, then binds dir/virtqemud-sock;
+ * with XDG_RUNTIME_DIR=xdg if not NULL (its runtime dir is then
+ * xdg/libvirt).
  */
 static pid_t
-autospawn(const char *bin, const char *dir)
+autospawn_xdg(const char *bin, const char *dir, const char *xdg)
 {
 	char pidf[600], sock[600];
 	pid_t pid;
@@ -244,11 +342,19 @@ autospawn(const char *bin, const char *dir)
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
+		if (xdg != NULL)
+			setenv("XDG_RUNTIME_DIR", xdg, 1);
 		execl(bin, "virtqemud", "--timeout=120", "--pidfile-lock", pidf,
 		    "--listen", sock, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t
+autospawn(const char *bin, const char *dir)
+{
+	return autospawn_xdg(bin, dir, NULL);
 }
 
 /* The guard at work: a daemon spawned in the published dir exits at once. */
@@ -270,8 +376,10 @@ START_TEST(a_daemon_spawned_in_a_published_dir_exits_at_once)
 END_TEST
 
 /*
- * A duplicate that got its pidfile (here: in the moment the guard's file
- * was gone, as in an rm -rf) and bound the published dir: retired.
+ * The guard's pidfile gone (as in an rm -rf) and a client's daemon started
+ * while the broker gets no CPU (SIGSTOP): the daemon takes the pidfile
+ * and binds the published dir. As soon as the broker runs it finds the
+ * daemon, still starting up, and SIGKILLs it.
  */
 START_TEST(autospawned_duplicate_without_guests_is_retired)
 {
@@ -283,12 +391,15 @@ START_TEST(autospawned_duplicate_without_guests_is_retired)
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert(h_wait_link(link, sock, T_MS));
 	ck_assert(wait_lock_held(pidf, T_MS));
+	ck_assert_int_eq(kill(H.broker, SIGSTOP), 0);
 	ck_assert_int_eq(unlink(pidf), 0);
 	dup = autospawn(bin, pub);	/* unlinks our link, binds its own */
+	ck_assert(wait_served_by(link, dup, T_MS));
+	ck_assert_int_eq(kill(H.broker, SIGCONT), 0);
 	snprintf(want, sizeof(want), "publish: retired virtqemud pid %ld",
 	    (long)dup);
 	ck_assert(h_wait_log(&H, want, T_MS));
-	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGTERM);
+	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGKILL);
 	ck_assert(h_wait_link(link, sock, T_MS));
 	ck_assert(wait_lock_held(pidf, T_MS));	/* the guard's again */
 	ck_assert_int_eq(h_ctl_as(-1, out, sizeof(out),
@@ -308,21 +419,67 @@ START_TEST(autospawned_duplicate_without_guests_is_retired)
 END_TEST
 
 /*
- * One there before the broker: not adopted (R is bound, not linked to
- * it), retired; and after a restart, no link of an earlier adoption keeps
- * R from being bound.
+ * A logout removes the published dir just after a client made it again
+ * and spawned a daemon there (the broker got no CPU meanwhile: SIGSTOP):
+ * the daemon serves a socket no path reaches. The broker finds it by its
+ * environment (XDG_RUNTIME_DIR/libvirt is the published dir) and SIGKILLs
+ * it, still starting up.
+ */
+START_TEST(duplicate_out_of_reach_is_found_by_its_environment)
+{
+	char *xdg = h_dir("xdg"), *pub = h_dir("xdg/libvirt"),
+	    *link = h_dir("xdg/libvirt/virtqemud-sock"),
+	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub),
+	    want[600], cmd[1300];
+	pid_t dup;
+
+	ck_assert_int_eq(mkdir(xdg, 0700), 0);
+	ck_assert_int_eq(h_start_broker(&H), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert_int_eq(kill(H.broker, SIGSTOP), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir '%s'", pub, pub);
+	ck_assert_int_eq(system(cmd), 0);		/* a client's */
+	dup = autospawn_xdg(bin, pub, xdg);
+	ck_assert(wait_served_by(link, dup, T_MS));
+	/* The logout's removal; a file in its place keeps the broker from
+	 * making the dir again, so no path leads to the daemon meanwhile. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && touch '%s'", pub, pub);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(kill(H.broker, SIGCONT), 0);
+	snprintf(want, sizeof(want), "publish: retired virtqemud pid %ld",
+	    (long)dup);
+	ck_assert(h_wait_log(&H, want, T_MS));
+	ck_assert_int_eq(h_wait_exit(dup, T_MS), 128 + SIGKILL);
+	ck_assert_int_eq(unlink(pub), 0);
+	ck_assert(h_wait_link(link, sock, T_MS));
+	ck_assert_int_eq(h_stop_broker(&H, T_MS), 0);
+	free(xdg);
+	free(pub);
+	free(link);
+	free(sock);
+	free(bin);
+}
+END_TEST
+
+/*
+ * One there before the broker, and past its start-up (RETIRE_FRESH): not
+ * adopted (R is bound, not linked to it), stopped with SIGTERM; and after
+ * a restart, no link of an earlier adoption keeps R from being bound.
  */
 START_TEST(duplicate_before_the_broker_is_retired_not_adopted)
 {
 	char *pub = h_dir("pub"), *link = h_dir("pub/virtqemud-sock"),
 	    *sock = h_rt("virtqemud-sock"), *bin = qemud_conf(pub), want[600];
 	struct stat st;
-	long served;
+	long served, t0 = h_now_ms();
 	pid_t dup;
 
 	ck_assert_int_eq(mkdir(pub, 0700), 0);
 	dup = autospawn(bin, pub);
 	ck_assert(h_wait_hello(link, &served, T_MS));
+	/* Older than RETIRE_FRESH (5 s), the age that gets SIGKILL. */
+	while (h_now_ms() - t0 < 5500)
+		ck_assert(!h_wait_gone(dup, 100));
 	ck_assert_int_eq(mkdir(H.rt, 0700), 0);
 	ck_assert_int_eq(symlink(link, sock), 0);   /* an earlier adoption's */
 	ck_assert_int_eq(h_start_broker(&H), 0);
@@ -350,16 +507,17 @@ START_TEST(duplicate_with_guests_is_reported_not_stopped)
 	    *bin = qemud_conf(pub), *run = h_dir("pub/qemu/run"),
 	    *xml = h_dir("pub/qemu/run/g.xml"), want[600], cmd[1200];
 	pid_t dup;
-	long served;
 
 	ck_assert_int_eq(h_start_broker(&H), 0);
 	ck_assert(h_wait_link(link, sock, T_MS));
 	ck_assert(wait_lock_held(pidf, T_MS));
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && touch '%s'", run, xml);
 	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(kill(H.broker, SIGSTOP), 0);	/* as above */
 	ck_assert_int_eq(unlink(pidf), 0);
 	dup = autospawn(bin, pub);
-	ck_assert(h_wait_hello(link, &served, T_MS));
+	ck_assert(wait_served_by(link, dup, T_MS));
+	ck_assert_int_eq(kill(H.broker, SIGCONT), 0);
 	snprintf(want, sizeof(want), "publish: virtqemud pid %ld serves %s and "
 	    "runs guests", (long)dup, pub);
 	ck_assert(h_wait_log(&H, want, T_MS));
@@ -576,8 +734,11 @@ publish_suite(void)
 	tcase_add_test(adopt, next_broker_adopts_the_daemon_of_a_killed_one);
 	tcase_add_test(adopt, daemon_started_before_the_broker_is_adopted);
 	tcase_add_test(guard, pidfile_in_a_published_dir_is_held);
+	tcase_add_test(guard, a_published_dir_appears_whole);
 	tcase_add_test(guard, a_daemon_spawned_in_a_published_dir_exits_at_once);
 	tcase_add_test(guard, autospawned_duplicate_without_guests_is_retired);
+	tcase_add_test(guard,
+	    duplicate_out_of_reach_is_found_by_its_environment);
 	tcase_add_test(guard, duplicate_before_the_broker_is_retired_not_adopted);
 	tcase_add_test(guard, duplicate_with_guests_is_reported_not_stopped);
 	tcase_add_test(guard, a_link_to_another_dirs_daemon_is_not_retired);
