@@ -57,16 +57,26 @@ proc_running(pid_t pid)
 	return running;
 }
 
+/* Seconds since boot (CLOCK_BOOTTIME, /proc's clock for starttime). */
+double
+proc_uptime(void)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+		return -1.;
+	return (double)now.tv_sec + now.tv_nsec / 1e9;
+}
+
 /*
- * Seconds since pid started (its /proc stat starttime against
- * CLOCK_BOOTTIME, the same clock), or -1 if it cannot be read.
+ * When pid started, in seconds since boot (its /proc stat starttime), or
+ * -1 if it cannot be read. An exec does not change it.
  */
 double
-proc_age(pid_t pid)
+proc_start(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long start = 0;
-	struct timespec now;
 	long hz = sysconf(_SC_CLK_TCK);
 	FILE *fp;
 	bool ok = false;
@@ -81,10 +91,18 @@ proc_age(pid_t pid)
 		ok = sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
 		    "%*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &start) == 1;
 	fclose(fp);
-	if (!ok || hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+	if (!ok || hz <= 0)
 		return -1.;
-	return (double)now.tv_sec + now.tv_nsec / 1e9 -
-	    (double)start / (double)hz;
+	return (double)start / (double)hz;
+}
+
+/* Seconds since pid started, or -1 if it cannot be read. */
+double
+proc_age(pid_t pid)
+{
+	double start = proc_start(pid), now = proc_uptime();
+
+	return start < 0. || now < 0. ? -1. : now - start;
 }
 
 /* The pid in a pidfile, or 0. */

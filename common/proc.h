@@ -10,6 +10,8 @@
 bool	proc_comm(pid_t pid, char *buf, size_t size);
 bool	proc_is(pid_t pid, const char *name);
 bool	proc_running(pid_t pid);
+double	proc_uptime(void);
+double	proc_start(pid_t pid);
 double	proc_age(pid_t pid);
 pid_t	proc_read_pidfile(const char *path);
 void	proc_describe_status(int wstatus, char *buf, size_t size);

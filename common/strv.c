@@ -160,3 +160,13 @@ fail:
 	strv_free(&out);
 	return -EINVAL;
 }
+
+/* Is s one of sv's strings? */
+bool
+strv_contains(const struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}

@@ -18,6 +18,7 @@ void	 strv_addf(struct strv *sv, const char *fmt, ...)
 void	 strv_copy(struct strv *dst, const struct strv *src);
 void	 strv_free(struct strv *sv);
 void	 strv_remove_at(struct strv *sv, size_t i);
+bool	 strv_contains(const struct strv *sv, const char *s);
 int	 strv_split_args(const char *s, struct strv *ret_args);
 char	*strv_join(const struct strv *sv, const char *sep);
 char	*const *strv_array(const struct strv *sv);

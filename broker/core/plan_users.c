@@ -28,15 +28,6 @@ plan_is_user_section(const struct unit_conf *uc)
 	    strlen(CFG_USER_UNIT_PREFIX)) == 0;
 }
 
-static bool
-has(const struct strv *sv, const char *s)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* [broker] users, groups expanded, each name once, in the order given. */
 static int
 expand_users(struct config *cfg, const struct plan_input *in,
@@ -50,7 +41,7 @@ expand_users(struct config *cfg, const struct plan_input *in,
 		int r;
 
 		if (w[0] != '@') {
-			if (!has(ret, w))
+			if (!strv_contains(ret, w))
 				strv_add(ret, w);
 			continue;
 		}
@@ -64,7 +55,7 @@ expand_users(struct config *cfg, const struct plan_input *in,
 		for (size_t j = 0; j < members.n; j++)
 			if (strcmp(members.v[j], "root") != 0 &&
 			    cfg_user_name_is_valid(members.v[j]) &&
-			    !has(ret, members.v[j]))
+			    !strv_contains(ret, members.v[j]))
 				strv_add(ret, members.v[j]);
 		strv_free(&members);
 	}
@@ -100,7 +91,7 @@ check_section(struct config *cfg, const struct unit_conf *uc,
 {
 	const char *user = uc->name + strlen(CFG_USER_UNIT_PREFIX);
 
-	if (!has(users, user)) {
+	if (!strv_contains(users, user)) {
 		cfg_error(cfg, uc->line, "[%s]: %s is not one of [broker] "
 		    "users", uc->name, user);
 		return -EINVAL;

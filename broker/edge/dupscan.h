@@ -12,7 +12,10 @@
  * dupscan() calls fn for each process of ours named as one of names (not a
  * daemon's forked helper, which carries its parent's name until it execs),
  * started by a client's autospawn (--timeout=), younger than max_age s,
- * whose runtime dir is one of dirs. fn decides (retire.c).
+ * whose runtime dir is one of dirs. fn decides (retire.c). A process's
+ * owner and start time are asked once per window (ds keeps them between
+ * looks; dupscan_free() forgets them): a look reads /proc's list and the
+ * names of the user's processes younger than max_age, little else.
  */
 #ifndef VB_DUPSCAN_H
 #define VB_DUPSCAN_H
@@ -26,7 +29,21 @@
 typedef bool (*dupscan_fn)(void *arg, const char *dir, const char *daemon,
     pid_t pid);
 
-size_t	dupscan(const struct strv *names, const struct strv *dirs,
-	    double max_age, dupscan_fn fn, void *arg);
+/* What the last look learnt: each pid's start time, -1 if not ours. */
+struct dupscan_pid {
+	pid_t	 pid;
+	double	 start;		/* s since boot */
+};
+
+struct dupscan {
+	struct dupscan_pid *pids;	/* sorted by pid */
+	size_t	 n;
+	size_t	 cap;
+};
+
+size_t	dupscan(struct dupscan *ds, const struct strv *names,
+	    const struct strv *dirs, double max_age, dupscan_fn fn,
+	    void *arg);
+void	dupscan_free(struct dupscan *ds);
 
 #endif

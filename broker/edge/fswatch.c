@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -43,19 +44,40 @@ settle_cb(struct ev_loop *loop, ev_timer *t, int revents)
 	w->settled(w->arg);
 }
 
+/*
+ * A libvirt client's spawn lock, DAEMON.lock: every session client with
+ * autostart makes one and removes it at each connect, many times a
+ * second while a client polls. It changes nothing the broker checks.
+ */
+static bool
+spawn_lock(const struct inotify_event *ev)
+{
+	size_t len = ev->len > 0 ? strnlen(ev->name, ev->len) : 0;
+
+	return len > 5 && strcmp(ev->name + len - 5, ".lock") == 0;
+}
+
 static void
 fswatch_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct fswatch *w = io->data;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool changed = false;
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	do
-		n = read(w->fd, buf, sizeof(buf));	/* drain: one check */
-	while (n > 0 || (n < 0 && errno == EINTR));
-	fswatch_changed(w);
+	do {					/* drain: one check */
+		n = read(w->fd, buf, sizeof(buf));
+		for (char *at = buf; n > 0 && at < buf + n;) {
+			const struct inotify_event *ev = (const void *)at;
+
+			changed |= !spawn_lock(ev);
+			at += sizeof(*ev) + ev->len;
+		}
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	if (changed)
+		fswatch_changed(w);
 }
 
 /*

@@ -11,7 +11,8 @@
  * hand, files coming and going) is checked once the directories have been
  * quiet for FSWATCH_SETTLE, so the broker never puts links back into a
  * directory that is being removed. Idle, nothing runs: the settle timer is
- * one-shot.
+ * one-shot. Changes to libvirt clients' spawn locks (DAEMON.lock), which
+ * polling clients make and remove at each connect, are not changes here.
  */
 #ifndef VB_FSWATCH_H
 #define VB_FSWATCH_H

@@ -29,20 +29,11 @@
 #include "sock.h"
 #include "xalloc.h"
 
-static bool
-strv_has(const struct strv *sv, const char *s)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 /* Logs a problem once, until publish_set() starts afresh. */
 static void
 say_once(struct publisher *p, const char *msg)
 {
-	if (strv_has(&p->said, msg))
+	if (strv_contains(&p->said, msg))
 		return;
 	log_warnx("%s", msg);
 	strv_add(&p->said, msg);
@@ -199,7 +190,7 @@ prepare_dir(struct publisher *p, size_t i, const char *parent,
 	for (size_t j = 0; j < p->names.n; j++) {
 		char *path = paths_join(dir, p->names.v[j]);
 
-		if (!strv_has(&p->made, path))
+		if (!strv_contains(&p->made, path))
 			strv_add(&p->made, path);
 		free(path);
 	}
@@ -369,7 +360,7 @@ link_one(struct publisher *p, const char *dir, const char *name)
 	}
 	log_debug("publish: %s -> %s", path, target);
 made:
-	if (!strv_has(&p->made, path))
+	if (!strv_contains(&p->made, path))
 		strv_add(&p->made, path);
 out:
 	free(path);
@@ -596,7 +587,7 @@ publish_set(struct publisher *p, const struct strv *dirs,
 		char *dir = paths_dirname(path);
 		const char *name = strrchr(path, '/') + 1;
 
-		if (strv_has(dirs, dir) && strv_has(names, name))
+		if (strv_contains(dirs, dir) && strv_contains(names, name))
 			strv_add(&keep, path);
 		else
 			unlink_ours(p, path);
@@ -615,7 +606,7 @@ publish_set(struct publisher *p, const struct strv *dirs,
 	p->parents = xcalloc(dirs->n + 1, sizeof(*p->parents));
 	for (size_t j = 0; j < owners->n; j++)
 		if (owners->v[j][0] != '\0' &&
-		    !strv_has(&daemons, owners->v[j]))
+		    !strv_contains(&daemons, owners->v[j]))
 			strv_add(&daemons, owners->v[j]);
 	guard_set(&p->guard, dirs->n, &daemons);
 	strv_free(&daemons);
@@ -629,7 +620,7 @@ void
 publish_remove(struct publisher *p, const struct strv *keep)
 {
 	for (size_t i = 0; i < p->made.n; i++)
-		if (!strv_has(keep, strrchr(p->made.v[i], '/') + 1))
+		if (!strv_contains(keep, strrchr(p->made.v[i], '/') + 1))
 			unlink_ours(p, p->made.v[i]);
 	for (size_t i = 0; i < p->dirs.n && i < p->guard.ndirs; i++) {
 		int dfd = open(p->dirs.v[i], O_RDONLY | O_DIRECTORY |

@@ -384,7 +384,8 @@ static void
 scan(struct retirer *r)
 {
 	r->scanned = ev_time();
-	(void)dupscan(&r->names, &r->dirs, RETIRE_FRESH, retire_starting, r);
+	(void)dupscan(&r->ds, &r->names, &r->dirs, RETIRE_FRESH,
+	    retire_starting, r);
 }
 
 static void
@@ -394,8 +395,10 @@ scan_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)revents;
 	scan(r);
-	if (ev_now(loop) >= r->scan_until)
+	if (ev_now(loop) >= r->scan_until) {
 		ev_timer_stop(loop, w);
+		dupscan_free(&r->ds);	/* pids may be reused meanwhile */
+	}
 }
 
 /* What retire_scan_soon() looks for: daemons named names, for dirs. */
@@ -414,6 +417,7 @@ retire_set_scope(struct retirer *r, const struct strv *names,
  * client may be spawning a daemon for it. /proc is looked at now (unless
  * it was less than RETIRE_SCAN_GAP s ago: changes come in bursts) and
  * every RETIRE_SCAN_EVERY s, until RETIRE_SCAN_FOR s after the last call.
+ * The changes drive it: a daemon that takes its pidfile makes one.
  */
 void
 retire_scan_soon(struct retirer *r)
@@ -436,6 +440,7 @@ retire_free(struct retirer *r)
 {
 	ev_timer_stop(r->loop, &r->retry);
 	ev_timer_stop(r->loop, &r->scan);
+	dupscan_free(&r->ds);
 	strv_free(&r->names);
 	strv_free(&r->dirs);
 	while (r->list != NULL) {

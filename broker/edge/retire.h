@@ -37,14 +37,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "dupscan.h"
 #include "strv.h"
 
 #define RETIRE_KILL_AFTER	10.	/* s from SIGTERM to SIGKILL */
 #define RETIRE_RETRY		0.1	/* s, after a busy spawn lock */
 #define RETIRE_FRESH		5.	/* s: younger ones get SIGKILL at once */
-#define RETIRE_SCAN_EVERY	0.005	/* s between looks at /proc ... */
-#define RETIRE_SCAN_GAP		0.002	/* s at least, when asked at once */
-#define RETIRE_SCAN_FOR		0.5	/* s ... after links were missing */
+#define RETIRE_SCAN_EVERY	0.02	/* s between looks at /proc ... */
+#define RETIRE_SCAN_GAP		0.005	/* s at least, when a change asks */
+#define RETIRE_SCAN_FOR		0.25	/* s ... after links were missing */
 
 struct retiring;
 
@@ -57,6 +58,7 @@ struct retirer {
 	struct strv	 names;		/* daemons, for dupscan() */
 	struct strv	 dirs;		/* published dirs, for dupscan() */
 	ev_timer	 scan;		/* dupscan() while links are missing */
+	struct dupscan	 ds;
 	ev_tstamp	 scan_until;
 	ev_tstamp	 scanned;	/* the last look (ev_time()) */
 	void		(*done)(void *arg);	/* one exited: link again */

@@ -11,15 +11,6 @@
 #include "usercred.h"
 #include "xalloc.h"
 
-static bool
-listed(const struct strv *sv, const char *s)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0)
-			return true;
-	return false;
-}
-
 int
 usercred_group_members(const char *group, struct strv *ret_names, void *arg)
 {
@@ -33,11 +24,11 @@ usercred_group_members(const char *group, struct strv *ret_names, void *arg)
 		return errno != 0 ? -errno : -ENOENT;
 	gid = g->gr_gid;
 	for (size_t i = 0; g->gr_mem[i] != NULL; i++)
-		if (!listed(ret_names, g->gr_mem[i]))
+		if (!strv_contains(ret_names, g->gr_mem[i]))
 			strv_add(ret_names, g->gr_mem[i]);
 	setpwent();
 	while ((pw = getpwent()) != NULL)
-		if (pw->pw_gid == gid && !listed(ret_names, pw->pw_name))
+		if (pw->pw_gid == gid && !strv_contains(ret_names, pw->pw_name))
 			strv_add(ret_names, pw->pw_name);
 	endpwent();
 	return 0;

@@ -63,6 +63,21 @@ START_TEST(remove_at_keeps_order_and_the_terminator)
 }
 END_TEST
 
+START_TEST(contains_finds_whole_strings_only)
+{
+	struct strv sv = { 0 };
+
+	ck_assert(!strv_contains(&sv, "a"));	/* empty */
+	strv_add(&sv, "virtqemud");
+	strv_add(&sv, "");
+	ck_assert(strv_contains(&sv, "virtqemud"));
+	ck_assert(strv_contains(&sv, ""));
+	ck_assert(!strv_contains(&sv, "virtqemu"));
+	ck_assert(!strv_contains(&sv, "virtqemud2"));
+	strv_free(&sv);
+}
+END_TEST
+
 START_TEST(split_on_blanks)
 {
 	assert_split("--timeout 120", (const char *[]){ "--timeout", "120",
@@ -318,6 +333,7 @@ strv_suite(void)
 	tc = tcase_create("split_blanks");
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, remove_at_keeps_order_and_the_terminator);
+	tcase_add_test(tc, contains_finds_whole_strings_only);
 	tcase_add_test(tc, split_on_blanks);
 	tcase_add_test(tc, split_on_tabs_and_trims_ends);
 	tcase_add_test(tc, split_empty_string_gives_no_words);
