@@ -76,6 +76,14 @@ ctl_ready() {	# CTL UNIT
 	"$1" --session status "$2" 2>/dev/null | grep -q "yes ("
 }
 
+# Has the (c4) loader LOADER_PID started a client, or already written? Asked
+# anew at each of wait_for's tries (pgrep inside, not in its arguments,
+# which were expanded once: the wait then hung whenever the first virsh
+# had not started yet).
+loader_running() {	# LOADER_PID
+	[[ -s $T/load.err || -e $T/load.out ]] || pgrep -P "$1" >/dev/null
+}
+
 # ---------------------------------------------------------------- libvirtd
 
 body_libvirtd() {
@@ -256,7 +264,7 @@ body_modular() {
 		echo "$n $f" >"$T/load.out"
 	) &
 	loader=$!
-	wait_for test -s "$T/load.err" -o -e "$T/load.out" -o "$(pgrep -c -P "$loader")" -gt 0
+	wait_for loader_running "$loader"
 	"$ctl" --session reexec >"$T/reexec.out" 2>&1 || die "virt-brokerctl reexec: $(cat "$T/reexec.out")"
 	vsh list >/dev/null || die "virsh list failed after the reexec"
 	touch "$T/stop-load"
