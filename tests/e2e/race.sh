@@ -123,8 +123,9 @@ reexec_broker() {
 
 # Answers of FILE by class: "running", "shut off", refused, no session
 # (an XDG client while /run/user/UID is gone or root's), other, cut (a call
-# under way when its daemon was SIGKILLed: the connection broke, or virsh
-# said nothing).
+# under way when its daemon was SIGKILLed: the connection broke, libvirt's
+# client saw POLLHUP or POLLERR on its socket ("received hangup/error event
+# on socket", virnetclient.c), or virsh said nothing).
 classify() {	# FILE
 	awk -v ru="$RU" '
 		{ $1 = ""; a = substr($0, 2) }
@@ -132,7 +133,7 @@ classify() {	# FILE
 		a ~ /^shut off/ { off++; print "shut off: " a > "/dev/stderr"; next }
 		a ~ /[Cc]onnection refused/ { ref++; print "refused: " a > "/dev/stderr"; next }
 		index(a, ru) > 0 { gap++; next }
-		a == "" || a ~ /client socket is closed|Connection reset by peer|End of file while reading|due to end of file|no valid connection|Cannot recv data|Cannot write data/ {
+		a == "" || a ~ /client socket is closed|Connection reset by peer|received (hangup|error) event on socket|End of file while reading|due to end of file|no valid connection|Cannot recv data|Cannot write data/ {
 			cut++; print "cut: " a > "/dev/stderr"; next }
 		{ other++; print "other: " a > "/dev/stderr" }
 		END { printf "%d %d %d %d %d %d\n", ok, off, ref, gap, other, cut }' "$1"
