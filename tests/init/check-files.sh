@@ -43,7 +43,7 @@ check_sh "$init/openrc/virt-broker.confd"
 check_sh "$init/sysvinit/virt-broker"
 check_sh "$init/default/virt-broker"
 for svc in virt-broker virt-broker-user; do
-	for f in run check log/run control/1 control/a control/q; do
+	for f in run check log/run control/1 control/a control/q control/t; do
 		check_sh "$init/runit/$svc/$f"
 		[[ -x $init/runit/$svc/$f ]] || bad "not executable: runit/$svc/$f"
 	done
@@ -146,6 +146,7 @@ for f in usr/sbin/virt-broker usr/bin/virt-brokerctl \
 	usr/share/virt-broker/init/runit/virt-broker/check \
 	usr/share/virt-broker/init/runit/virt-broker/log/run \
 	usr/share/virt-broker/init/runit/virt-broker/control/1 \
+	usr/share/virt-broker/init/runit/virt-broker/control/t \
 	usr/share/virt-broker/init/runit/virt-broker-user/conf \
 	usr/share/virt-broker/init/shepherd/virt-broker-system.scm \
 	usr/share/virt-broker/init/shepherd/virt-broker-home.scm \

@@ -8,7 +8,8 @@
 # LOG/virt-broker-USER/broker): it starts as that
 # user with that group and `sv check` (its check script) passes; `sv hup`
 # reloads; `sv 2` (SIGUSR2) re-executes the broker: same pid, same daemon;
-# `sv restart` gives a new broker that serves.
+# `sv restart` gives a new broker that serves (SIGTERM); `sv down` while
+# runit marks a shutdown sends SIGPWR (control/t).
 # s6: s6/virt-broker (with log/, s6-log into LOG/virt-broker/broker) under
 # s6-svscan, in session mode
 # via env/VIRT_BROKER_OPTS (the last --session wins over --system): ready
@@ -256,6 +257,8 @@ if [[ $mode == runit ]]; then
 	d=$(check_serves "$b1")
 	PIDS+=("$d")
 	log "sv restart: broker $b1, which serves (daemon $d)"
+	# control/t let runsv send SIGTERM: no shutdown is marked.
+	[[ $(log_count "SIGPWR") == 0 ]] || die "sv restart sent SIGPWR: $(grep SIGPWR "$LOGFILE")"
 fi
 
 kill -KILL "$b1"
@@ -270,13 +273,25 @@ log "broker killed; $mode restarted it as $b2, which adopted daemon $d"
 
 # The supervisor stops the broker. An adopted daemon is one the broker
 # did not start: it is left running, as the previous broker left it.
+# runit: as at the host's shutdown (runit-init 0 made /etc/runit/stopit
+# executable; here STOPIT in conf names the test's), control/t sends
+# SIGPWR instead of SIGTERM.
 case $mode in
-runit) sv -w 10 down "$svc" >/dev/null || die "sv down failed" ;;
+runit)
+	install -m 0100 /dev/null "$T/stopit"
+	printf 'STOPIT=%s\n' "$T/stopit" >>"$svc/conf"
+	sv -w 10 down "$svc" >/dev/null || die "sv down failed"
+	;;
 s6) s6-svc -wD -T 10000 -d "$svc" || die "s6-svc -d failed" ;;
 esac
 wait_for pid_gone "$b2"
 wait_for broker_down
 wait_for stopped_last
+if [[ $mode == runit ]]; then
+	[[ $(log_count "SIGPWR: the host shuts down") == 1 ]] ||
+		die "at the shutdown's sv down the broker got no SIGPWR: $(tail -n 5 "$LOGFILE")"
+	log "sv down at the host's shutdown: control/t sent SIGPWR"
+fi
 pid_gone "$d" && die "the adopted daemon $d was stopped"
 log "the supervisor stopped broker $b2; adopted daemon $d left running"
 kill -TERM "$d"
