@@ -153,12 +153,57 @@
     (((_ command . keys) . _) (cons command keys))
     (_ #f)))
 
+;; The stop procedure and the grace period of its plain stop (SIGTERM).
 (define (grace-period-of stop-gexp)
   (standin-reset!)
   (let ((destructor (run-gexp stop-gexp)))
-    (match (calls-named 'make-kill-destructor)
-      (((_ signal #:grace-period grace)) (values destructor grace))
-      (_ (values destructor #f)))))
+    (values destructor
+            (any (match-lambda
+                   ((_ signal #:grace-period grace)
+                    (and (eqv? signal SIGTERM) grace))
+                   (_ #f))
+                 (calls-named 'make-kill-destructor)))))
+
+;; What the stop procedure of STOP-GEXP does to pid 4242 while the root
+;; service's status is ROOT-STATUS ('stopping: the host's halt or reboot),
+;; or with SERVICE-STATUS, if given, in place of Shepherd's (one that
+;; throws: Shepherd 0.9, which has none): (signal grace-period), or #f.
+(define* (stop-signal stop-gexp root-status #:optional service-status)
+  (let ((destructor (run-gexp stop-gexp))
+        (real (module-ref (resolve-module '(shepherd service))
+                          'service-status)))
+    (standin-reset!)
+    (standin-root-status! root-status)
+    (when service-status
+      (module-set! (resolve-module '(shepherd service)) 'service-status
+                   service-status))
+    (dynamic-wind
+      (const #t)
+      (lambda () (destructor 4242))
+      (lambda ()
+        (standin-root-status! 'running)
+        (module-set! (resolve-module '(shepherd service)) 'service-status
+                     real)))
+    (match (calls-named 'kill-destructor)
+      (((_ 4242 signal grace)) (list signal grace))
+      (_ #f))))
+
+(define (check-stop-signals name stop-gexp)
+  (check (format #f "~a: a plain stop (herd stop) sends SIGTERM" name)
+         (match (stop-signal stop-gexp 'running)
+           ((signal _) (eqv? signal SIGTERM))
+           (_ #f)))
+  (check (format #f "~a: the host's halt or reboot (root stopping) sends \
+SIGPWR and waits >= 330 s for the guests to be saved" name)
+         (match (stop-signal stop-gexp 'stopping)
+           ((signal grace) (and (eqv? signal SIGPWR) (>= grace 330)))
+           (_ #f)))
+  (check (format #f "~a: without service-status (Shepherd 0.9) a stop \
+sends SIGTERM" name)
+         (match (stop-signal stop-gexp 'stopping
+                             (lambda _ (throw 'unbound-variable)))
+           ((signal _) (eqv? signal SIGTERM))
+           (_ #f))))
 
 (define (find-action service name)
   (find (lambda (a) (eq? (shepherd-action-name a) name))
@@ -377,6 +422,7 @@ as libvirt-service-type does"
          (and (procedure? destructor)
               (begin (destructor 4242)
                      (pair? (calls-named 'kill-destructor))))))
+(check-stop-signals "system" (shepherd-service-stop system-svc))
 
 (let ((reload (find-action system-svc 'reload)))
   (check "system: has a reload action" reload)
@@ -535,6 +581,7 @@ as libvirt-service-type does"
               (grace-period-of (shepherd-service-stop user-svc))))
   (check (format #f "user: stop waits ~a s (>= 40) before SIGKILL" grace)
          (and grace (>= grace 40))))
+(check-stop-signals "user" (shepherd-service-stop user-svc))
 
 (let ((reload (find-action user-svc 'reload)))
   (check "user: has a reload action" reload)

@@ -8,16 +8,17 @@
 # LOG/virt-broker-USER/broker): it starts as that
 # user with that group and `sv check` (its check script) passes; `sv hup`
 # reloads; `sv 2` (SIGUSR2) re-executes the broker: same pid, same daemon;
-# `sv restart` gives a new broker that serves (SIGTERM); `sv down` while
-# runit marks a shutdown sends SIGPWR (control/t).
+# `sv restart` gives a new broker that serves (SIGTERM).
 # s6: s6/virt-broker (with log/, s6-log into LOG/virt-broker/broker) under
 # s6-svscan, in session mode
 # via env/VIRT_BROKER_OPTS (the last --session wins over --system): ready
 # through notification-fd 3 (s6-svwait -U); `s6-svc -h` reloads, `s6-svc
 # -2` re-executes it (same pid, same daemon).
 # Both: restarted after SIGKILL, and the daemon it had started is adopted
-# by the new broker, not started twice; then the supervisor stops it (sv
-# down / s6-svc -d) and exits.
+# by the new broker, not started twice; then the supervisor stops it as at
+# the host's shutdown (sv down while runit marks one: control/t; s6-svc -d
+# with down-signal SIGPWR, as README's rc.shutdown lines write it): SIGPWR,
+# not SIGTERM; and exits.
 #
 #   supervised.sh runit|s6 INIT_DIR SBINDIR BINDIR BROKER CTL FAKE_DAEMON
 set -euo pipefail
@@ -273,25 +274,29 @@ log "broker killed; $mode restarted it as $b2, which adopted daemon $d"
 
 # The supervisor stops the broker. An adopted daemon is one the broker
 # did not start: it is left running, as the previous broker left it.
-# runit: as at the host's shutdown (runit-init 0 made /etc/runit/stopit
-# executable; here STOPIT in conf names the test's), control/t sends
-# SIGPWR instead of SIGTERM.
+# As at the host's shutdown, the broker gets SIGPWR instead of SIGTERM.
+# runit: runit-init 0 made /etc/runit/stopit executable (here STOPIT in
+# conf names the test's), and control/t sends it. s6: the lines README
+# puts in rc.shutdown write down-signal (and timeout-kill), which
+# s6-supervise reads at each down.
 case $mode in
 runit)
 	install -m 0100 /dev/null "$T/stopit"
 	printf 'STOPIT=%s\n' "$T/stopit" >>"$svc/conf"
 	sv -w 10 down "$svc" >/dev/null || die "sv down failed"
 	;;
-s6) s6-svc -wD -T 10000 -d "$svc" || die "s6-svc -d failed" ;;
+s6)
+	echo SIGPWR >"$svc/down-signal"
+	echo 330000 >"$svc/timeout-kill"
+	s6-svc -wD -T 10000 -d "$svc" || die "s6-svc -d failed"
+	;;
 esac
 wait_for pid_gone "$b2"
 wait_for broker_down
 wait_for stopped_last
-if [[ $mode == runit ]]; then
-	[[ $(log_count "SIGPWR: the host shuts down") == 1 ]] ||
-		die "at the shutdown's sv down the broker got no SIGPWR: $(tail -n 5 "$LOGFILE")"
-	log "sv down at the host's shutdown: control/t sent SIGPWR"
-fi
+[[ $(log_count "SIGPWR: the host shuts down") == 1 ]] ||
+	die "at the host's shutdown the broker got no SIGPWR: $(tail -n 5 "$LOGFILE")"
+log "the host's shutdown: $mode sent SIGPWR"
 pid_gone "$d" && die "the adopted daemon $d was stopped"
 log "the supervisor stopped broker $b2; adopted daemon $d left running"
 kill -TERM "$d"

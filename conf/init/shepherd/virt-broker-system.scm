@@ -49,7 +49,9 @@
 ;; - stop: SIGTERM, then SIGKILL after 40 s only (Shepherd's default is
 ;;   5 s), since the broker stops its daemons first, each within its
 ;;   unit's stop_timeout (30 s); it leaves virtlogd and virtlockd running
-;;   for the guests. Needs Shepherd 0.9.3 or later (#:grace-period).
+;;   for the guests. Needs Shepherd 0.9.3 or later (#:grace-period). At
+;;   the host's halt or reboot (Shepherd 0.10 or later), SIGPWR and 330 s:
+;;   the session guests are saved first (virt-broker(8), SIGPWR).
 ;; - reload: SIGHUP, to the pid that Shepherd 0.9/0.10 keeps as the
 ;;   service's running value, or that Shepherd 1.0's process record holds
 ;;   (process-id, which 0.10 lacks, looked up rather than called), or,
@@ -67,6 +69,9 @@
 
 ;; Seconds between SIGTERM and SIGKILL: more than a unit's stop_timeout.
 (define %virt-broker-grace-period 40)
+;; At the host's shutdown (SIGPWR): the users' guests saved within
+;; shutdown_timeout (300 s), then the daemons stopped.
+(define %virt-broker-shutdown-grace-period 330)
 
 ;; Guix's libvirtd service environment (gnu/services/virtualization.scm,
 ;; libvirt-shepherd-service).
@@ -130,8 +135,25 @@
 
 ;; Stop: SIGTERM to the broker's process group (the broker alone: its
 ;; daemons have sessions of their own), SIGKILL after the grace period.
+;; At the host's halt or reboot, SIGPWR instead, with the time the session
+;; guests need to be saved (on_shutdown, shutdown_timeout): Shepherd stops
+;; every service from the root service's stop, and root's status is
+;; 'stopping meanwhile (Shepherd 0.10: stop-service runs a service's stop
+;; in the caller's fiber, while root's controller, which answers
+;; service-status, has moved to 'stopping). Where service-status or
+;; lookup-service is missing (0.9), the plain stop.
 (define %virt-broker-stop
-  #~(make-kill-destructor #:grace-period #$%virt-broker-grace-period))
+  #~(let ((stop (make-kill-destructor
+                 #:grace-period #$%virt-broker-grace-period))
+          (stop-for-host (make-kill-destructor
+                          SIGPWR
+                          #:grace-period
+                          #$%virt-broker-shutdown-grace-period)))
+      (lambda (running . args)
+        (if (false-if-exception
+             (eq? 'stopping (service-status (lookup-service 'root))))
+            (apply stop-for-host running args)
+            (apply stop running args)))))
 
 
 ;;;

@@ -6,9 +6,13 @@
 ;; error), log each call in standin-calls, and return procedures that log
 ;; their own calls and return a fake pid (4242) or #f. process-id is not
 ;; defined, as in Shepherd up to 0.10; the test defines it to play 1.0.
+;; lookup-service and service-status give the root service's status,
+;; 'running unless the test sets it (standin-root-status!).
 (define-module (shepherd service)
   #:export (make-forkexec-constructor make-kill-destructor
-            standin-calls standin-reset! standin-log!))
+            lookup-service service-status
+            standin-calls standin-reset! standin-log!
+            standin-root-status!))
 
 (define %calls '())
 (define (standin-calls) (reverse %calls))
@@ -39,3 +43,12 @@
   (lambda (pid . args)
     (standin-log! 'kill-destructor pid signal grace-period)
     #f))
+
+(define %root-status 'running)
+(define (standin-root-status! status) (set! %root-status status))
+(define (lookup-service name)
+  (and (eq? name 'root) 'root-standin))
+(define (service-status service)
+  (if (eq? service 'root-standin)
+      %root-status
+      (error "service-status: not a service" service)))
