@@ -278,10 +278,10 @@ start(struct retirer *r, const char *dir, const char *daemon, pid_t pid)
 	else
 		ev_timer_start(r->loop, &x->poll);
 	ev_timer_start(r->loop, &x->kill);
+	signal_it(x, fresh ? SIGKILL : SIGTERM);	/* first: it may listen */
 	log_info("publish: %s pid %ld, which a client's autospawn started "
 	    "in %s %.3f s ago and which runs no guest, is a duplicate: %s",
 	    daemon, (long)pid, dir, age, fresh ? "SIGKILL" : "stopping it");
-	signal_it(x, fresh ? SIGKILL : SIGTERM);
 	return true;
 }
 

@@ -16,10 +16,15 @@
 #   - virtqemud processes of the user counted every 10 ms (vb-procwatch).
 # VB_RACE_EVENTS=logins makes every event a logout and a login (a stress
 # of the login race alone, for runs by hand).
-# Pass: never more than one virtqemud; no answer other than "running" for
-# the guest (none "shut off", none refused), but for an XDG client's "no
-# such runtime directory" while logged out; at the end the guest's QEMU is
-# the one started first and one virtqemud knows it, running.
+# Pass: no duplicate virtqemud lasts: one that a client spawned in a fresh
+# /run/user/UID (it looked in the first milliseconds, before the broker,
+# which no user-space broker can always beat) is killed at once, and is
+# seen listening in no sample more than DUP_SERVING_MAX_MS after its first
+# (one or two samples); never two such at once; no answer other than
+# "running" for the guest (none "shut off", none refused), but for an XDG
+# client's "no such runtime directory" while logged out and calls cut by a
+# kill; at the end the guest's QEMU is the one started first and one
+# virtqemud knows it, running.
 #
 #   race.sh BROKER_BINARY VB_PROCWATCH_BINARY
 #
@@ -33,6 +38,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/logind.sh"
 
 RACE_SECONDS=${VB_RACE_SECONDS:-120}
+# How long a duplicate may be seen listening, from its first sample to its
+# last: the broker's reaction under this soak's load (ASan build, 2 CPUs
+# shared with a TCG guest and 4 clients), which measured up to 30 ms from
+# a login to the SIGKILL, of which the daemon listens the last few ms.
+DUP_SERVING_MAX_MS=20
 PROCWATCH_SRC=
 
 usage() {
@@ -139,12 +149,37 @@ classify() {	# FILE
 		END { printf "%d %d %d %d %d %d\n", ok, off, ref, gap, other, cut }' "$1"
 }
 
+# The duplicates procwatch saw listening (client-spawned: --timeout=N):
+# "COUNT LONGEST_MS MOST_AT_ONCE", LONGEST_MS from a pid's first sample
+# listening to its last.
+dup_serving() {	# PROCWATCH_LOG
+	awk '
+		/ ms: / {
+			t = $1; n = 0
+			rest = $0
+			while (match(rest, /\[pid [0-9]+ serving,[^]]*--timeout=[^]]*\]/)) {
+				split(substr(rest, RSTART + 5), f, " ")
+				pid = f[1]
+				if (!(pid in first)) { first[pid] = t; count++ }
+				last[pid] = t; n++
+				rest = substr(rest, RSTART + RLENGTH)
+			}
+			if (n > most) most = n
+		}
+		END {
+			for (pid in first)
+				if (last[pid] - first[pid] > longest)
+					longest = last[pid] - first[pid]
+			printf "%d %d %d\n", count, longest, most
+		}' "$1"
+}
+
 # ---------------------------------------------------------------- body
 
 body() {
 	need_modular_qemu
 	local seed=${VB_RACE_SEED:-$((($(date +%s%N) / 1000) % 32768))}
-	local qemu end ev f sum tot=(0 0 0 0 0 0) c watch spawned t0
+	local qemu end ev f sum tot=(0 0 0 0 0 0) c watch spawned t0 dups
 	RU=$VB_E2E_ROOT/runuser/$(my_uid)
 	export XDG_RUNTIME_DIR=$RU
 	QEMUD_KILLS=0 BROKER_KILLS=0 REEXECS=0
@@ -211,18 +246,24 @@ body() {
 	done
 	watch=$(tail -n 1 "$T/procwatch.log")
 	spawned=$({ grep -o 'pid [0-9]* not serving' "$T/procwatch.log" || true; } | sort -u | wc -l)
+	read -r -a dups < <(dup_serving "$T/procwatch.log")
 	sum="seed $seed: $((UMOUNTS + RMRFS)) logouts ($UMOUNTS umount, $RMRFS rm -rf),"
 	sum+=" $QEMUD_KILLS virtqemud SIGKILLs, $BROKER_KILLS broker SIGKILLs,"
 	sum+=" $REEXECS reexecs; answers: ${tot[0]} running, ${tot[1]} shut off,"
 	sum+=" ${tot[2]} refused, ${tot[4]} other, ${tot[3]} while logged out,"
 	sum+=" ${tot[5]} cut by a virtqemud SIGKILL;"
 	sum+=" virtqemud count every 10 ms: $watch; $spawned spawned by a client"
-	sum+=" and gone before serving"
+	sum+=" and gone before serving; ${dups[0]} seen listening before their"
+	sum+=" SIGKILL, for ${dups[1]} ms at most"
 	log "$sum"
 	ctl status >"$T/status.txt" 2>&1 || die "virt-brokerctl status failed: $(cat "$T/status.txt")"
 	grep '^retired' "$T/status.txt" >&2 || log "retired: none"
-	[[ $watch == *" serving_max=1 "* || $watch == *" serving_max=0 "* ]] ||
-		die "more than one virtqemud served at once: $(grep -m 5 ', [2-9] serving' "$T/procwatch.log")"
+	((dups[1] <= DUP_SERVING_MAX_MS)) ||
+		die "a duplicate listened for ${dups[1]} ms (> $DUP_SERVING_MAX_MS): $(grep -m 5 ', [2-9] serving' "$T/procwatch.log")"
+	((dups[2] <= 1)) ||
+		die "${dups[2]} duplicates listened at once: $(grep -m 5 ', [3-9] serving' "$T/procwatch.log")"
+	[[ $watch =~ \ serving_max=([0-9]+)\  ]] && ((BASH_REMATCH[1] <= 2)) ||
+		die "more than one virtqemud and a duplicate served at once: $(grep -m 5 ', [3-9] serving' "$T/procwatch.log")"
 	((tot[1] == 0 && tot[2] == 0 && tot[4] == 0)) ||
 		die "clients got wrong answers: $(grep -v '^cut' "$T/bad-answers.log" | head -n 5)"
 	# Each SIGKILL cuts at most the call each of the 4 clients has under way.
