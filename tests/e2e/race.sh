@@ -159,15 +159,12 @@ dup_serving() {	# PROCWATCH_LOG
 			rest = $0
 			while (match(rest, /\[pid [0-9]+ [^]]*--timeout=[^]]*\]/)) {
 				split(substr(rest, RSTART + 5), f, " ")
-				if (!(f[1] in seen)) { seen[f[1]] = 1; nseen++ }
-				rest = substr(rest, RSTART + RLENGTH)
-			}
-			rest = $0
-			while (match(rest, /\[pid [0-9]+ serving,[^]]*--timeout=[^]]*\]/)) {
-				split(substr(rest, RSTART + 5), f, " ")
 				pid = f[1]
-				if (!(pid in first)) { first[pid] = t; count++ }
-				last[pid] = t; n++
+				if (!(pid in seen)) { seen[pid] = 1; nseen++ }
+				if (f[2] == "serving,") {
+					if (!(pid in first)) { first[pid] = t; count++ }
+					last[pid] = t; n++
+				}
 				rest = substr(rest, RSTART + RLENGTH)
 			}
 			if (n > most) most = n
